@@ -1,0 +1,364 @@
+//! The one error type of ferrolite.
+
+use std::error;
+use std::ffi::{NulError, c_int};
+use std::fmt;
+use std::path::PathBuf;
+use std::str;
+
+use crate::ffi;
+use crate::types::{FromSqlError, Type};
+
+pub use crate::ffi::ErrorCode;
+
+/// Every way a ferrolite call can fail.
+///
+/// `SqliteFailure` carries SQLite's own result code and message; the other
+/// variants are detected by ferrolite (wrong column, bad conversion, …).
+/// Use [`Error::sqlite_error_code`] and [`Error::is_interrupted`] rather
+/// than matching numbers.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// SQLite returned an error: its code and, when SQLite gave one, its message.
+    SqliteFailure(ffi::Error, Option<String>),
+    /// SQLite was compiled or configured single-threaded, which ferrolite refuses.
+    SqliteSingleThreadedMode,
+    /// A `FromSql` conversion failed for the column at this index.
+    FromSqlConversionFailure(usize, Type, Box<dyn error::Error + Send + Sync + 'static>),
+    /// An integer read from the column at this index did not fit the Rust type.
+    IntegralValueOutOfRange(usize, i64),
+    /// TEXT in the column at this index is not valid UTF-8.
+    Utf8Error(usize, str::Utf8Error),
+    /// A Rust string held an interior NUL where SQLite needs a C string.
+    NulError(NulError),
+    /// No parameter has this name.
+    InvalidParameterName(String),
+    /// The path can't be given to SQLite (not UTF-8).
+    InvalidPath(PathBuf),
+    /// `execute` was called on a statement that returns rows.
+    ExecuteReturnedResults,
+    /// A query expected to return a row returned none.
+    QueryReturnedNoRows,
+    /// A query expected to return one row returned more.
+    QueryReturnedMoreThanOneRow,
+    /// No column has this index.
+    InvalidColumnIndex(usize),
+    /// No column has this name.
+    InvalidColumnName(String),
+    /// The value in the column (index, name) has this SQLite type, which the
+    /// requested Rust type can't be read from.
+    InvalidColumnType(usize, String, Type),
+    /// A statement expected to change exactly one row changed this many.
+    StatementChangedRows(usize),
+    /// A user function's argument at this index had the wrong type.
+    InvalidFunctionParameterType(usize, Type),
+    /// An error returned by a user-defined function or callback.
+    UserFunctionError(Box<dyn error::Error + Send + Sync + 'static>),
+    /// A `ToSql` conversion failed.
+    ToSqlConversionFailure(Box<dyn error::Error + Send + Sync + 'static>),
+    /// An operation was asked of a statement that can't do it (e.g. `query`
+    /// on a statement with no SQL).
+    InvalidQuery,
+    /// A Rust callback panicked; the panic was caught at the C boundary.
+    UnwindingPanic,
+    /// Auxiliary data of a function had a different type than requested.
+    GetAuxWrongType,
+    /// `prepare` was given more than one statement.
+    MultipleStatement,
+    /// The statement wants the second number of parameters; the first was given.
+    InvalidParameterCount(usize, usize),
+    /// A BLOB write or read went past the end of the BLOB.
+    BlobSizeError,
+    /// SQLite rejected the SQL text: its message and the byte offset of the
+    /// error in `sql` (-1 when SQLite gives none).
+    SqlInputError {
+        /// The SQLite result code.
+        error: ffi::Error,
+        /// SQLite's message.
+        msg: String,
+        /// The SQL that failed.
+        sql: String,
+        /// Byte offset of the error in `sql`, or -1.
+        offset: c_int,
+    },
+    /// No attached database has this index.
+    InvalidDatabaseIndex(usize),
+}
+
+impl PartialEq for Error {
+    fn eq(&self, other: &Error) -> bool {
+        use Error::*;
+        match (self, other) {
+            (SqliteFailure(e1, s1), SqliteFailure(e2, s2)) => e1 == e2 && s1 == s2,
+            (SqliteSingleThreadedMode, SqliteSingleThreadedMode) => true,
+            (IntegralValueOutOfRange(i1, n1), IntegralValueOutOfRange(i2, n2)) => {
+                i1 == i2 && n1 == n2
+            }
+            (Utf8Error(i1, e1), Utf8Error(i2, e2)) => i1 == i2 && e1 == e2,
+            (NulError(e1), NulError(e2)) => e1 == e2,
+            (InvalidParameterName(n1), InvalidParameterName(n2)) => n1 == n2,
+            (InvalidPath(p1), InvalidPath(p2)) => p1 == p2,
+            (ExecuteReturnedResults, ExecuteReturnedResults) => true,
+            (QueryReturnedNoRows, QueryReturnedNoRows) => true,
+            (QueryReturnedMoreThanOneRow, QueryReturnedMoreThanOneRow) => true,
+            (InvalidColumnIndex(i1), InvalidColumnIndex(i2)) => i1 == i2,
+            (InvalidColumnName(n1), InvalidColumnName(n2)) => n1 == n2,
+            (InvalidColumnType(i1, n1, t1), InvalidColumnType(i2, n2, t2)) => {
+                i1 == i2 && n1 == n2 && t1 == t2
+            }
+            (StatementChangedRows(n1), StatementChangedRows(n2)) => n1 == n2,
+            (InvalidFunctionParameterType(i1, t1), InvalidFunctionParameterType(i2, t2)) => {
+                i1 == i2 && t1 == t2
+            }
+            (InvalidQuery, InvalidQuery) => true,
+            (UnwindingPanic, UnwindingPanic) => true,
+            (GetAuxWrongType, GetAuxWrongType) => true,
+            (MultipleStatement, MultipleStatement) => true,
+            (InvalidParameterCount(a1, b1), InvalidParameterCount(a2, b2)) => {
+                a1 == a2 && b1 == b2
+            }
+            (BlobSizeError, BlobSizeError) => true,
+            (
+                SqlInputError { error: e1, msg: m1, sql: s1, offset: o1 },
+                SqlInputError { error: e2, msg: m2, sql: s2, offset: o2 },
+            ) => e1 == e2 && m1 == m2 && s1 == s2 && o1 == o2,
+            (InvalidDatabaseIndex(i1), InvalidDatabaseIndex(i2)) => i1 == i2,
+            // Boxed user errors have no equality; compare their messages.
+            (FromSqlConversionFailure(i1, t1, e1), FromSqlConversionFailure(i2, t2, e2)) => {
+                i1 == i2 && t1 == t2 && e1.to_string() == e2.to_string()
+            }
+            (UserFunctionError(e1), UserFunctionError(e2)) => e1.to_string() == e2.to_string(),
+            (ToSqlConversionFailure(e1), ToSqlConversionFailure(e2)) => {
+                e1.to_string() == e2.to_string()
+            }
+            _ => false,
+        }
+    }
+}
+
+impl From<str::Utf8Error> for Error {
+    #[cold]
+    fn from(err: str::Utf8Error) -> Error {
+        Error::Utf8Error(usize::MAX, err)
+    }
+}
+
+impl From<NulError> for Error {
+    #[cold]
+    fn from(err: NulError) -> Error {
+        Error::NulError(err)
+    }
+}
+
+/// The column index used when a conversion error is not tied to a column.
+const UNKNOWN_COLUMN: usize = usize::MAX;
+
+impl From<FromSqlError> for Error {
+    #[cold]
+    fn from(err: FromSqlError) -> Error {
+        match err {
+            FromSqlError::OutOfRange(v) => Error::IntegralValueOutOfRange(UNKNOWN_COLUMN, v),
+            FromSqlError::Utf8Error(e) => Error::Utf8Error(UNKNOWN_COLUMN, e),
+            FromSqlError::InvalidBlobSize { .. } => {
+                Error::FromSqlConversionFailure(UNKNOWN_COLUMN, Type::Blob, Box::new(err))
+            }
+            FromSqlError::Other(source) => {
+                Error::FromSqlConversionFailure(UNKNOWN_COLUMN, Type::Null, source)
+            }
+            _ => Error::FromSqlConversionFailure(UNKNOWN_COLUMN, Type::Null, Box::new(err)),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::SqliteFailure(err, None) => err.fmt(f),
+            Error::SqliteFailure(_, Some(msg)) => f.write_str(msg),
+            Error::SqliteSingleThreadedMode => {
+                f.write_str("SQLite was compiled or configured for single-threaded use only")
+            }
+            Error::FromSqlConversionFailure(i, t, err) => {
+                if *i == UNKNOWN_COLUMN {
+                    write!(f, "conversion error from type {t}: {err}")
+                } else {
+                    write!(f, "conversion error from type {t} at column {i}: {err}")
+                }
+            }
+            Error::IntegralValueOutOfRange(col, val) => {
+                if *col == UNKNOWN_COLUMN {
+                    write!(f, "integer {val} out of range")
+                } else {
+                    write!(f, "integer {val} out of range at column {col}")
+                }
+            }
+            Error::Utf8Error(col, err) => {
+                if *col == UNKNOWN_COLUMN {
+                    write!(f, "invalid UTF-8: {err}")
+                } else {
+                    write!(f, "invalid UTF-8 at column {col}: {err}")
+                }
+            }
+            Error::NulError(err) => err.fmt(f),
+            Error::InvalidParameterName(name) => write!(f, "invalid parameter name: {name}"),
+            Error::InvalidPath(p) => write!(f, "invalid path: {}", p.display()),
+            Error::ExecuteReturnedResults => {
+                f.write_str("execute returned results; did you mean to call query?")
+            }
+            Error::QueryReturnedNoRows => f.write_str("query returned no rows"),
+            Error::QueryReturnedMoreThanOneRow => f.write_str("query returned more than one row"),
+            Error::InvalidColumnIndex(i) => write!(f, "invalid column index: {i}"),
+            Error::InvalidColumnName(name) => write!(f, "invalid column name: {name}"),
+            Error::InvalidColumnType(i, name, t) => {
+                write!(f, "invalid column type {t} at index {i}, name: {name}")
+            }
+            Error::InvalidFunctionParameterType(i, t) => {
+                write!(f, "invalid function parameter type {t} at index {i}")
+            }
+            Error::StatementChangedRows(n) => write!(f, "statement changed {n} rows, expected 1"),
+            Error::UserFunctionError(err) => err.fmt(f),
+            Error::ToSqlConversionFailure(err) => err.fmt(f),
+            Error::InvalidQuery => f.write_str("query is not read-only or has no SQL"),
+            Error::UnwindingPanic => f.write_str("a Rust callback panicked"),
+            Error::GetAuxWrongType => f.write_str("auxiliary data has a different type"),
+            Error::MultipleStatement => f.write_str("multiple statements provided"),
+            Error::InvalidParameterCount(given, expected) => write!(
+                f,
+                "wrong number of parameters: {given} given, the statement takes {expected}"
+            ),
+            Error::BlobSizeError => f.write_str("BLOB access out of bounds (BLOBs can't grow)"),
+            Error::SqlInputError { msg, sql, offset, .. } => {
+                write!(f, "{msg} in {sql} at offset {offset}")
+            }
+            Error::InvalidDatabaseIndex(i) => write!(f, "invalid database index: {i}"),
+        }
+    }
+}
+
+impl error::Error for Error {
+    fn source(&self) -> Option<&(dyn error::Error + 'static)> {
+        match self {
+            Error::SqliteFailure(err, _) => Some(err),
+            Error::Utf8Error(_, err) => Some(err),
+            Error::NulError(err) => Some(err),
+            Error::FromSqlConversionFailure(_, _, err)
+            | Error::UserFunctionError(err)
+            | Error::ToSqlConversionFailure(err) => Some(&**err),
+            Error::SqlInputError { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl Error {
+    /// The SQLite error behind this error, if it is one.
+    #[inline]
+    pub fn sqlite_error(&self) -> Option<&ffi::Error> {
+        match self {
+            Error::SqliteFailure(error, _) | Error::SqlInputError { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The primary SQLite error code, if this is an SQLite error.
+    #[inline]
+    pub fn sqlite_error_code(&self) -> Option<ErrorCode> {
+        self.sqlite_error().map(|e| e.code)
+    }
+
+    /// The extended SQLite result code, if this is an SQLite error.
+    #[inline]
+    pub fn sqlite_extended_error_code(&self) -> Option<c_int> {
+        self.sqlite_error().map(|e| e.extended_code)
+    }
+
+    /// True when the operation was stopped by an interrupt: an
+    /// [`InterruptHandle`](crate::InterruptHandle), a progress handler that
+    /// returned `true`, or a statement deadline.
+    #[inline]
+    pub fn is_interrupted(&self) -> bool {
+        self.sqlite_error_code() == Some(ErrorCode::OperationInterrupted)
+    }
+
+    /// True for `SQLITE_BUSY` and `SQLITE_LOCKED`: retrying later may work.
+    #[inline]
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self.sqlite_error_code(),
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+        )
+    }
+
+    /// True for a constraint violation (UNIQUE, NOT NULL, CHECK, FOREIGN KEY, …).
+    #[inline]
+    pub fn is_constraint_violation(&self) -> bool {
+        self.sqlite_error_code() == Some(ErrorCode::ConstraintViolation)
+    }
+
+    /// Attaches a column index to a conversion error made without one.
+    #[cold]
+    pub(crate) fn with_column(self, idx: usize) -> Error {
+        match self {
+            Error::IntegralValueOutOfRange(UNKNOWN_COLUMN, v) => {
+                Error::IntegralValueOutOfRange(idx, v)
+            }
+            Error::Utf8Error(UNKNOWN_COLUMN, e) => Error::Utf8Error(idx, e),
+            Error::FromSqlConversionFailure(UNKNOWN_COLUMN, t, e) => {
+                Error::FromSqlConversionFailure(idx, t, e)
+            }
+            other => other,
+        }
+    }
+}
+
+/// Builds an error from a result code, without a message.
+#[cold]
+pub fn error_from_sqlite_code(code: c_int, message: Option<String>) -> Error {
+    Error::SqliteFailure(ffi::Error::new(code), message)
+}
+
+/// Builds an error from a result code and the connection's current message.
+///
+/// # Safety
+/// `db` must be a live connection handle or null.
+#[cold]
+pub(crate) unsafe fn error_from_handle(db: *mut ffi::sqlite3, code: c_int) -> Error {
+    let message = if db.is_null() {
+        None
+    } else {
+        // SAFETY: the caller guarantees `db` is live; sqlite3_errmsg returns
+        // a NUL-terminated string owned by the connection, valid until the
+        // next API call on it, and we copy it at once.
+        unsafe { crate::raw::cstr_to_string(ffi::sqlite3_errmsg(db)) }
+    };
+    error_from_sqlite_code(code, message)
+}
+
+/// Like [`error_from_handle`], adding the SQL and the error offset SQLite
+/// reports, for errors raised while preparing.
+///
+/// # Safety
+/// `db` must be a live connection handle.
+#[cold]
+pub(crate) unsafe fn error_with_offset(db: *mut ffi::sqlite3, code: c_int, sql: &str) -> Error {
+    // SAFETY: forwarded caller guarantee.
+    let err = unsafe { error_from_handle(db, code) };
+    // SAFETY: `db` is live.
+    let offset = unsafe { ffi::sqlite3_error_offset(db) };
+    match err {
+        Error::SqliteFailure(error, Some(msg)) if offset >= 0 => Error::SqlInputError {
+            error,
+            msg,
+            sql: sql.to_owned(),
+            offset,
+        },
+        other => other,
+    }
+}
+
+/// `Ok(())` for `SQLITE_OK`, else an error without message.
+#[inline]
+pub fn check(code: c_int) -> crate::Result<()> {
+    if code == ffi::SQLITE_OK { Ok(()) } else { Err(error_from_sqlite_code(code, None)) }
+}

@@ -1,0 +1,201 @@
+use std::error::Error;
+use std::fmt;
+use std::rc::Rc;
+use std::str::Utf8Error;
+use std::sync::Arc;
+
+use super::{Value, ValueRef};
+
+/// Why a [`FromSql`] conversion failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum FromSqlError {
+    /// The value's storage class can't be read as the requested type.
+    InvalidType,
+    /// The integer does not fit the requested integer type.
+    OutOfRange(i64),
+    /// TEXT is not valid UTF-8.
+    Utf8Error(Utf8Error),
+    /// A BLOB read into `[u8; N]` has the wrong length.
+    InvalidBlobSize {
+        /// The length of the array.
+        expected_size: usize,
+        /// The length of the BLOB.
+        blob_size: usize,
+    },
+    /// Any other failure (for custom types).
+    Other(Box<dyn Error + Send + Sync + 'static>),
+}
+
+impl PartialEq for FromSqlError {
+    fn eq(&self, other: &FromSqlError) -> bool {
+        match (self, other) {
+            (FromSqlError::InvalidType, FromSqlError::InvalidType) => true,
+            (FromSqlError::OutOfRange(a), FromSqlError::OutOfRange(b)) => a == b,
+            (FromSqlError::Utf8Error(a), FromSqlError::Utf8Error(b)) => a == b,
+            (
+                FromSqlError::InvalidBlobSize { expected_size: a, blob_size: b },
+                FromSqlError::InvalidBlobSize { expected_size: c, blob_size: d },
+            ) => a == c && b == d,
+            (FromSqlError::Other(a), FromSqlError::Other(b)) => a.to_string() == b.to_string(),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for FromSqlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FromSqlError::InvalidType => f.write_str("invalid type"),
+            FromSqlError::OutOfRange(i) => write!(f, "value {i} out of range"),
+            FromSqlError::Utf8Error(e) => e.fmt(f),
+            FromSqlError::InvalidBlobSize { expected_size, blob_size } => write!(
+                f,
+                "cannot read a {blob_size}-byte BLOB into a {expected_size}-byte array"
+            ),
+            FromSqlError::Other(e) => e.fmt(f),
+        }
+    }
+}
+
+impl Error for FromSqlError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            FromSqlError::Utf8Error(e) => Some(e),
+            FromSqlError::Other(e) => Some(&**e),
+            _ => None,
+        }
+    }
+}
+
+/// The result of a [`FromSql`] conversion.
+pub type FromSqlResult<T> = Result<T, FromSqlError>;
+
+/// A Rust type that can be read from an SQLite value (Python's converters).
+pub trait FromSql: Sized {
+    /// Converts an SQLite value.
+    ///
+    /// # Errors
+    /// A [`FromSqlError`] when the value can't be represented.
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self>;
+}
+
+macro_rules! from_sql_int {
+    ($($t:ty)*) => {$(
+        impl FromSql for $t {
+            #[inline]
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                let i = value.as_i64()?;
+                <$t>::try_from(i).map_err(|_| FromSqlError::OutOfRange(i))
+            }
+        }
+    )*};
+}
+from_sql_int!(i8 i16 i32 isize u8 u16 u32 u64 usize i128 u128);
+
+impl FromSql for i64 {
+    #[inline]
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value.as_i64()
+    }
+}
+
+impl FromSql for f64 {
+    /// REAL, or INTEGER converted to the nearest float.
+    #[inline]
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        match value {
+            ValueRef::Integer(i) => Ok(i as f64),
+            ValueRef::Real(f) => Ok(f),
+            _ => Err(FromSqlError::InvalidType),
+        }
+    }
+}
+
+impl FromSql for f32 {
+    /// REAL or INTEGER, rounded to `f32`.
+    #[inline]
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        match value {
+            ValueRef::Integer(i) => Ok(i as f32),
+            ValueRef::Real(f) => Ok(f as f32),
+            _ => Err(FromSqlError::InvalidType),
+        }
+    }
+}
+
+impl FromSql for bool {
+    /// INTEGER: zero is `false`, anything else `true`.
+    #[inline]
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value.as_i64().map(|i| i != 0)
+    }
+}
+
+impl FromSql for String {
+    #[inline]
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value.as_str().map(ToOwned::to_owned)
+    }
+}
+
+impl FromSql for Box<str> {
+    #[inline]
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value.as_str().map(Into::into)
+    }
+}
+
+impl FromSql for Rc<str> {
+    #[inline]
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value.as_str().map(Into::into)
+    }
+}
+
+impl FromSql for Arc<str> {
+    #[inline]
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value.as_str().map(Into::into)
+    }
+}
+
+impl FromSql for Vec<u8> {
+    /// BLOB only; TEXT is `InvalidType` (read its bytes through `ValueRef`).
+    #[inline]
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value.as_blob().map(<[u8]>::to_vec)
+    }
+}
+
+impl<const N: usize> FromSql for [u8; N] {
+    #[inline]
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let blob = value.as_blob()?;
+        blob.try_into()
+            .map_err(|_| FromSqlError::InvalidBlobSize { expected_size: N, blob_size: blob.len() })
+    }
+}
+
+impl<T: FromSql> FromSql for Option<T> {
+    #[inline]
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        match value {
+            ValueRef::Null => Ok(None),
+            _ => T::column_result(value).map(Some),
+        }
+    }
+}
+
+impl FromSql for Value {
+    /// Any value. TEXT that is not valid UTF-8 is `Utf8Error`.
+    #[inline]
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        Ok(match value {
+            ValueRef::Text(t) => {
+                Value::Text(std::str::from_utf8(t).map_err(FromSqlError::Utf8Error)?.to_owned())
+            }
+            other => Value::from(other),
+        })
+    }
+}

@@ -1,0 +1,225 @@
+use std::borrow::Cow;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use super::{Null, Value, ValueRef};
+use crate::{Error, Result};
+
+/// What a [`ToSql`] value turns into for binding.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ToSqlOutput<'a> {
+    /// A borrowed value. Calls that finish before the borrow ends (such as
+    /// `execute`) bind borrowed text and BLOBs without copying them.
+    Borrowed(ValueRef<'a>),
+    /// An owned value.
+    Owned(Value),
+    /// A BLOB of this many zero bytes (`sqlite3_bind_zeroblob64`), to be
+    /// filled later through [`blob`](crate::blob) I/O.
+    ZeroBlob(u64),
+    /// The argument at this index of the running user function, passed
+    /// through unchanged (`sqlite3_result_value`); valid only as a function
+    /// result.
+    Arg(usize),
+}
+
+impl<'a, T: ?Sized> From<&'a T> for ToSqlOutput<'a>
+where
+    &'a T: Into<ValueRef<'a>>,
+{
+    #[inline]
+    fn from(t: &'a T) -> Self {
+        ToSqlOutput::Borrowed(t.into())
+    }
+}
+
+macro_rules! owned_from {
+    ($($t:ty)*) => {$(
+        impl From<$t> for ToSqlOutput<'_> {
+            #[inline]
+            fn from(t: $t) -> Self { ToSqlOutput::Owned(t.into()) }
+        }
+    )*};
+}
+owned_from!(String Null bool i8 i16 i32 i64 u8 u16 u32 f32 f64 Vec<u8>);
+
+impl From<Value> for ToSqlOutput<'_> {
+    #[inline]
+    fn from(v: Value) -> Self {
+        ToSqlOutput::Owned(v)
+    }
+}
+
+impl<'a> From<ValueRef<'a>> for ToSqlOutput<'a> {
+    #[inline]
+    fn from(v: ValueRef<'a>) -> Self {
+        ToSqlOutput::Borrowed(v)
+    }
+}
+
+impl ToSql for ToSqlOutput<'_> {
+    #[inline]
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+        Ok(match *self {
+            ToSqlOutput::Borrowed(v) => ToSqlOutput::Borrowed(v),
+            ToSqlOutput::Owned(ref v) => ToSqlOutput::Borrowed(ValueRef::from(v)),
+            ToSqlOutput::ZeroBlob(n) => ToSqlOutput::ZeroBlob(n),
+            ToSqlOutput::Arg(i) => ToSqlOutput::Arg(i),
+        })
+    }
+}
+
+/// A Rust value that can be bound as an SQL parameter or returned from a
+/// user function. Implement it for your own types (Python's adapters).
+pub trait ToSql {
+    /// Converts `self` into a value SQLite can bind.
+    ///
+    /// # Errors
+    /// [`Error::ToSqlConversionFailure`] (or any error) when `self` has no
+    /// SQLite representation.
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>>;
+}
+
+impl<T: ToSql + ?Sized> ToSql for &T {
+    #[inline]
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+        (**self).to_sql()
+    }
+}
+
+impl<T: ToSql + ?Sized> ToSql for Box<T> {
+    #[inline]
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+        (**self).to_sql()
+    }
+}
+
+impl<T: ToSql + ?Sized> ToSql for Rc<T> {
+    #[inline]
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+        (**self).to_sql()
+    }
+}
+
+impl<T: ToSql + ?Sized> ToSql for Arc<T> {
+    #[inline]
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+        (**self).to_sql()
+    }
+}
+
+impl<T: ToSql + ToOwned + ?Sized> ToSql for Cow<'_, T> {
+    #[inline]
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+        self.as_ref().to_sql()
+    }
+}
+
+macro_rules! to_sql_int {
+    ($($t:ty)*) => {$(
+        impl ToSql for $t {
+            #[inline]
+            fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::Owned(Value::Integer(i64::from(*self))))
+            }
+        }
+    )*};
+}
+to_sql_int!(i8 i16 i32 i64 u8 u16 u32 bool);
+
+macro_rules! to_sql_wide_int {
+    ($($t:ty)*) => {$(
+        impl ToSql for $t {
+            /// # Errors
+            /// [`Error::ToSqlConversionFailure`] when the value does not fit in an `i64`.
+            #[inline]
+            fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+                match i64::try_from(*self) {
+                    Ok(i) => Ok(ToSqlOutput::Owned(Value::Integer(i))),
+                    Err(e) => Err(Error::ToSqlConversionFailure(Box::new(e))),
+                }
+            }
+        }
+    )*};
+}
+to_sql_wide_int!(isize u64 usize i128 u128);
+
+impl ToSql for f32 {
+    #[inline]
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Owned(Value::Real(f64::from(*self))))
+    }
+}
+
+impl ToSql for f64 {
+    #[inline]
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Owned(Value::Real(*self)))
+    }
+}
+
+impl ToSql for str {
+    #[inline]
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Text(self.as_bytes())))
+    }
+}
+
+impl ToSql for String {
+    #[inline]
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Text(self.as_bytes())))
+    }
+}
+
+impl ToSql for [u8] {
+    #[inline]
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Blob(self)))
+    }
+}
+
+impl ToSql for Vec<u8> {
+    #[inline]
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Blob(self)))
+    }
+}
+
+impl<const N: usize> ToSql for [u8; N] {
+    #[inline]
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Blob(self)))
+    }
+}
+
+impl ToSql for Value {
+    #[inline]
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::from(self)))
+    }
+}
+
+impl ToSql for ValueRef<'_> {
+    #[inline]
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(*self))
+    }
+}
+
+impl ToSql for Null {
+    #[inline]
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(ValueRef::Null))
+    }
+}
+
+impl<T: ToSql> ToSql for Option<T> {
+    #[inline]
+    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+        match self {
+            None => Ok(ToSqlOutput::Borrowed(ValueRef::Null)),
+            Some(v) => v.to_sql(),
+        }
+    }
+}
