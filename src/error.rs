@@ -115,13 +115,21 @@ impl PartialEq for Error {
             (UnwindingPanic, UnwindingPanic) => true,
             (GetAuxWrongType, GetAuxWrongType) => true,
             (MultipleStatement, MultipleStatement) => true,
-            (InvalidParameterCount(a1, b1), InvalidParameterCount(a2, b2)) => {
-                a1 == a2 && b1 == b2
-            }
+            (InvalidParameterCount(a1, b1), InvalidParameterCount(a2, b2)) => a1 == a2 && b1 == b2,
             (BlobSizeError, BlobSizeError) => true,
             (
-                SqlInputError { error: e1, msg: m1, sql: s1, offset: o1 },
-                SqlInputError { error: e2, msg: m2, sql: s2, offset: o2 },
+                SqlInputError {
+                    error: e1,
+                    msg: m1,
+                    sql: s1,
+                    offset: o1,
+                },
+                SqlInputError {
+                    error: e2,
+                    msg: m2,
+                    sql: s2,
+                    offset: o2,
+                },
             ) => e1 == e2 && m1 == m2 && s1 == s2 && o1 == o2,
             (InvalidDatabaseIndex(i1), InvalidDatabaseIndex(i2)) => i1 == i2,
             // Boxed user errors have no equality; compare their messages.
@@ -228,7 +236,9 @@ impl fmt::Display for Error {
                 "wrong number of parameters: {given} given, the statement takes {expected}"
             ),
             Error::BlobSizeError => f.write_str("BLOB access out of bounds (BLOBs can't grow)"),
-            Error::SqlInputError { msg, sql, offset, .. } => {
+            Error::SqlInputError {
+                msg, sql, offset, ..
+            } => {
                 write!(f, "{msg} in {sql} at offset {offset}")
             }
             Error::InvalidDatabaseIndex(i) => write!(f, "invalid database index: {i}"),
@@ -298,6 +308,7 @@ impl Error {
 
     /// Attaches a column index to a conversion error made without one.
     #[cold]
+    #[allow(dead_code)] // used by row mappers added later
     pub(crate) fn with_column(self, idx: usize) -> Error {
         match self {
             Error::IntegralValueOutOfRange(UNKNOWN_COLUMN, v) => {
@@ -355,10 +366,4 @@ pub(crate) unsafe fn error_with_offset(db: *mut ffi::sqlite3, code: c_int, sql: 
         },
         other => other,
     }
-}
-
-/// `Ok(())` for `SQLITE_OK`, else an error without message.
-#[inline]
-pub fn check(code: c_int) -> crate::Result<()> {
-    if code == ffi::SQLITE_OK { Ok(()) } else { Err(error_from_sqlite_code(code, None)) }
 }

@@ -1265,7 +1265,7 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn sqlite3_bind_null(arg1: *mut sqlite3_stmt, arg2: ::std::ffi::c_int)
-        -> ::std::ffi::c_int;
+    -> ::std::ffi::c_int;
 }
 unsafe extern "C" {
     pub fn sqlite3_bind_text(
@@ -2703,7 +2703,7 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn sqlite3_vtab_config(arg1: *mut sqlite3, op: ::std::ffi::c_int, ...)
-        -> ::std::ffi::c_int;
+    -> ::std::ffi::c_int;
 }
 unsafe extern "C" {
     pub fn sqlite3_vtab_on_conflict(arg1: *mut sqlite3) -> ::std::ffi::c_int;

@@ -140,13 +140,21 @@ impl Error {
             SQLITE_NOTADB => ErrorCode::NotADatabase,
             _ => ErrorCode::Unknown,
         };
-        Error { code, extended_code: result_code }
+        Error {
+            code,
+            extended_code: result_code,
+        }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (code {})", code_to_str(self.extended_code), self.extended_code)
+        write!(
+            f,
+            "{} (code {})",
+            code_to_str(self.extended_code),
+            self.extended_code
+        )
     }
 }
 

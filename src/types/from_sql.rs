@@ -34,8 +34,14 @@ impl PartialEq for FromSqlError {
             (FromSqlError::OutOfRange(a), FromSqlError::OutOfRange(b)) => a == b,
             (FromSqlError::Utf8Error(a), FromSqlError::Utf8Error(b)) => a == b,
             (
-                FromSqlError::InvalidBlobSize { expected_size: a, blob_size: b },
-                FromSqlError::InvalidBlobSize { expected_size: c, blob_size: d },
+                FromSqlError::InvalidBlobSize {
+                    expected_size: a,
+                    blob_size: b,
+                },
+                FromSqlError::InvalidBlobSize {
+                    expected_size: c,
+                    blob_size: d,
+                },
             ) => a == c && b == d,
             (FromSqlError::Other(a), FromSqlError::Other(b)) => a.to_string() == b.to_string(),
             _ => false,
@@ -49,7 +55,10 @@ impl fmt::Display for FromSqlError {
             FromSqlError::InvalidType => f.write_str("invalid type"),
             FromSqlError::OutOfRange(i) => write!(f, "value {i} out of range"),
             FromSqlError::Utf8Error(e) => e.fmt(f),
-            FromSqlError::InvalidBlobSize { expected_size, blob_size } => write!(
+            FromSqlError::InvalidBlobSize {
+                expected_size,
+                blob_size,
+            } => write!(
                 f,
                 "cannot read a {blob_size}-byte BLOB into a {expected_size}-byte array"
             ),
@@ -172,8 +181,10 @@ impl<const N: usize> FromSql for [u8; N] {
     #[inline]
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         let blob = value.as_blob()?;
-        blob.try_into()
-            .map_err(|_| FromSqlError::InvalidBlobSize { expected_size: N, blob_size: blob.len() })
+        blob.try_into().map_err(|_| FromSqlError::InvalidBlobSize {
+            expected_size: N,
+            blob_size: blob.len(),
+        })
     }
 }
 
@@ -192,9 +203,11 @@ impl FromSql for Value {
     #[inline]
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         Ok(match value {
-            ValueRef::Text(t) => {
-                Value::Text(std::str::from_utf8(t).map_err(FromSqlError::Utf8Error)?.to_owned())
-            }
+            ValueRef::Text(t) => Value::Text(
+                std::str::from_utf8(t)
+                    .map_err(FromSqlError::Utf8Error)?
+                    .to_owned(),
+            ),
             other => Value::from(other),
         })
     }

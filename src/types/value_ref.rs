@@ -82,7 +82,9 @@ impl<'a> ValueRef<'a> {
     pub fn as_str_or_null(&self) -> FromSqlResult<Option<&'a str>> {
         match *self {
             ValueRef::Null => Ok(None),
-            ValueRef::Text(t) => std::str::from_utf8(t).map(Some).map_err(FromSqlError::Utf8Error),
+            ValueRef::Text(t) => std::str::from_utf8(t)
+                .map(Some)
+                .map_err(FromSqlError::Utf8Error),
             _ => Err(FromSqlError::InvalidType),
         }
     }

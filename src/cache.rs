@@ -1,0 +1,214 @@
+//! The prepared-statement cache behind [`Connection::prepare_cached`].
+
+use std::cell::RefCell;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+use crate::raw::RawStatement;
+use crate::{Connection, PrepFlags, Result, Statement};
+
+/// Statements kept by default, as rusqlite.
+pub(crate) const DEFAULT_CAPACITY: usize = 16;
+
+impl Connection {
+    /// Prepares `sql`, or takes an already prepared copy from the
+    /// connection's LRU cache; the statement goes back to the cache when the
+    /// returned [`CachedStatement`] is dropped.
+    ///
+    /// ```
+    /// use ferrolite::Connection;
+    /// let conn = Connection::open_in_memory()?;
+    /// for i in 0..3 {
+    ///     let mut stmt = conn.prepare_cached("SELECT ?1 * 2")?;
+    ///     let v: i64 = stmt.query_row([i], |r| r.get(0))?;
+    ///     assert_eq!(v, i * 2);
+    /// }
+    /// # Ok::<(), ferrolite::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Connection::prepare`].
+    #[doc(alias = "SQLITE_PREPARE_PERSISTENT")]
+    #[inline]
+    pub fn prepare_cached(&self, sql: &str) -> Result<CachedStatement<'_>> {
+        if let Some(raw) = self.cache.take(sql) {
+            return Ok(CachedStatement {
+                stmt: Some(Statement::new(self, raw)),
+            });
+        }
+        let mut stmt = self.prepare_with_flags(sql, PrepFlags::SQLITE_PREPARE_PERSISTENT)?;
+        stmt.stmt.cache_key = Some(Arc::from(sql));
+        Ok(CachedStatement { stmt: Some(stmt) })
+    }
+
+    /// Sets how many statements the cache keeps (0 disables caching),
+    /// finalizing the least recently used ones beyond it.
+    pub fn set_prepared_statement_cache_capacity(&self, capacity: usize) {
+        self.cache.set_capacity(capacity);
+    }
+
+    /// Finalizes every cached statement.
+    pub fn flush_prepared_statement_cache(&self) {
+        self.cache.flush();
+    }
+}
+
+/// An LRU of prepared statements, most recently used last.
+pub(crate) struct StatementCache(RefCell<Inner>);
+
+struct Inner {
+    entries: Vec<RawStatement>,
+    capacity: usize,
+}
+
+impl Default for StatementCache {
+    fn default() -> StatementCache {
+        StatementCache(RefCell::new(Inner {
+            entries: Vec::new(),
+            capacity: DEFAULT_CAPACITY,
+        }))
+    }
+}
+
+impl StatementCache {
+    #[inline]
+    fn take(&self, sql: &str) -> Option<RawStatement> {
+        let mut inner = self.0.borrow_mut();
+        let pos = inner
+            .entries
+            .iter()
+            .rposition(|s| s.cache_key.as_deref().is_some_and(|k| k == sql))?;
+        Some(inner.entries.remove(pos))
+    }
+
+    #[inline]
+    fn put_back(&self, mut raw: RawStatement) {
+        let mut inner = self.0.borrow_mut();
+        if inner.capacity == 0 {
+            return; // `raw` is finalized on drop
+        }
+        raw.reset();
+        if raw.bind_parameter_count() > 0 {
+            raw.clear_bindings();
+        }
+        if inner.entries.len() >= inner.capacity {
+            inner.entries.remove(0);
+        }
+        inner.entries.push(raw);
+    }
+
+    fn set_capacity(&self, capacity: usize) {
+        let mut inner = self.0.borrow_mut();
+        inner.capacity = capacity;
+        let len = inner.entries.len();
+        if len > capacity {
+            inner.entries.drain(..len - capacity);
+        }
+    }
+
+    pub(crate) fn flush(&self) {
+        // Drop outside the borrow: finalizing never calls back into us, but
+        // keep the borrow short anyway.
+        let entries = std::mem::take(&mut self.0.borrow_mut().entries);
+        drop(entries);
+    }
+
+    /// Number of cached statements (for tests).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.0.borrow().entries.len()
+    }
+}
+
+/// A statement from the cache; derefs to [`Statement`] and returns to the
+/// cache on drop.
+pub struct CachedStatement<'conn> {
+    stmt: Option<Statement<'conn>>,
+}
+
+impl<'conn> Deref for CachedStatement<'conn> {
+    type Target = Statement<'conn>;
+    #[inline]
+    fn deref(&self) -> &Statement<'conn> {
+        self.stmt.as_ref().expect("present until drop")
+    }
+}
+
+impl<'conn> DerefMut for CachedStatement<'conn> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Statement<'conn> {
+        self.stmt.as_mut().expect("present until drop")
+    }
+}
+
+impl Drop for CachedStatement<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(stmt) = self.stmt.take() {
+            let conn = stmt.conn;
+            let raw = stmt.into_raw();
+            conn.cache.put_back(raw);
+        }
+    }
+}
+
+impl CachedStatement<'_> {
+    /// Finalizes the statement instead of returning it to the cache.
+    pub fn discard(mut self) {
+        self.stmt = None;
+    }
+}
+
+impl std::fmt::Debug for CachedStatement<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("CachedStatement").field(&self.stmt).finish()
+    }
+}
+
+impl Statement<'_> {
+    /// Takes the raw statement out (for the cache).
+    #[inline]
+    pub(crate) fn into_raw(mut self) -> RawStatement {
+        // SAFETY: a null statement owns nothing; `self` then drops as a no-op.
+        std::mem::replace(&mut self.stmt, unsafe {
+            RawStatement::new(std::ptr::null_mut())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Connection;
+
+    #[test]
+    fn cache_reuses_and_evicts() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.set_prepared_statement_cache_capacity(2);
+        for sql in ["SELECT 1", "SELECT 2", "SELECT 3", "SELECT 1"] {
+            let mut s = conn.prepare_cached(sql).unwrap();
+            let _: i64 = s.query_row([], |r| r.get(0)).unwrap();
+        }
+        assert_eq!(conn.cache.len(), 2);
+        conn.set_prepared_statement_cache_capacity(0);
+        assert_eq!(conn.cache.len(), 0);
+        {
+            let _s = conn.prepare_cached("SELECT 1").unwrap();
+        }
+        assert_eq!(conn.cache.len(), 0);
+    }
+
+    #[test]
+    fn cached_hit_returns_the_same_statement() {
+        let conn = Connection::open_in_memory().unwrap();
+        let p1 = {
+            let s = conn.prepare_cached("SELECT 42").unwrap();
+            // SAFETY: only compared, never dereferenced.
+            unsafe { s.raw_handle() }
+        };
+        let s = conn.prepare_cached("SELECT 42").unwrap();
+        // SAFETY: only compared.
+        assert_eq!(p1, unsafe { s.raw_handle() });
+        s.discard();
+        assert_eq!(conn.cache.len(), 0);
+    }
+}

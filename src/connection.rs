@@ -1,0 +1,516 @@
+//! [`Connection`]: an open database.
+
+use std::cell::Cell;
+use std::ffi::{CStr, CString, c_int};
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::cache::StatementCache;
+use crate::callbacks::Callbacks;
+use crate::error::{error_from_handle, error_with_offset};
+use crate::ffi;
+use crate::raw::{RawConnection, RawStatement};
+use crate::{Error, InterruptHandle, Name, OpenFlags, Params, Result, Row, Statement};
+
+/// The busy timeout every connection starts with, as Python's `timeout=5.0`.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A connection to an SQLite database.
+///
+/// `Connection` is [`Send`] (it may move to another thread) but not
+/// [`Sync`] (it is never used by two threads at once): the compile-time
+/// form of Python's `check_same_thread`. To stop a query from another
+/// thread use [`Connection::get_interrupt_handle`].
+///
+/// ```
+/// use ferrolite::{Connection, params};
+///
+/// let conn = Connection::open_in_memory()?;
+/// conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")?;
+/// conn.execute("INSERT INTO t (name) VALUES (?1)", params!["ada"])?;
+/// let name: String = conn.query_row("SELECT name FROM t WHERE id = 1", [], |r| r.get(0))?;
+/// assert_eq!(name, "ada");
+/// # Ok::<(), ferrolite::Error>(())
+/// ```
+pub struct Connection {
+    pub(crate) db: RawConnection,
+    pub(crate) cache: StatementCache,
+    /// Closures registered with SQLite; freed only after the handle closes.
+    pub(crate) callbacks: Callbacks,
+    /// The most recent error code a statement returned (for reporting why
+    /// SQLite ended a transaction).
+    pub(crate) last_error: Cell<c_int>,
+    /// What `transaction()` begins with.
+    pub(crate) transaction_behavior: crate::TransactionBehavior,
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+// SAFETY: the connection is opened with SQLITE_OPEN_NOMUTEX on a
+// thread-safe SQLite build (checked at open), which allows using it from any
+// one thread at a time; `Connection` is not `Sync`, so only one thread can
+// use it at a time. Registered closures are required to be `Send`.
+unsafe impl Send for Connection {}
+
+impl Connection {
+    /// Opens (creating if needed) the database at `path` with the default
+    /// flags: read-write, create, URI filenames, no mutex.
+    ///
+    /// # Errors
+    /// A non-UTF-8 path, or SQLite failing to open the file.
+    #[doc(alias = "sqlite3_open_v2")]
+    pub fn open<P: AsRef<Path>>(path: P) -> Result<Connection> {
+        Connection::open_with_flags(path, OpenFlags::default())
+    }
+
+    /// Opens a new private in-memory database.
+    ///
+    /// # Errors
+    /// Only if SQLite can't allocate the connection.
+    pub fn open_in_memory() -> Result<Connection> {
+        Connection::open_in_memory_with_flags(OpenFlags::default())
+    }
+
+    /// Opens `path` with explicit flags.
+    ///
+    /// # Errors
+    /// A non-UTF-8 path, invalid flags, or SQLite failing to open.
+    pub fn open_with_flags<P: AsRef<Path>>(path: P, flags: OpenFlags) -> Result<Connection> {
+        let c_path = path_to_cstring(path.as_ref())?;
+        Connection::open_raw(&c_path, flags, None)
+    }
+
+    /// Opens `path` with explicit flags and a named VFS.
+    ///
+    /// # Errors
+    /// As [`open_with_flags`](Self::open_with_flags), or an unknown VFS.
+    pub fn open_with_flags_and_vfs<P: AsRef<Path>, V: Name>(
+        path: P,
+        flags: OpenFlags,
+        vfs: V,
+    ) -> Result<Connection> {
+        let c_path = path_to_cstring(path.as_ref())?;
+        let vfs = vfs.as_cstr()?;
+        Connection::open_raw(&c_path, flags, Some(&vfs))
+    }
+
+    /// Opens a private in-memory database with explicit flags.
+    ///
+    /// # Errors
+    /// Invalid flags.
+    pub fn open_in_memory_with_flags(flags: OpenFlags) -> Result<Connection> {
+        Connection::open_raw(c":memory:", flags, None)
+    }
+
+    /// Opens a private in-memory database with explicit flags and VFS.
+    ///
+    /// # Errors
+    /// Invalid flags or an unknown VFS.
+    pub fn open_in_memory_with_flags_and_vfs<V: Name>(
+        flags: OpenFlags,
+        vfs: V,
+    ) -> Result<Connection> {
+        let vfs = vfs.as_cstr()?;
+        Connection::open_raw(c":memory:", flags, Some(&vfs))
+    }
+
+    fn open_raw(path: &CStr, flags: OpenFlags, vfs: Option<&CStr>) -> Result<Connection> {
+        let db = RawConnection::open(path, flags.bits(), vfs)?;
+        let conn = Connection::from_raw(db);
+        conn.busy_timeout(DEFAULT_BUSY_TIMEOUT)?;
+        crate::callbacks::on_open(&conn)?;
+        Ok(conn)
+    }
+
+    pub(crate) fn from_raw(db: RawConnection) -> Connection {
+        Connection {
+            db,
+            cache: StatementCache::default(),
+            callbacks: Callbacks::default(),
+            last_error: Cell::new(ffi::SQLITE_OK),
+            transaction_behavior: crate::TransactionBehavior::Deferred,
+            _not_sync: PhantomData,
+        }
+    }
+
+    /// Wraps a connection handle opened elsewhere, without taking ownership:
+    /// dropping the `Connection` does not close it.
+    ///
+    /// # Safety
+    /// `db` must be a live connection that stays open for the lifetime of
+    /// the returned `Connection`, and must not be used concurrently.
+    ///
+    /// # Errors
+    /// Never at present; kept fallible as in rusqlite.
+    pub unsafe fn from_handle(db: *mut ffi::sqlite3) -> Result<Connection> {
+        // SAFETY: the caller guarantees `db` is live and not closed by us.
+        Ok(Connection::from_raw(unsafe {
+            RawConnection::from_handle(db, false)
+        }))
+    }
+
+    /// Wraps and takes ownership of a connection handle opened elsewhere.
+    ///
+    /// # Safety
+    /// `db` must be a live connection that nobody else closes or uses.
+    ///
+    /// # Errors
+    /// Never at present; kept fallible as in rusqlite.
+    pub unsafe fn from_handle_owned(db: *mut ffi::sqlite3) -> Result<Connection> {
+        // SAFETY: the caller hands us ownership of a live handle.
+        Ok(Connection::from_raw(unsafe {
+            RawConnection::from_handle(db, true)
+        }))
+    }
+
+    /// The raw `sqlite3*` handle, for calling the C API directly.
+    ///
+    /// # Safety
+    /// The caller must not close the handle nor break ferrolite's
+    /// invariants (e.g. by replacing callbacks ferrolite registered).
+    #[inline]
+    pub unsafe fn handle(&self) -> *mut ffi::sqlite3 {
+        self.db.db()
+    }
+
+    /// Closes the connection, reporting failure; on failure the connection
+    /// is handed back open. Dropping a `Connection` also closes it.
+    ///
+    /// # Errors
+    /// SQLite refused to close (for example while a backup is running).
+    #[doc(alias = "sqlite3_close")]
+    #[allow(clippy::result_large_err)]
+    pub fn close(mut self) -> std::result::Result<(), (Connection, Error)> {
+        self.cache.flush();
+        match self.db.close() {
+            Ok(()) => Ok(()),
+            Err(e) => Err((self, e)),
+        }
+    }
+
+    /// Runs every statement in `sql` (Python's `executescript`). Statements
+    /// that return rows are run to completion and their rows discarded.
+    ///
+    /// # Errors
+    /// The first statement that fails to prepare or run; statements before
+    /// it have run.
+    pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        let mut rest = sql;
+        while !rest.is_empty() {
+            let (stmt, tail) = self.prepare_raw(rest, 0)?;
+            if !stmt.is_null() {
+                let stmt = Statement::new(self, stmt);
+                stmt.run_to_completion()?;
+            }
+            if tail == 0 || tail >= rest.len() {
+                break;
+            }
+            rest = &rest[tail..];
+        }
+        Ok(())
+    }
+
+    /// Prepares and runs one statement, returning the number of rows it
+    /// changed.
+    ///
+    /// # Errors
+    /// SQL errors, parameter errors, or `ExecuteReturnedResults` for a
+    /// statement that returns rows.
+    #[inline]
+    pub fn execute<P: Params>(&self, sql: &str, params: P) -> Result<usize> {
+        self.prepare(sql).and_then(|mut stmt| stmt.execute(params))
+    }
+
+    /// The database file's path; `Some("")` for in-memory or temporary
+    /// databases.
+    #[doc(alias = "sqlite3_db_filename")]
+    pub fn path(&self) -> Option<&str> {
+        let db = self.db.db();
+        if db.is_null() {
+            return None;
+        }
+        // SAFETY: live handle; the filename string lives as long as the
+        // connection (and `&self` borrows it).
+        let p = unsafe { ffi::sqlite3_db_filename(db, c"main".as_ptr()) };
+        // SAFETY: null or NUL-terminated, valid while the connection lives.
+        unsafe { crate::raw::cstr_to_str(p) }
+    }
+
+    /// Frees as much heap memory as possible from this connection.
+    ///
+    /// # Errors
+    /// Never in practice.
+    pub fn release_memory(&self) -> Result<()> {
+        // SAFETY: live handle.
+        self.decode_result(unsafe { ffi::sqlite3_db_release_memory(self.db.db()) })
+    }
+
+    /// The rowid of the most recent successful INSERT on this connection.
+    #[doc(alias = "sqlite3_last_insert_rowid")]
+    #[inline]
+    pub fn last_insert_rowid(&self) -> i64 {
+        // SAFETY: live handle.
+        unsafe { ffi::sqlite3_last_insert_rowid(self.db.db()) }
+    }
+
+    /// Rows changed by the most recent INSERT, UPDATE or DELETE.
+    #[doc(alias = "sqlite3_changes64")]
+    #[inline]
+    pub fn changes(&self) -> u64 {
+        // SAFETY: live handle.
+        unsafe { ffi::sqlite3_changes64(self.db.db()) as u64 }
+    }
+
+    /// Rows changed since the connection opened (Python's `total_changes`).
+    #[doc(alias = "sqlite3_total_changes64")]
+    #[inline]
+    pub fn total_changes(&self) -> u64 {
+        // SAFETY: live handle.
+        unsafe { ffi::sqlite3_total_changes64(self.db.db()) as u64 }
+    }
+
+    /// True when no explicit transaction is open.
+    #[doc(alias = "sqlite3_get_autocommit")]
+    #[inline]
+    pub fn is_autocommit(&self) -> bool {
+        // SAFETY: live handle.
+        unsafe { ffi::sqlite3_get_autocommit(self.db.db()) != 0 }
+    }
+
+    /// True while a statement of this connection is mid-way (stepped, not
+    /// reset or finished).
+    pub fn is_busy(&self) -> bool {
+        let db = self.db.db();
+        // SAFETY: live handle; we only read the list of statements.
+        let mut stmt = unsafe { ffi::sqlite3_next_stmt(db, std::ptr::null_mut()) };
+        while !stmt.is_null() {
+            // SAFETY: `stmt` came from the connection's list and is live.
+            if unsafe { ffi::sqlite3_stmt_busy(stmt) } != 0 {
+                return true;
+            }
+            // SAFETY: as above.
+            stmt = unsafe { ffi::sqlite3_next_stmt(db, stmt) };
+        }
+        false
+    }
+
+    /// Writes dirty pages of open transactions to disk (`sqlite3_db_cacheflush`).
+    ///
+    /// # Errors
+    /// An I/O error or a busy database.
+    pub fn cache_flush(&self) -> Result<()> {
+        // SAFETY: live handle.
+        self.decode_result(unsafe { ffi::sqlite3_db_cacheflush(self.db.db()) })
+    }
+
+    /// Whether the attached database `db_name` is read-only.
+    ///
+    /// # Errors
+    /// No database of that name is attached.
+    pub fn is_readonly<N: Name>(&self, db_name: N) -> Result<bool> {
+        let name = db_name.as_cstr()?;
+        // SAFETY: live handle, NUL-terminated name.
+        match unsafe { ffi::sqlite3_db_readonly(self.db.db(), name.as_ptr()) } {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(Error::SqliteFailure(
+                ffi::Error::new(ffi::SQLITE_MISUSE),
+                Some(format!("{name:?} is not the name of an attached database")),
+            )),
+        }
+    }
+
+    /// The name of the database at `index` (0 = main, 1 = temp, then
+    /// attached ones).
+    ///
+    /// # Errors
+    /// `InvalidDatabaseIndex` past the last one.
+    pub fn db_name(&self, index: usize) -> Result<String> {
+        let i = c_int::try_from(index).map_err(|_| Error::InvalidDatabaseIndex(index))?;
+        // SAFETY: live handle; SQLite range-checks the index.
+        let p = unsafe { ffi::sqlite3_db_name(self.db.db(), i) };
+        // SAFETY: null or a NUL-terminated string owned by the connection.
+        unsafe { crate::raw::cstr_to_string(p) }.ok_or(Error::InvalidDatabaseIndex(index))
+    }
+
+    /// True if an interrupt is pending on this connection.
+    #[inline]
+    pub fn is_interrupted(&self) -> bool {
+        // SAFETY: live handle.
+        unsafe { ffi::sqlite3_is_interrupted(self.db.db()) != 0 }
+    }
+
+    /// A `Send + Sync` handle that can interrupt this connection's running
+    /// statement from any thread, and does nothing once the connection is
+    /// closed.
+    #[doc(alias = "sqlite3_interrupt")]
+    pub fn get_interrupt_handle(&self) -> InterruptHandle {
+        InterruptHandle::new(self.db.interrupt_cell().clone())
+    }
+
+    /// Waits up to `timeout` for locks held by other connections (a zero
+    /// timeout turns waiting off). Replaces any busy handler.
+    ///
+    /// # Errors
+    /// Never in practice.
+    #[doc(alias = "sqlite3_busy_timeout")]
+    pub fn busy_timeout(&self, timeout: Duration) -> Result<()> {
+        let ms = c_int::try_from(timeout.as_millis()).unwrap_or(c_int::MAX);
+        // SAFETY: live handle.
+        let rc = unsafe { ffi::sqlite3_busy_timeout(self.db.db(), ms) };
+        self.decode_result(rc)
+    }
+
+    /// Prepares one SQL statement.
+    ///
+    /// # Errors
+    /// `SqlInputError` (with SQLite's message and the byte offset) for bad
+    /// SQL, `MultipleStatement` if `sql` holds more than one statement,
+    /// `NulError` for an interior NUL.
+    #[doc(alias = "sqlite3_prepare_v3")]
+    #[inline]
+    pub fn prepare(&self, sql: &str) -> Result<Statement<'_>> {
+        self.prepare_with_flags(sql, crate::PrepFlags::empty())
+    }
+
+    /// Prepares one statement with `sqlite3_prepare_v3` flags.
+    ///
+    /// # Errors
+    /// As [`prepare`](Self::prepare).
+    pub fn prepare_with_flags(&self, sql: &str, flags: crate::PrepFlags) -> Result<Statement<'_>> {
+        let (stmt, tail) = self.prepare_raw(sql, flags.bits())?;
+        if tail < sql.len() && has_more_statements(self, &sql[tail..])? {
+            return Err(Error::MultipleStatement);
+        }
+        Ok(Statement::new(self, stmt))
+    }
+
+    /// Prepares the first statement of `sql`; returns it and the byte offset
+    /// of the unparsed rest.
+    pub(crate) fn prepare_raw(&self, sql: &str, flags: u32) -> Result<(RawStatement, usize)> {
+        if sql.as_bytes().contains(&0) {
+            return Err(Error::NulError(CString::new(sql).expect_err("has a NUL")));
+        }
+        let len = crate::raw::len_as_c_int(sql.len())?;
+        let db = self.db.db();
+        let mut stmt = std::ptr::null_mut();
+        let mut tail = std::ptr::null();
+        // SAFETY: live handle; `sql` is valid for `len` bytes (no NUL
+        // inside, so SQLite reads exactly those); out-pointers are valid.
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v3(db, sql.as_ptr().cast(), len, flags, &mut stmt, &mut tail)
+        };
+        if rc != ffi::SQLITE_OK {
+            // SAFETY: live handle; the statement (if any) is null on error.
+            return Err(unsafe { error_with_offset(db, rc, sql) });
+        }
+        let offset = if tail.is_null() {
+            sql.len()
+        } else {
+            // SAFETY: SQLite sets `tail` inside `sql` (or one past its end).
+            let off = unsafe { tail.cast::<u8>().offset_from(sql.as_ptr()) };
+            (off as usize).min(sql.len())
+        };
+        // SAFETY: `stmt` is null or a fresh statement we now own.
+        Ok((unsafe { RawStatement::new(stmt) }, offset))
+    }
+
+    /// `Ok(())` for `SQLITE_OK`, else this connection's error for `rc`.
+    #[inline]
+    pub(crate) fn decode_result(&self, rc: c_int) -> Result<()> {
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            // SAFETY: live handle.
+            Err(unsafe { error_from_handle(self.db.db(), rc) })
+        }
+    }
+
+    /// Runs `sql` (one statement) and returns the first column of the only row.
+    pub(crate) fn one_column<T: crate::types::FromSql, P: Params>(
+        &self,
+        sql: &str,
+        params: P,
+    ) -> Result<T> {
+        self.query_row(sql, params, |r| r.get(0))
+    }
+
+    /// Runs a query expected to return at least one row and maps the first.
+    ///
+    /// # Errors
+    /// `QueryReturnedNoRows` if there is none; errors from `f` or SQLite.
+    #[inline]
+    pub fn query_row<T, P, F>(&self, sql: &str, params: P, f: F) -> Result<T>
+    where
+        P: Params,
+        F: FnOnce(&Row<'_>) -> Result<T>,
+    {
+        let mut stmt = self.prepare(sql)?;
+        stmt.query_row(params, f)
+    }
+
+    /// Runs a query expected to return exactly one row and maps it.
+    ///
+    /// # Errors
+    /// `QueryReturnedNoRows` or `QueryReturnedMoreThanOneRow`; errors from
+    /// `f` or SQLite.
+    pub fn query_one<T, P, F>(&self, sql: &str, params: P, f: F) -> Result<T>
+    where
+        P: Params,
+        F: FnOnce(&Row<'_>) -> Result<T>,
+    {
+        let mut stmt = self.prepare(sql)?;
+        stmt.query_one(params, f)
+    }
+
+    /// As [`query_row`](Self::query_row) with a closure returning your own
+    /// error type.
+    ///
+    /// # Errors
+    /// `f`'s error, or an SQLite error converted with `E::from`.
+    pub fn query_row_and_then<T, E, P, F>(&self, sql: &str, params: P, f: F) -> Result<T, E>
+    where
+        P: Params,
+        F: FnOnce(&Row<'_>) -> Result<T, E>,
+        E: From<Error>,
+    {
+        let mut stmt = self.prepare(sql)?;
+        let mut rows = stmt.query(params)?;
+        match rows.next()? {
+            Some(row) => f(row),
+            None => Err(E::from(Error::QueryReturnedNoRows)),
+        }
+    }
+}
+
+/// True if `rest` holds another statement (not just space, comments, `;`).
+fn has_more_statements(conn: &Connection, rest: &str) -> Result<bool> {
+    if rest.bytes().all(|b| b.is_ascii_whitespace() || b == b';') {
+        return Ok(false);
+    }
+    let (stmt, _) = conn.prepare_raw(rest, 0)?;
+    Ok(!stmt.is_null())
+}
+
+fn path_to_cstring(p: &Path) -> Result<CString> {
+    let s = p.to_str().ok_or_else(|| Error::InvalidPath(p.to_owned()))?;
+    Ok(CString::new(s)?)
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        // Finalize cached statements, then close; registered closures are
+        // dropped after (field order), once SQLite can no longer call them.
+        self.cache.flush();
+        self.db.close_for_drop();
+    }
+}
+
+impl fmt::Debug for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connection")
+            .field("path", &self.path())
+            .finish()
+    }
+}

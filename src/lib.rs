@@ -1,0 +1,203 @@
+//! # ferrolite
+//!
+//! Safe, idiomatic and fast bindings to [SQLite](https://sqlite.org), with
+//! the official amalgamation (3.54.1) bundled and compiled by `build.rs`.
+//!
+//! The API follows [rusqlite](https://docs.rs/rusqlite) closely, so most
+//! rusqlite programs compile after `use ferrolite as rusqlite;`, and adds
+//! what Python's `sqlite3` module offers beyond it.
+//!
+//! ```
+//! use ferrolite::{Connection, Result, params};
+//!
+//! #[derive(Debug)]
+//! struct Person { id: i64, name: String, data: Option<Vec<u8>> }
+//!
+//! fn main() -> Result<()> {
+//!     let conn = Connection::open_in_memory()?;
+//!     conn.execute(
+//!         "CREATE TABLE person (id INTEGER PRIMARY KEY, name TEXT NOT NULL, data BLOB)",
+//!         (),
+//!     )?;
+//!     let me = Person { id: 0, name: "Steven".to_string(), data: None };
+//!     conn.execute("INSERT INTO person (name, data) VALUES (?1, ?2)", (&me.name, &me.data))?;
+//!
+//!     let mut stmt = conn.prepare("SELECT id, name, data FROM person")?;
+//!     let people = stmt.query_map([], |row| {
+//!         Ok(Person { id: row.get(0)?, name: row.get("name")?, data: row.get(2)? })
+//!     })?;
+//!     for person in people {
+//!         let person = person?;
+//!         assert_eq!(person.name, "Steven");
+//!         assert_eq!(person.id, 1);
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## Guarantees
+//!
+//! * A [`Statement`] borrows its [`Connection`]; a [`Row`] borrows its
+//!   [`Rows`] and can't outlive the step; the compiler enforces both.
+//! * [`Connection`] is `Send` but not `Sync`; [`InterruptHandle`] is
+//!   `Send + Sync` and safe to use after the connection is gone.
+//! * Panics in callbacks are caught at the C boundary and become errors.
+//! * Text that is not valid UTF-8 is an error when read as `&str`/`String`,
+//!   never undefined behaviour.
+//!
+//! ## Compile-time SQLite options
+//!
+//! Foreign keys are enforced by default (`SQLITE_DEFAULT_FOREIGN_KEYS=1`)
+//! and double-quoted string literals are refused (`SQLITE_DQS=0`). See
+//! `build.rs` for the full list and the README for the reasons.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod ffi;
+
+mod cache;
+mod callbacks;
+mod connection;
+mod error;
+mod interrupt;
+mod name;
+mod params;
+mod pragma;
+mod raw;
+mod row;
+mod statement;
+mod transaction;
+pub mod types;
+
+use std::ffi::c_int;
+
+pub use fallible_iterator;
+pub use fallible_streaming_iterator;
+
+pub use crate::cache::CachedStatement;
+pub use crate::connection::{Connection, DEFAULT_BUSY_TIMEOUT};
+pub use crate::error::{Error, ErrorCode};
+pub use crate::interrupt::InterruptHandle;
+pub use crate::name::{MAIN_DB, Name, Named, TEMP_DB};
+pub use crate::params::{Params, ParamsFromIter, params_from_iter};
+pub use crate::row::{AndThenRows, Map, MappedRows, Row, RowIndex, Rows};
+pub use crate::statement::{BindIndex, Column, Statement, StatementStatus};
+pub use crate::transaction::{
+    DropBehavior, Savepoint, Transaction, TransactionBehavior, TransactionState,
+};
+pub use crate::types::ToSql;
+
+/// `Result` with ferrolite's [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The database name ferrolite passes when none is given (rusqlite
+/// compatibility).
+pub const DEFAULT_NAME: Option<&'static str> = None;
+
+/// Turns `Err(QueryReturnedNoRows)` into `Ok(None)`.
+///
+/// ```
+/// use ferrolite::{Connection, OptionalExtension};
+/// let conn = Connection::open_in_memory()?;
+/// let v: Option<i64> = conn.query_row("SELECT 1 WHERE 0", [], |r| r.get(0)).optional()?;
+/// assert_eq!(v, None);
+/// # Ok::<(), ferrolite::Error>(())
+/// ```
+pub trait OptionalExtension<T> {
+    /// `Ok(Some(v))` for a row, `Ok(None)` for `QueryReturnedNoRows`, other
+    /// errors unchanged.
+    ///
+    /// # Errors
+    /// Any error except `QueryReturnedNoRows`.
+    fn optional(self) -> Result<Option<T>>;
+}
+
+impl<T> OptionalExtension<T> for Result<T> {
+    fn optional(self) -> Result<Option<T>> {
+        match self {
+            Ok(value) => Ok(Some(value)),
+            Err(Error::QueryReturnedNoRows) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+bitflags::bitflags! {
+    /// Flags for [`Connection::open_with_flags`] (`SQLITE_OPEN_*`).
+    ///
+    /// The default is `SQLITE_OPEN_READ_WRITE | SQLITE_OPEN_CREATE |
+    /// SQLITE_OPEN_URI | SQLITE_OPEN_NO_MUTEX`: a `Connection` is never
+    /// shared between threads, so SQLite's per-connection mutex is not needed.
+    #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
+    #[repr(C)]
+    pub struct OpenFlags: c_int {
+        /// Open read-only; the database must exist.
+        const SQLITE_OPEN_READ_ONLY = ffi::SQLITE_OPEN_READONLY;
+        /// Open for reading and writing if possible.
+        const SQLITE_OPEN_READ_WRITE = ffi::SQLITE_OPEN_READWRITE;
+        /// Create the database if it does not exist.
+        const SQLITE_OPEN_CREATE = ffi::SQLITE_OPEN_CREATE;
+        /// Interpret the filename as a URI (`file:...?mode=ro`).
+        const SQLITE_OPEN_URI = ffi::SQLITE_OPEN_URI;
+        /// Open an in-memory database.
+        const SQLITE_OPEN_MEMORY = ffi::SQLITE_OPEN_MEMORY;
+        /// No per-connection mutex ("multi-thread" mode).
+        const SQLITE_OPEN_NO_MUTEX = ffi::SQLITE_OPEN_NOMUTEX;
+        /// A per-connection mutex ("serialized" mode); not needed with ferrolite.
+        const SQLITE_OPEN_FULL_MUTEX = ffi::SQLITE_OPEN_FULLMUTEX;
+        /// Enable shared-cache mode.
+        const SQLITE_OPEN_SHARED_CACHE = 0x0002_0000;
+        /// Disable shared-cache mode.
+        const SQLITE_OPEN_PRIVATE_CACHE = 0x0004_0000;
+        /// The database may not be a symbolic link.
+        const SQLITE_OPEN_NOFOLLOW = 0x0100_0000;
+        /// Extended result codes from the start.
+        const SQLITE_OPEN_EXRESCODE = 0x0200_0000;
+    }
+}
+
+impl Default for OpenFlags {
+    #[inline]
+    fn default() -> OpenFlags {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    }
+}
+
+bitflags::bitflags! {
+    /// Flags for [`Connection::prepare_with_flags`] (`SQLITE_PREPARE_*`).
+    #[derive(Clone, Copy, Debug, Default, Eq, Hash, PartialEq)]
+    #[repr(C)]
+    pub struct PrepFlags: u32 {
+        /// The statement will be kept and reused (what the cache uses).
+        const SQLITE_PREPARE_PERSISTENT = 0x01;
+        /// Don't collect statistics for this statement.
+        const SQLITE_PREPARE_NO_VTAB = 0x04;
+        /// Fail rather than fall back for some unsupported features.
+        const SQLITE_PREPARE_DONT_LOG = 0x10;
+    }
+}
+
+/// The SQLite library version number, e.g. `3054001`.
+#[doc(alias = "sqlite3_libversion_number")]
+pub fn version_number() -> i32 {
+    // SAFETY: no preconditions.
+    unsafe { ffi::sqlite3_libversion_number() }
+}
+
+/// The SQLite library version string, e.g. `"3.54.1"`.
+#[doc(alias = "sqlite3_libversion")]
+pub fn version() -> &'static str {
+    // SAFETY: returns a pointer to a static NUL-terminated string.
+    let p = unsafe { ffi::sqlite3_libversion() };
+    // SAFETY: static and NUL-terminated (see above).
+    unsafe { raw::cstr_to_str(p) }.unwrap_or("")
+}
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -1,0 +1,298 @@
+//! [`Params`]: everything that can be bound to a statement's parameters.
+
+use crate::statement::{BindIndex, BorrowedBindings};
+use crate::types::ToSql;
+use crate::{Result, Statement};
+
+mod sealed {
+    /// Only this crate implements `Params`.
+    pub trait Sealed {}
+}
+use sealed::Sealed;
+
+/// A set of parameters for a statement: `()`, `[]`, tuples of [`ToSql`]
+/// values (up to 16), arrays `[T; N]`, slices `&[&dyn ToSql]` (what
+/// [`params!`](crate::params) builds), named pairs `&[(&str, &dyn ToSql)]`
+/// (what [`named_params!`](crate::named_params) builds) and
+/// [`params_from_iter`].
+///
+/// Positional sets must match the statement's parameter count
+/// (`Error::InvalidParameterCount(given, expected)`); a name the statement
+/// doesn't have is `Error::InvalidParameterName`.
+///
+/// Calls that finish before returning (`execute`, `insert`, `query_row`,
+/// `exists`, …) bind borrowed text and BLOBs without copying them;
+/// `query` copies, since its rows outlive the call.
+pub trait Params: Sealed {
+    /// Binds the parameters, copying text and BLOBs.
+    #[doc(hidden)]
+    fn __bind_in(self, stmt: &mut Statement<'_>) -> Result<()>;
+
+    /// Binds the parameters without copying borrowed text and BLOBs, runs
+    /// `run`, then resets the statement and clears the bindings (also on
+    /// error or panic).
+    #[doc(hidden)]
+    fn __with_bound<R, Run>(self, stmt: &mut Statement<'_>, run: Run) -> Result<R>
+    where
+        Run: FnOnce(&mut Statement<'_>) -> Result<R>,
+        Self: Sized;
+}
+
+/// Binding from a shared reference, which lets the values outlive the run.
+trait BindRef {
+    fn bind_ref(&self, stmt: &mut Statement<'_>, borrow: bool) -> Result<()>;
+}
+
+macro_rules! params_via_ref {
+    ($([$($gen:tt)*] $ty:ty;)*) => {$(
+        impl<$($gen)*> Sealed for $ty {}
+        impl<$($gen)*> Params for $ty {
+            #[inline]
+            fn __bind_in(self, stmt: &mut Statement<'_>) -> Result<()> {
+                self.bind_ref(stmt, false)
+            }
+            #[inline]
+            fn __with_bound<R, Run>(self, stmt: &mut Statement<'_>, run: Run) -> Result<R>
+            where
+                Run: FnOnce(&mut Statement<'_>) -> Result<R>,
+            {
+                // `self` (the borrowed values) outlives `guard`, which
+                // clears the borrowed bindings when dropped.
+                let guard = BorrowedBindings(stmt);
+                self.bind_ref(guard.0, true)?;
+                run(guard.0)
+            }
+        }
+    )*};
+}
+
+impl BindRef for () {
+    #[inline]
+    fn bind_ref(&self, stmt: &mut Statement<'_>, _: bool) -> Result<()> {
+        stmt.ensure_parameter_count(0)
+    }
+}
+
+impl BindRef for [&(dyn ToSql + Send + Sync); 0] {
+    #[inline]
+    fn bind_ref(&self, stmt: &mut Statement<'_>, _: bool) -> Result<()> {
+        stmt.ensure_parameter_count(0)
+    }
+}
+
+impl BindRef for &[&dyn ToSql] {
+    #[inline]
+    fn bind_ref(&self, stmt: &mut Statement<'_>, borrow: bool) -> Result<()> {
+        stmt.ensure_parameter_count(self.len())?;
+        for (i, v) in self.iter().enumerate() {
+            stmt.bind_one(i + 1, *v, borrow)?;
+        }
+        Ok(())
+    }
+}
+
+impl<S: BindIndex, T: ToSql> BindRef for &[(S, T)] {
+    #[inline]
+    fn bind_ref(&self, stmt: &mut Statement<'_>, borrow: bool) -> Result<()> {
+        bind_named(stmt, self.iter().map(|(s, t)| (s, t)), borrow)
+    }
+}
+
+#[inline]
+fn bind_named<'a, S: BindIndex + 'a, T: ToSql + ?Sized + 'a>(
+    stmt: &mut Statement<'_>,
+    pairs: impl Iterator<Item = (&'a S, &'a T)>,
+    borrow: bool,
+) -> Result<()> {
+    for (name, value) in pairs {
+        let idx = name.idx(stmt)?;
+        stmt.bind_one(idx, value, borrow)?;
+    }
+    Ok(())
+}
+
+params_via_ref! {
+    [] ();
+    [] [&(dyn ToSql + Send + Sync); 0];
+    [] &[&dyn ToSql];
+    [S: BindIndex, T: ToSql] &[(S, T)];
+}
+
+macro_rules! count {
+    () => { 0usize };
+    ($head:tt $($tail:tt)*) => { 1usize + count!($($tail)*) };
+}
+
+macro_rules! tuple_params {
+    ($(($($field:tt $ftype:ident),+))+) => {$(
+        impl<$($ftype: ToSql),+> BindRef for ($($ftype,)+) {
+            #[inline]
+            fn bind_ref(&self, stmt: &mut Statement<'_>, borrow: bool) -> Result<()> {
+                stmt.ensure_parameter_count(count!($($field)+))?;
+                $(stmt.bind_one($field + 1, &self.$field, borrow)?;)+
+                Ok(())
+            }
+        }
+        params_via_ref! { [$($ftype: ToSql),+] ($($ftype,)+); }
+    )+};
+}
+
+tuple_params! {
+    (0 A)
+    (0 A, 1 B)
+    (0 A, 1 B, 2 C)
+    (0 A, 1 B, 2 C, 3 D)
+    (0 A, 1 B, 2 C, 3 D, 4 E)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M, 13 N)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M, 13 N, 14 O)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M, 13 N, 14 O, 15 P)
+}
+
+macro_rules! array_params {
+    ($($n:literal)*) => {$(
+        impl<T: ToSql + ?Sized> BindRef for &[&T; $n] {
+            #[inline]
+            fn bind_ref(&self, stmt: &mut Statement<'_>, borrow: bool) -> Result<()> {
+                stmt.ensure_parameter_count($n)?;
+                for (i, v) in self.iter().enumerate() {
+                    stmt.bind_one(i + 1, *v, borrow)?;
+                }
+                Ok(())
+            }
+        }
+        impl<S: BindIndex, T: ToSql + ?Sized> BindRef for &[(S, &T); $n] {
+            #[inline]
+            fn bind_ref(&self, stmt: &mut Statement<'_>, borrow: bool) -> Result<()> {
+                bind_named(stmt, self.iter().map(|(s, t)| (s, *t)), borrow)
+            }
+        }
+        impl<T: ToSql> BindRef for [T; $n] {
+            #[inline]
+            fn bind_ref(&self, stmt: &mut Statement<'_>, borrow: bool) -> Result<()> {
+                stmt.ensure_parameter_count($n)?;
+                for (i, v) in self.iter().enumerate() {
+                    stmt.bind_one(i + 1, v, borrow)?;
+                }
+                Ok(())
+            }
+        }
+        params_via_ref! {
+            [T: ToSql + ?Sized] &[&T; $n];
+            [S: BindIndex, T: ToSql + ?Sized] &[(S, &T); $n];
+            [T: ToSql] [T; $n];
+        }
+    )*};
+}
+
+array_params!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32);
+
+/// Parameters from an iterator of [`ToSql`] values (for a number of
+/// parameters known only at run time). Values are copied as they are bound.
+///
+/// ```
+/// use ferrolite::{Connection, params_from_iter};
+/// let conn = Connection::open_in_memory()?;
+/// let ids = vec![1, 2, 3];
+/// let sql = format!("SELECT {}", vec!["?"; ids.len()].join(" + "));
+/// let sum: i64 = conn.query_row(&sql, params_from_iter(ids.iter()), |r| r.get(0))?;
+/// assert_eq!(sum, 6);
+/// # Ok::<(), ferrolite::Error>(())
+/// ```
+pub fn params_from_iter<I>(iter: I) -> ParamsFromIter<I>
+where
+    I: IntoIterator,
+    I::Item: ToSql,
+{
+    ParamsFromIter(iter)
+}
+
+/// See [`params_from_iter`].
+#[derive(Clone, Debug)]
+pub struct ParamsFromIter<I>(I);
+
+impl<I> Sealed for ParamsFromIter<I>
+where
+    I: IntoIterator,
+    I::Item: ToSql,
+{
+}
+
+impl<I> Params for ParamsFromIter<I>
+where
+    I: IntoIterator,
+    I::Item: ToSql,
+{
+    fn __bind_in(self, stmt: &mut Statement<'_>) -> Result<()> {
+        let expected = stmt.parameter_count();
+        let mut n = 0;
+        for value in self.0 {
+            n += 1;
+            if n > expected {
+                continue; // count them all for the error
+            }
+            // Items are temporaries: always copy.
+            stmt.bind_one(n, &value, false)?;
+        }
+        if n != expected {
+            return Err(crate::Error::InvalidParameterCount(n, expected));
+        }
+        Ok(())
+    }
+
+    fn __with_bound<R, Run>(self, stmt: &mut Statement<'_>, run: Run) -> Result<R>
+    where
+        Run: FnOnce(&mut Statement<'_>) -> Result<R>,
+    {
+        let guard = BorrowedBindings(stmt);
+        self.__bind_in(guard.0)?;
+        run(guard.0)
+    }
+}
+
+/// Builds positional parameters: `params![1, "two", 3.0]` is a
+/// `&[&dyn ToSql]`.
+///
+/// ```
+/// use ferrolite::{Connection, params};
+/// let conn = Connection::open_in_memory()?;
+/// let s: String = conn.query_row("SELECT ?1 || ?2", params!["a", 1], |r| r.get(0))?;
+/// assert_eq!(s, "a1");
+/// # Ok::<(), ferrolite::Error>(())
+/// ```
+#[macro_export]
+macro_rules! params {
+    () => {
+        &[] as &[&dyn $crate::ToSql]
+    };
+    ($($param:expr),+ $(,)?) => {
+        &[$(&$param as &dyn $crate::ToSql),+] as &[&dyn $crate::ToSql]
+    };
+}
+
+/// Builds named parameters: `named_params! { ":id": 1, "@name": "x" }` is a
+/// `&[(&str, &dyn ToSql)]`.
+///
+/// ```
+/// use ferrolite::{Connection, named_params};
+/// let conn = Connection::open_in_memory()?;
+/// let s: i64 = conn.query_row("SELECT :a + @b", named_params! { ":a": 1, "@b": 2 }, |r| r.get(0))?;
+/// assert_eq!(s, 3);
+/// # Ok::<(), ferrolite::Error>(())
+/// ```
+#[macro_export]
+macro_rules! named_params {
+    () => {
+        &[] as &[(&str, &dyn $crate::ToSql)]
+    };
+    ($($param_name:literal: $param_val:expr),+ $(,)?) => {
+        &[$(($param_name, &$param_val as &dyn $crate::ToSql)),+] as &[(&str, &dyn $crate::ToSql)]
+    };
+}

@@ -1,0 +1,195 @@
+use std::ffi::{CStr, c_int};
+use std::ptr;
+use std::sync::{Arc, Mutex};
+
+use crate::error::error_from_handle;
+use crate::ffi;
+use crate::{Error, Result};
+
+/// The lowest SQLite version ferrolite runs on (checked at open, which
+/// matters in the `libsqlite3-sys` backend where the library may be older).
+pub(crate) const MIN_SQLITE_VERSION: c_int = 3_044_000;
+
+/// A `sqlite3*` shared with [`InterruptHandle`](crate::InterruptHandle)s.
+/// Null once the connection starts closing.
+pub(crate) struct InterruptCell(Mutex<SendPtr>);
+
+pub(crate) struct SendPtr(pub(crate) *mut ffi::sqlite3);
+// SAFETY: the pointer is only used for sqlite3_interrupt (documented as
+// callable from any thread) while the mutex is held and the connection is
+// open; the closer nulls it under the same mutex before closing.
+unsafe impl Send for SendPtr {}
+
+impl InterruptCell {
+    /// Calls `sqlite3_interrupt` if the connection is still open.
+    pub(crate) fn interrupt(&self) {
+        let guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !guard.0.is_null() {
+            // SAFETY: non-null means the connection is open: the closer sets
+            // null under this mutex before calling sqlite3_close, and we hold
+            // the mutex for the whole call.
+            unsafe { ffi::sqlite3_interrupt(guard.0) };
+        }
+    }
+
+    /// `sqlite3_is_interrupted`, false once closed.
+    pub(crate) fn is_interrupted(&self) -> bool {
+        let guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: as in `interrupt`: open while non-null and the lock is held.
+        !guard.0.is_null() && unsafe { ffi::sqlite3_is_interrupted(guard.0) } != 0
+    }
+
+    /// True once the connection has started closing.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).0.is_null()
+    }
+
+    fn clear(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).0 = ptr::null_mut();
+    }
+}
+
+/// Owns an open `sqlite3*`.
+pub(crate) struct RawConnection {
+    db: *mut ffi::sqlite3,
+    interrupt: Arc<InterruptCell>,
+    /// False for handles borrowed through `Connection::from_handle`.
+    owned: bool,
+}
+
+impl RawConnection {
+    /// Opens a connection with `sqlite3_open_v2`.
+    pub(crate) fn open(path: &CStr, flags: c_int, vfs: Option<&CStr>) -> Result<RawConnection> {
+        check_library()?;
+        let mut db = ptr::null_mut();
+        let vfs_ptr = vfs.map_or(ptr::null(), CStr::as_ptr);
+        // SAFETY: `path` and `vfs` are NUL-terminated and outlive the call;
+        // `db` is a valid out-pointer.
+        let rc = unsafe { ffi::sqlite3_open_v2(path.as_ptr(), &mut db, flags, vfs_ptr) };
+        if rc != ffi::SQLITE_OK {
+            let err = if db.is_null() {
+                crate::error::error_from_sqlite_code(rc, None)
+            } else {
+                // SAFETY: SQLite returned a handle even on failure; it is live
+                // until we close it just below.
+                let e = unsafe { error_from_handle(db, rc) };
+                // SAFETY: the failed handle must still be closed, exactly once.
+                unsafe { ffi::sqlite3_close(db) };
+                e
+            };
+            return Err(err);
+        }
+        // SAFETY: `db` is a freshly opened, live connection.
+        unsafe {
+            ffi::sqlite3_extended_result_codes(db, 1);
+        }
+        Ok(RawConnection {
+            db,
+            interrupt: Arc::new(InterruptCell(Mutex::new(SendPtr(db)))),
+            owned: true,
+        })
+    }
+
+    /// Wraps a handle opened elsewhere.
+    ///
+    /// # Safety
+    /// `db` is a live connection; if `owned`, nobody else closes it.
+    pub(crate) unsafe fn from_handle(db: *mut ffi::sqlite3, owned: bool) -> RawConnection {
+        RawConnection {
+            db,
+            interrupt: Arc::new(InterruptCell(Mutex::new(SendPtr(db)))),
+            owned,
+        }
+    }
+
+    /// The live handle (null only after a successful close).
+    #[inline]
+    pub(crate) fn db(&self) -> *mut ffi::sqlite3 {
+        self.db
+    }
+
+    /// The cell interrupt handles share.
+    pub(crate) fn interrupt_cell(&self) -> &Arc<InterruptCell> {
+        &self.interrupt
+    }
+
+    /// Closes with `sqlite3_close`. On failure the connection stays open
+    /// and usable, and the error is returned.
+    pub(crate) fn close(&mut self) -> Result<()> {
+        if self.db.is_null() {
+            return Ok(());
+        }
+        if !self.owned {
+            self.interrupt.clear();
+            self.db = ptr::null_mut();
+            return Ok(());
+        }
+        // Interrupt handles must stop using the pointer before it dies.
+        self.interrupt.clear();
+        // SAFETY: `db` is live and owned by us; statements borrowing the
+        // connection can't exist (they hold a borrow of it).
+        let rc = unsafe { ffi::sqlite3_close(self.db) };
+        if rc != ffi::SQLITE_OK {
+            // Still open: make interrupt handles work again.
+            *self.interrupt.0.lock().unwrap_or_else(|e| e.into_inner()) = SendPtr(self.db);
+            // SAFETY: the close failed, so `db` is still live.
+            return Err(unsafe { error_from_handle(self.db, rc) });
+        }
+        self.db = ptr::null_mut();
+        Ok(())
+    }
+
+    /// Closes in `Drop`: `sqlite3_close_v2` never fails for busy statements
+    /// (it defers the close until they are finalized).
+    pub(crate) fn close_for_drop(&mut self) {
+        if self.db.is_null() {
+            return;
+        }
+        self.interrupt.clear();
+        if self.owned {
+            // SAFETY: `db` is live and owned by us, closed exactly once here.
+            unsafe { ffi::sqlite3_close_v2(self.db) };
+        }
+        self.db = ptr::null_mut();
+    }
+}
+
+impl Drop for RawConnection {
+    fn drop(&mut self) {
+        self.close_for_drop();
+    }
+}
+
+/// Refuses a single-threaded SQLite and one older than we support.
+fn check_library() -> Result<()> {
+    use std::sync::OnceLock;
+    static CHECK: OnceLock<std::result::Result<(), (bool, c_int)>> = OnceLock::new();
+    let r = CHECK.get_or_init(|| {
+        // SAFETY: both functions have no preconditions.
+        let (threadsafe, version) =
+            unsafe { (ffi::sqlite3_threadsafe(), ffi::sqlite3_libversion_number()) };
+        if threadsafe == 0 {
+            Err((true, version))
+        } else if version < MIN_SQLITE_VERSION {
+            Err((false, version))
+        } else {
+            Ok(())
+        }
+    });
+    match *r {
+        Ok(()) => Ok(()),
+        Err((true, _)) => Err(Error::SqliteSingleThreadedMode),
+        Err((false, version)) => Err(Error::SqliteFailure(
+            ffi::Error::new(ffi::SQLITE_MISUSE),
+            Some(format!(
+                "SQLite {}.{}.{} is older than the {}.{}.{} ferrolite requires",
+                version / 1_000_000,
+                version / 1000 % 1000,
+                version % 1000,
+                MIN_SQLITE_VERSION / 1_000_000,
+                MIN_SQLITE_VERSION / 1000 % 1000,
+                MIN_SQLITE_VERSION % 1000
+            )),
+        )),
+    }
+}

@@ -1,0 +1,107 @@
+//! The only layer that dereferences SQLite's raw pointers.
+//!
+//! `RawConnection` and `RawStatement` own a `sqlite3*` / `sqlite3_stmt*`,
+//! close or finalize it in `Drop`, and expose methods returning SQLite
+//! result codes. Helpers here turn SQLite's `(pointer, length)` pairs into
+//! slices, handling the `(NULL, 0)` SQLite uses for empty values.
+
+mod connection;
+mod statement;
+
+pub(crate) use connection::{InterruptCell, RawConnection};
+pub(crate) use statement::RawStatement;
+
+use std::ffi::{CStr, c_char, c_int};
+
+use crate::{Error, Result};
+
+/// Copies a C string owned by SQLite into a `String` (lossily if it is not
+/// UTF-8). `None` for a null pointer.
+///
+/// # Safety
+/// `p` is null or points to a NUL-terminated string valid for this call.
+pub(crate) unsafe fn cstr_to_string(p: *const c_char) -> Option<String> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: non-null and NUL-terminated per the caller.
+    let s = unsafe { CStr::from_ptr(p) };
+    Some(s.to_string_lossy().into_owned())
+}
+
+/// Borrows a C string owned by SQLite as `&str`, `None` if null or not UTF-8.
+///
+/// # Safety
+/// `p` is null or points to a NUL-terminated string that stays valid and
+/// unchanged for `'a`.
+pub(crate) unsafe fn cstr_to_str<'a>(p: *const c_char) -> Option<&'a str> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: non-null, NUL-terminated and valid for 'a per the caller.
+    let s = unsafe { CStr::from_ptr(p) };
+    s.to_str().ok()
+}
+
+/// A slice from SQLite's `(pointer, length)`; empty for null or length <= 0.
+///
+/// # Safety
+/// If `len > 0`, `data` points to `len` initialised bytes valid for `'a`.
+#[inline]
+pub(crate) unsafe fn slice_from_raw<'a>(data: *const u8, len: c_int) -> &'a [u8] {
+    if data.is_null() || len <= 0 {
+        return &[];
+    }
+    // SAFETY: non-null and `len` bytes valid for 'a per the caller; len > 0
+    // so the cast to usize is lossless.
+    unsafe { std::slice::from_raw_parts(data, len as usize) }
+}
+
+/// Converts a Rust length to the `c_int` SQLite takes, failing with
+/// `SQLITE_TOOBIG` instead of truncating.
+#[inline]
+pub(crate) fn len_as_c_int(len: usize) -> Result<c_int> {
+    c_int::try_from(len).map_err(|_| {
+        Error::SqliteFailure(
+            crate::ffi::Error::new(crate::ffi::SQLITE_TOOBIG),
+            Some(format!(
+                "string or blob of {len} bytes is too big for SQLite"
+            )),
+        )
+    })
+}
+
+/// A NUL-terminated copy of a short Rust string, on the stack when it fits
+/// (an implementation detail of [`Named`](crate::Named)).
+pub struct SmallCString(smallvec::SmallVec<[u8; 32]>);
+
+impl SmallCString {
+    /// Copies `s` and appends a NUL; an interior NUL is an error.
+    #[inline]
+    pub(crate) fn new(s: &str) -> Result<SmallCString> {
+        if let Some(pos) = memchr_nul(s.as_bytes()) {
+            return Err(Error::NulError(nul_error(s, pos)));
+        }
+        let mut buf = smallvec::SmallVec::with_capacity(s.len() + 1);
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(0);
+        Ok(SmallCString(buf))
+    }
+
+    /// The C string.
+    #[inline]
+    pub(crate) fn as_cstr(&self) -> &CStr {
+        // SAFETY: built by `new`: exactly one NUL, at the end.
+        unsafe { CStr::from_bytes_with_nul_unchecked(&self.0) }
+    }
+}
+
+#[inline]
+fn memchr_nul(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == 0)
+}
+
+#[cold]
+fn nul_error(s: &str, _pos: usize) -> std::ffi::NulError {
+    std::ffi::CString::new(s).expect_err("string has an interior NUL")
+}

@@ -1,0 +1,346 @@
+//! [`Rows`] (a lending iterator over query results) and [`Row`].
+
+use std::fmt;
+
+use fallible_iterator::FallibleIterator;
+use fallible_streaming_iterator::FallibleStreamingIterator;
+
+use crate::ffi;
+use crate::types::{FromSql, FromSqlError, ValueRef};
+use crate::{Error, Result, Statement};
+
+/// The rows of a running query. Call [`next`](Rows::next) to step; each
+/// [`Row`] borrows `Rows` and can't be kept across the next step. Dropping
+/// `Rows` resets the statement.
+///
+/// ```
+/// use ferrolite::Connection;
+/// let conn = Connection::open_in_memory()?;
+/// let mut stmt = conn.prepare("SELECT 1 UNION ALL SELECT 2")?;
+/// let mut rows = stmt.query([])?;
+/// let mut sum = 0;
+/// while let Some(row) = rows.next()? {
+///     sum += row.get::<_, i64>(0)?;
+/// }
+/// assert_eq!(sum, 3);
+/// # Ok::<(), ferrolite::Error>(())
+/// ```
+#[must_use = "Rows is lazy and does nothing unless consumed"]
+pub struct Rows<'stmt> {
+    pub(crate) stmt: Option<&'stmt Statement<'stmt>>,
+    row: Option<Row<'stmt>>,
+}
+
+impl<'stmt> Rows<'stmt> {
+    #[inline]
+    pub(crate) fn new(stmt: &'stmt Statement<'stmt>) -> Rows<'stmt> {
+        Rows {
+            stmt: Some(stmt),
+            row: None,
+        }
+    }
+
+    #[inline]
+    fn reset(&mut self) {
+        if let Some(stmt) = self.stmt.take() {
+            stmt.stmt.reset();
+        }
+    }
+
+    /// Steps to the next row: `Ok(None)` at the end.
+    ///
+    /// # Errors
+    /// The SQLite error that stopped the query (e.g. interrupted, busy).
+    #[allow(clippy::should_implement_trait)]
+    #[inline]
+    pub fn next(&mut self) -> Result<Option<&Row<'stmt>>> {
+        self.advance()?;
+        Ok(self.row.as_ref())
+    }
+
+    /// Maps each row with `f`, as a [`FallibleIterator`].
+    pub fn map<F, B>(self, f: F) -> Map<'stmt, F>
+    where
+        F: FnMut(&Row<'_>) -> Result<B>,
+    {
+        Map { rows: self, f }
+    }
+
+    /// Maps each row with `f`, as an `Iterator` of `Result`s.
+    pub fn mapped<F, B>(self, f: F) -> MappedRows<'stmt, F>
+    where
+        F: FnMut(&Row<'_>) -> Result<B>,
+    {
+        MappedRows { rows: self, map: f }
+    }
+
+    /// Maps each row with a fallible `f` of your own error type, as an
+    /// `Iterator` of `Result`s.
+    pub fn and_then<F, T, E>(self, f: F) -> AndThenRows<'stmt, F>
+    where
+        F: FnMut(&Row<'_>) -> Result<T, E>,
+    {
+        AndThenRows { rows: self, map: f }
+    }
+
+    /// The statement behind these rows, until they are exhausted.
+    pub fn as_ref(&self) -> Option<&Statement<'stmt>> {
+        self.stmt
+    }
+}
+
+impl Drop for Rows<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.reset();
+    }
+}
+
+impl<'stmt> FallibleStreamingIterator for Rows<'stmt> {
+    type Item = Row<'stmt>;
+    type Error = Error;
+
+    #[inline]
+    fn advance(&mut self) -> Result<()> {
+        let Some(stmt) = self.stmt else {
+            self.row = None;
+            return Ok(());
+        };
+        match stmt.step_raw() {
+            ffi::SQLITE_ROW => {
+                self.row = Some(Row { stmt });
+                Ok(())
+            }
+            ffi::SQLITE_DONE => {
+                self.row = None;
+                self.reset();
+                Ok(())
+            }
+            rc => {
+                let err = stmt.error(rc);
+                self.row = None;
+                self.reset();
+                Err(err)
+            }
+        }
+    }
+
+    #[inline]
+    fn get(&self) -> Option<&Row<'stmt>> {
+        self.row.as_ref()
+    }
+}
+
+impl fmt::Debug for Rows<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rows").field("stmt", &self.stmt).finish()
+    }
+}
+
+/// [`Rows::map`]: a [`FallibleIterator`] of mapped rows.
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct Map<'stmt, F> {
+    rows: Rows<'stmt>,
+    f: F,
+}
+
+impl<F, B> FallibleIterator for Map<'_, F>
+where
+    F: FnMut(&Row<'_>) -> Result<B>,
+{
+    type Item = B;
+    type Error = Error;
+
+    #[inline]
+    fn next(&mut self) -> Result<Option<B>> {
+        match self.rows.next()? {
+            Some(v) => Ok(Some((self.f)(v)?)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Rows mapped by a closure, as an `Iterator<Item = Result<T>>`
+/// ([`Statement::query_map`]).
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct MappedRows<'stmt, F> {
+    rows: Rows<'stmt>,
+    map: F,
+}
+
+impl<T, F> Iterator for MappedRows<'_, F>
+where
+    F: FnMut(&Row<'_>) -> Result<T>,
+{
+    type Item = Result<T>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Result<T>> {
+        let map = &mut self.map;
+        self.rows
+            .next()
+            .transpose()
+            .map(|row_result| row_result.and_then(map))
+    }
+}
+
+/// Rows mapped by a closure with its own error type, as an
+/// `Iterator<Item = Result<T, E>>` ([`Statement::query_and_then`]).
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct AndThenRows<'stmt, F> {
+    rows: Rows<'stmt>,
+    map: F,
+}
+
+impl<T, E, F> Iterator for AndThenRows<'_, F>
+where
+    E: From<Error>,
+    F: FnMut(&Row<'_>) -> Result<T, E>,
+{
+    type Item = Result<T, E>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let map = &mut self.map;
+        self.rows
+            .next()
+            .transpose()
+            .map(|row_result| row_result.map_err(E::from).and_then(map))
+    }
+}
+
+/// One result row, valid until its [`Rows`] steps again.
+pub struct Row<'stmt> {
+    pub(crate) stmt: &'stmt Statement<'stmt>,
+}
+
+impl<'stmt> Row<'stmt> {
+    /// Reads column `idx` (a `usize` index or a case-insensitive name) as `T`.
+    ///
+    /// # Errors
+    /// `InvalidColumnIndex` / `InvalidColumnName`; `InvalidColumnType` when
+    /// the value's type can't convert; `IntegralValueOutOfRange`;
+    /// `Utf8Error`; `FromSqlConversionFailure` from custom types.
+    #[inline]
+    pub fn get<I: RowIndex, T: FromSql>(&self, idx: I) -> Result<T> {
+        let idx = idx.idx(self.stmt)?;
+        let value = self.stmt.stmt.value_ref(idx);
+        T::column_result(value).map_err(|err| self.conversion_error(idx, value, err))
+    }
+
+    #[cold]
+    fn conversion_error(&self, idx: usize, value: ValueRef<'_>, err: FromSqlError) -> Error {
+        match err {
+            FromSqlError::InvalidType => Error::InvalidColumnType(
+                idx,
+                self.stmt.column_name(idx).unwrap_or("").to_owned(),
+                value.data_type(),
+            ),
+            FromSqlError::OutOfRange(i) => Error::IntegralValueOutOfRange(idx, i),
+            FromSqlError::Utf8Error(e) => Error::Utf8Error(idx, e),
+            FromSqlError::Other(e) => Error::FromSqlConversionFailure(idx, value.data_type(), e),
+            e @ FromSqlError::InvalidBlobSize { .. } => {
+                Error::FromSqlConversionFailure(idx, value.data_type(), Box::new(e))
+            }
+        }
+    }
+
+    /// As [`get`](Self::get), panicking on error.
+    ///
+    /// # Panics
+    /// On any error `get` would return.
+    #[track_caller]
+    pub fn get_unwrap<I: RowIndex, T: FromSql>(&self, idx: I) -> T {
+        match self.get(idx) {
+            Ok(v) => v,
+            Err(e) => panic!("row.get_unwrap failed: {e}"),
+        }
+    }
+
+    /// Borrows column `idx` without converting or copying.
+    ///
+    /// # Errors
+    /// `InvalidColumnIndex` / `InvalidColumnName`.
+    #[inline]
+    pub fn get_ref<I: RowIndex>(&self, idx: I) -> Result<ValueRef<'_>> {
+        let idx = idx.idx(self.stmt)?;
+        Ok(self.stmt.stmt.value_ref(idx))
+    }
+
+    /// As [`get_ref`](Self::get_ref), panicking on error.
+    ///
+    /// # Panics
+    /// For an invalid index or name.
+    #[track_caller]
+    pub fn get_ref_unwrap<I: RowIndex>(&self, idx: I) -> ValueRef<'_> {
+        match self.get_ref(idx) {
+            Ok(v) => v,
+            Err(e) => panic!("row.get_ref_unwrap failed: {e}"),
+        }
+    }
+
+    /// Number of columns.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.stmt.column_count()
+    }
+
+    /// True for a row with no columns.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<'stmt> AsRef<Statement<'stmt>> for Row<'stmt> {
+    fn as_ref(&self) -> &Statement<'stmt> {
+        self.stmt
+    }
+}
+
+impl fmt::Debug for Row<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut m = f.debug_map();
+        for i in 0..self.len() {
+            m.entry(
+                &self.stmt.column_name(i).unwrap_or(""),
+                &self.stmt.stmt.value_ref(i),
+            );
+        }
+        m.finish()
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for usize {}
+    impl Sealed for &str {}
+}
+
+/// A column position: a 0-based `usize`, or a column name compared
+/// case-insensitively.
+pub trait RowIndex: sealed::Sealed {
+    /// The 0-based index in `stmt`.
+    ///
+    /// # Errors
+    /// `InvalidColumnIndex` or `InvalidColumnName`.
+    fn idx(&self, stmt: &Statement<'_>) -> Result<usize>;
+}
+
+impl RowIndex for usize {
+    #[inline]
+    fn idx(&self, stmt: &Statement<'_>) -> Result<usize> {
+        if *self >= stmt.column_count() {
+            Err(Error::InvalidColumnIndex(*self))
+        } else {
+            Ok(*self)
+        }
+    }
+}
+
+impl RowIndex for &str {
+    #[inline]
+    fn idx(&self, stmt: &Statement<'_>) -> Result<usize> {
+        stmt.column_index(self)
+    }
+}

@@ -1,0 +1,571 @@
+//! [`Statement`]: a prepared statement.
+
+use std::ffi::{CStr, c_int};
+use std::fmt;
+
+use crate::error::error_from_handle;
+use crate::ffi;
+use crate::raw::RawStatement;
+use crate::types::{ToSql, ToSqlOutput, ValueRef};
+use crate::{AndThenRows, Connection, Error, MappedRows, Params, Result, Row, Rows};
+
+/// A prepared statement, borrowed from its [`Connection`] (it can't outlive
+/// it). Reuse it with new parameters for speed; [`Connection::prepare_cached`]
+/// keeps statements across calls.
+///
+/// ```
+/// use ferrolite::Connection;
+/// let conn = Connection::open_in_memory()?;
+/// conn.execute_batch("CREATE TABLE t (x INTEGER)")?;
+/// let mut insert = conn.prepare("INSERT INTO t VALUES (?1)")?;
+/// for i in 0..3 {
+///     insert.execute([i])?;
+/// }
+/// let mut stmt = conn.prepare("SELECT x FROM t ORDER BY x")?;
+/// let xs: Vec<i64> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+/// assert_eq!(xs, [0, 1, 2]);
+/// # Ok::<(), ferrolite::Error>(())
+/// ```
+pub struct Statement<'conn> {
+    pub(crate) conn: &'conn Connection,
+    pub(crate) stmt: RawStatement,
+}
+
+impl<'conn> Statement<'conn> {
+    #[inline]
+    pub(crate) fn new(conn: &'conn Connection, stmt: RawStatement) -> Statement<'conn> {
+        Statement { conn, stmt }
+    }
+
+    /// The connection this statement belongs to.
+    #[inline]
+    pub fn conn(&self) -> &'conn Connection {
+        self.conn
+    }
+
+    /// Binds `params` and runs the statement, returning the number of rows
+    /// it changed.
+    ///
+    /// # Errors
+    /// Parameter errors, SQLite errors, or `ExecuteReturnedResults` if the
+    /// statement returns rows (use [`query`](Self::query)).
+    #[inline]
+    pub fn execute<P: Params>(&mut self, params: P) -> Result<usize> {
+        params.__with_bound(self, |stmt| stmt.execute_with_bound_parameters())
+    }
+
+    /// Runs an INSERT and returns the new rowid.
+    ///
+    /// # Errors
+    /// As [`execute`](Self::execute), or `StatementChangedRows(n)` unless
+    /// exactly one row changed.
+    #[inline]
+    pub fn insert<P: Params>(&mut self, params: P) -> Result<i64> {
+        match self.execute(params)? {
+            1 => Ok(self.conn.last_insert_rowid()),
+            n => Err(Error::StatementChangedRows(n)),
+        }
+    }
+
+    /// Runs the statement with the parameters already bound.
+    pub(crate) fn execute_with_bound_parameters(&mut self) -> Result<usize> {
+        let rc = self.step_raw();
+        let result = match rc {
+            ffi::SQLITE_DONE => Ok(self.conn.changes() as usize),
+            ffi::SQLITE_ROW => Err(Error::ExecuteReturnedResults),
+            _ => Err(self.error(rc)),
+        };
+        self.stmt.reset();
+        result
+    }
+
+    /// Steps to the end, discarding rows (for `execute_batch`).
+    pub(crate) fn run_to_completion(&self) -> Result<()> {
+        loop {
+            match self.step_raw() {
+                ffi::SQLITE_ROW => {}
+                ffi::SQLITE_DONE => {
+                    self.stmt.reset();
+                    return Ok(());
+                }
+                rc => {
+                    let e = self.error(rc);
+                    self.stmt.reset();
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// `sqlite3_step` — the one place every step goes through.
+    #[inline]
+    pub(crate) fn step_raw(&self) -> c_int {
+        self.stmt.step()
+    }
+
+    /// This connection's error for `rc`, read right after the failure.
+    #[cold]
+    pub(crate) fn error(&self, rc: c_int) -> Error {
+        self.conn.last_error.set(rc);
+        // SAFETY: the connection is live while `self` borrows it.
+        unsafe { error_from_handle(self.conn.db.db(), rc) }
+    }
+
+    /// Binds `params` and starts the query. Rows are read with
+    /// [`Rows::next`]; the statement resets when `Rows` is dropped.
+    ///
+    /// # Errors
+    /// Parameter errors.
+    #[inline]
+    pub fn query<P: Params>(&mut self, params: P) -> Result<Rows<'_>> {
+        params.__bind_in(self)?;
+        Ok(Rows::new(self))
+    }
+
+    /// Runs the query and maps each row with `f`, as an `Iterator`.
+    ///
+    /// # Errors
+    /// Parameter errors; row errors come from the iterator.
+    pub fn query_map<T, P, F>(&mut self, params: P, f: F) -> Result<MappedRows<'_, F>>
+    where
+        P: Params,
+        F: FnMut(&Row<'_>) -> Result<T>,
+    {
+        self.query(params).map(|rows| rows.mapped(f))
+    }
+
+    /// Runs the query and maps each row with a fallible `f` of your own
+    /// error type, as an `Iterator`.
+    ///
+    /// # Errors
+    /// Parameter errors; row errors come from the iterator.
+    pub fn query_and_then<T, E, P, F>(&mut self, params: P, f: F) -> Result<AndThenRows<'_, F>>
+    where
+        P: Params,
+        E: From<Error>,
+        F: FnMut(&Row<'_>) -> Result<T, E>,
+    {
+        self.query(params).map(|rows| rows.and_then(f))
+    }
+
+    /// True if the query returns at least one row.
+    ///
+    /// # Errors
+    /// Parameter and SQLite errors.
+    pub fn exists<P: Params>(&mut self, params: P) -> Result<bool> {
+        params.__with_bound(self, |stmt| {
+            let mut rows = Rows::new(stmt);
+            Ok(rows.next()?.is_some())
+        })
+    }
+
+    /// Runs the query and maps its first row with `f`.
+    ///
+    /// # Errors
+    /// `QueryReturnedNoRows` if there is none; errors from `f` or SQLite.
+    pub fn query_row<T, P, F>(&mut self, params: P, f: F) -> Result<T>
+    where
+        P: Params,
+        F: FnOnce(&Row<'_>) -> Result<T>,
+    {
+        params.__with_bound(self, |stmt| {
+            let mut rows = Rows::new(stmt);
+            match rows.next()? {
+                Some(row) => f(row),
+                None => Err(Error::QueryReturnedNoRows),
+            }
+        })
+    }
+
+    /// Runs a query expected to return exactly one row and maps it.
+    ///
+    /// # Errors
+    /// `QueryReturnedNoRows`, `QueryReturnedMoreThanOneRow`, errors from `f`
+    /// or SQLite.
+    pub fn query_one<T, P, F>(&mut self, params: P, f: F) -> Result<T>
+    where
+        P: Params,
+        F: FnOnce(&Row<'_>) -> Result<T>,
+    {
+        params.__with_bound(self, |stmt| {
+            let mut rows = Rows::new(stmt);
+            let value = match rows.next()? {
+                Some(row) => f(row)?,
+                None => return Err(Error::QueryReturnedNoRows),
+            };
+            if rows.next()?.is_some() {
+                return Err(Error::QueryReturnedMoreThanOneRow);
+            }
+            Ok(value)
+        })
+    }
+
+    /// Finalizes the statement, reporting an error SQLite kept from its last
+    /// run. Dropping a statement also finalizes it, silently.
+    ///
+    /// # Errors
+    /// The error of the statement's most recent failed step.
+    pub fn finalize(mut self) -> Result<()> {
+        let raw = std::mem::replace(&mut self.stmt, {
+            // SAFETY: a null statement owns nothing.
+            unsafe { RawStatement::new(std::ptr::null_mut()) }
+        });
+        let ptr = raw.ptr();
+        std::mem::forget(raw);
+        if ptr.is_null() {
+            return Ok(());
+        }
+        // SAFETY: `ptr` was owned by `raw`, which we forgot: finalized once here.
+        let rc = unsafe { ffi::sqlite3_finalize(ptr) };
+        self.conn.decode_result(rc)
+    }
+
+    // ---- columns ----
+
+    /// Number of columns in the result (0 for statements returning no rows).
+    #[inline]
+    pub fn column_count(&self) -> usize {
+        self.stmt.column_count()
+    }
+
+    /// The name of column `col`.
+    ///
+    /// # Errors
+    /// `InvalidColumnIndex` for an index past the last column.
+    pub fn column_name(&self, col: usize) -> Result<&str> {
+        self.column_name_unwrap_checked(col)
+            .ok_or(Error::InvalidColumnIndex(col))
+    }
+
+    fn column_name_unwrap_checked(&self, col: usize) -> Option<&str> {
+        let name = self.stmt.column_name(col)?;
+        // Column names are UTF-8 (we only use the UTF-8 APIs).
+        name.to_str().ok()
+    }
+
+    /// The column names, in order.
+    pub fn column_names(&self) -> impl DoubleEndedIterator<Item = &str> + ExactSizeIterator {
+        (0..self.column_count()).map(|i| self.column_name_unwrap_checked(i).unwrap_or(""))
+    }
+
+    /// The index of the column named `name`, compared case-insensitively
+    /// (ASCII), as Python's `sqlite3.Row` does.
+    ///
+    /// # Errors
+    /// `InvalidColumnName` if no column has that name.
+    pub fn column_index(&self, name: &str) -> Result<usize> {
+        let bytes = name.as_bytes();
+        for i in 0..self.column_count() {
+            if let Some(n) = self.stmt.column_name(i) {
+                if n.to_bytes().eq_ignore_ascii_case(bytes) {
+                    return Ok(i);
+                }
+            }
+        }
+        Err(Error::InvalidColumnName(String::from(name)))
+    }
+
+    /// The result columns with their declared types (Python's
+    /// `cursor.description` plus `PARSE_DECLTYPES` input).
+    pub fn columns(&self) -> impl DoubleEndedIterator<Item = Column<'_>> + ExactSizeIterator {
+        (0..self.column_count()).map(move |i| Column {
+            name: self.column_name_unwrap_checked(i).unwrap_or(""),
+            decl_type: self.stmt.column_decltype(i).and_then(|s| s.to_str().ok()),
+        })
+    }
+
+    // ---- parameters ----
+
+    /// Number of SQL parameters (the largest `?NNN` index).
+    #[inline]
+    pub fn parameter_count(&self) -> usize {
+        self.stmt.bind_parameter_count()
+    }
+
+    /// The 1-based index of the parameter named `name` (with its `:`, `@`
+    /// or `$` prefix), or `None`.
+    ///
+    /// # Errors
+    /// `NulError` if `name` holds a NUL.
+    pub fn parameter_index(&self, name: &str) -> Result<Option<usize>> {
+        let c = crate::raw::SmallCString::new(name)?;
+        Ok(match self.stmt.bind_parameter_index(c.as_cstr()) {
+            0 => None,
+            i => Some(i),
+        })
+    }
+
+    /// The name of the 1-based parameter `index`, `None` for nameless `?`
+    /// parameters or an index out of range.
+    pub fn parameter_name(&self, index: usize) -> Option<&str> {
+        self.stmt
+            .bind_parameter_name(index)
+            .and_then(|s| s.to_str().ok())
+    }
+
+    /// Checks that exactly `n` parameters were given.
+    #[inline]
+    pub(crate) fn ensure_parameter_count(&self, n: usize) -> Result<()> {
+        let expected = self.parameter_count();
+        if n == expected {
+            Ok(())
+        } else {
+            Err(Error::InvalidParameterCount(n, expected))
+        }
+    }
+
+    /// Binds one value at 1-based `idx`; `borrow` allows `SQLITE_STATIC`.
+    #[inline]
+    pub(crate) fn bind_one<T: ToSql + ?Sized>(
+        &mut self,
+        idx: usize,
+        value: &T,
+        borrow: bool,
+    ) -> Result<()> {
+        let out = value.to_sql()?;
+        let i = c_int::try_from(idx)
+            .map_err(|_| Error::InvalidParameterCount(idx, self.parameter_count()))?;
+        let rc = match out {
+            ToSqlOutput::Borrowed(v) => self.bind_checked(i, v, borrow)?,
+            ToSqlOutput::Owned(ref v) => self.bind_checked(i, ValueRef::from(v), false)?,
+            ToSqlOutput::ZeroBlob(n) => self.stmt.bind_zeroblob(i, n),
+            ToSqlOutput::Arg(_) => {
+                return Err(Error::ToSqlConversionFailure(
+                    "ToSqlOutput::Arg is only valid as a function result".into(),
+                ));
+            }
+        };
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(self.error(rc))
+        }
+    }
+
+    #[inline]
+    fn bind_checked(&mut self, i: c_int, v: ValueRef<'_>, borrow: bool) -> Result<c_int> {
+        if let ValueRef::Text(b) | ValueRef::Blob(b) = v {
+            // SQLite takes 64-bit lengths but checks them against its limit;
+            // refuse lengths that can't even be represented.
+            if b.len() as u64 > i64::MAX as u64 {
+                return Err(Error::SqliteFailure(
+                    ffi::Error::new(ffi::SQLITE_TOOBIG),
+                    None,
+                ));
+            }
+        }
+        Ok(self.stmt.bind_value(i, v, borrow))
+    }
+
+    /// Binds a single parameter by index (1-based `usize`) or name (`&str`,
+    /// with its prefix), copying the value. Use with
+    /// [`raw_execute`](Self::raw_execute) / [`raw_query`](Self::raw_query).
+    ///
+    /// # Errors
+    /// Unknown name, index out of range, or a `ToSql` failure.
+    pub fn raw_bind_parameter<I: BindIndex, T: ToSql>(
+        &mut self,
+        one_based_index: I,
+        param: T,
+    ) -> Result<()> {
+        let idx = one_based_index.idx(self)?;
+        if idx == 0 || idx > self.parameter_count() {
+            return Err(Error::SqliteFailure(
+                ffi::Error::new(ffi::SQLITE_RANGE),
+                Some(format!(
+                    "parameter index {idx} out of range 1..={}",
+                    self.parameter_count()
+                )),
+            ));
+        }
+        self.bind_one(idx, &param, false)
+    }
+
+    /// Runs the statement with whatever is bound (see
+    /// [`raw_bind_parameter`](Self::raw_bind_parameter)); returns rows changed.
+    ///
+    /// # Errors
+    /// SQLite errors or `ExecuteReturnedResults`.
+    pub fn raw_execute(&mut self) -> Result<usize> {
+        self.execute_with_bound_parameters()
+    }
+
+    /// Starts a query with whatever is bound.
+    pub fn raw_query(&mut self) -> Rows<'_> {
+        Rows::new(self)
+    }
+
+    /// Clears all bindings to NULL.
+    pub fn clear_bindings(&mut self) {
+        self.stmt.clear_bindings();
+    }
+
+    // ---- introspection ----
+
+    /// The SQL text with bound parameters expanded (`sqlite3_expanded_sql`).
+    pub fn expanded_sql(&self) -> Option<String> {
+        self.stmt.expanded_sql()
+    }
+
+    /// The SQL text as prepared.
+    pub fn sql(&self) -> Option<&str> {
+        self.stmt.sql().and_then(|s| s.to_str().ok())
+    }
+
+    /// True if the statement makes no direct change to the database.
+    #[doc(alias = "sqlite3_stmt_readonly")]
+    pub fn readonly(&self) -> bool {
+        self.stmt.readonly()
+    }
+
+    /// 1 for EXPLAIN, 2 for EXPLAIN QUERY PLAN, else 0.
+    pub fn is_explain(&self) -> i32 {
+        self.stmt.is_explain()
+    }
+
+    /// A statement counter (`sqlite3_stmt_status`).
+    pub fn get_status(&self, status: StatementStatus) -> i32 {
+        self.stmt.status(status as c_int, false)
+    }
+
+    /// Reads and resets a statement counter.
+    pub fn reset_status(&self, status: StatementStatus) -> i32 {
+        self.stmt.status(status as c_int, true)
+    }
+
+    /// The raw statement handle.
+    ///
+    /// # Safety
+    /// Don't finalize it or break ferrolite's bookkeeping.
+    pub unsafe fn raw_handle(&self) -> *mut ffi::sqlite3_stmt {
+        self.stmt.ptr()
+    }
+}
+
+/// Counters of [`Statement::get_status`] (`SQLITE_STMTSTATUS_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+#[non_exhaustive]
+pub enum StatementStatus {
+    /// Steps through a table in a full scan.
+    FullscanStep = 1,
+    /// Sort operations.
+    Sort = 2,
+    /// Rows inserted into transient automatic indexes.
+    AutoIndex = 3,
+    /// Virtual machine steps.
+    VmStep = 4,
+    /// Times re-prepared after a schema change.
+    RePrepare = 5,
+    /// Times run.
+    Run = 6,
+    /// Bloom filter misses.
+    FilterMiss = 7,
+    /// Bloom filter hits.
+    FilterHit = 8,
+    /// Approximate heap bytes used by the statement.
+    MemUsed = 99,
+}
+
+/// A result column: name and declared type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column<'stmt> {
+    name: &'stmt str,
+    decl_type: Option<&'stmt str>,
+}
+
+impl<'stmt> Column<'stmt> {
+    /// The column's name.
+    pub fn name(&self) -> &'stmt str {
+        self.name
+    }
+
+    /// The declared type (`INTEGER`, `VARCHAR(10)`, …) of a column taken
+    /// straight from a table; `None` for expressions.
+    pub fn decl_type(&self) -> Option<&'stmt str> {
+        self.decl_type
+    }
+}
+
+mod sealed {
+    use std::ffi::CStr;
+    pub trait Sealed {}
+    impl Sealed for usize {}
+    impl Sealed for &str {}
+    impl Sealed for &CStr {}
+}
+
+/// A parameter position: a 1-based `usize`, or a name (`&str`/`&CStr`)
+/// including its `:`/`@`/`$` prefix.
+pub trait BindIndex: sealed::Sealed {
+    /// The 1-based index in `stmt`.
+    ///
+    /// # Errors
+    /// `InvalidParameterName` for an unknown name.
+    fn idx(&self, stmt: &Statement<'_>) -> Result<usize>;
+}
+
+impl BindIndex for usize {
+    #[inline]
+    fn idx(&self, _: &Statement<'_>) -> Result<usize> {
+        Ok(*self)
+    }
+}
+
+impl BindIndex for &str {
+    fn idx(&self, stmt: &Statement<'_>) -> Result<usize> {
+        stmt.parameter_index(self)?
+            .ok_or_else(|| Error::InvalidParameterName((*self).to_owned()))
+    }
+}
+
+impl BindIndex for &CStr {
+    fn idx(&self, stmt: &Statement<'_>) -> Result<usize> {
+        match stmt.stmt.bind_parameter_index(self) {
+            0 => Err(Error::InvalidParameterName(
+                self.to_string_lossy().into_owned(),
+            )),
+            i => Ok(i),
+        }
+    }
+}
+
+impl Drop for Statement<'_> {
+    /// Finalizes the statement. Having a `Drop` impl also makes the borrow
+    /// of the connection last until the statement is gone, so the
+    /// connection can't be moved (e.g. to another thread) or closed first.
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: a null statement owns nothing.
+        drop(std::mem::replace(&mut self.stmt, unsafe {
+            RawStatement::new(std::ptr::null_mut())
+        }));
+    }
+}
+
+impl fmt::Debug for Statement<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Statement")
+            .field("conn", self.conn)
+            .field("sql", &self.sql())
+            .finish()
+    }
+}
+
+impl<'conn> AsRef<Statement<'conn>> for Statement<'conn> {
+    fn as_ref(&self) -> &Statement<'conn> {
+        self
+    }
+}
+
+/// Clears `SQLITE_STATIC` bindings when dropped, even on panic, so SQLite
+/// never keeps a pointer into a buffer that is about to go away.
+pub(crate) struct BorrowedBindings<'a, 'conn>(pub(crate) &'a mut Statement<'conn>);
+
+impl Drop for BorrowedBindings<'_, '_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.0.stmt.reset();
+        self.0.stmt.clear_static_bindings();
+    }
+}
