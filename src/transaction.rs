@@ -173,9 +173,8 @@ impl Transaction<'_> {
             return Ok(()); // already ended by SQLite
         }
         match self.drop_behavior {
-            DropBehavior::Commit => commit_or_report(self.conn).map_err(|e| {
+            DropBehavior::Commit => commit_or_report(self.conn).inspect_err(|_| {
                 let _ = rollback_if_open(self.conn);
-                e
             }),
             DropBehavior::Rollback => rollback_if_open(self.conn),
             DropBehavior::Ignore => Ok(()),
@@ -367,9 +366,8 @@ impl Savepoint<'_> {
             return Ok(()); // SQLite already rolled everything back
         }
         match self.drop_behavior {
-            DropBehavior::Commit => self.release().map_err(|e| {
+            DropBehavior::Commit => self.release().inspect_err(|_| {
                 let _ = self.rollback().and_then(|()| self.release());
-                e
             }),
             DropBehavior::Rollback => self.rollback().and_then(|()| self.release()),
             DropBehavior::Ignore => Ok(()),
