@@ -31,7 +31,8 @@ pub(crate) struct Callbacks {
 }
 
 /// Work done on every new connection.
-pub(crate) fn on_open(_conn: &Connection) -> Result<()> {
+pub(crate) fn on_open(conn: &Connection) -> Result<()> {
+    crate::series::register(conn)?;
     Ok(())
 }
 

@@ -67,6 +67,7 @@ mod params;
 mod pragma;
 mod raw;
 mod row;
+mod series;
 mod statement;
 mod transaction;
 pub mod types;
