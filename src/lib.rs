@@ -61,6 +61,8 @@ mod cache;
 mod callbacks;
 mod connection;
 mod error;
+mod execute_many;
+mod from_row;
 mod interrupt;
 mod name;
 mod params;
@@ -71,6 +73,7 @@ mod series;
 mod statement;
 mod transaction;
 pub mod types;
+mod with_transaction;
 
 use std::ffi::c_int;
 
@@ -80,6 +83,7 @@ pub use fallible_streaming_iterator;
 pub use crate::cache::CachedStatement;
 pub use crate::connection::{Connection, DEFAULT_BUSY_TIMEOUT};
 pub use crate::error::{Error, ErrorCode};
+pub use crate::from_row::{FromRow, RowsAs};
 pub use crate::interrupt::InterruptHandle;
 pub use crate::name::{MAIN_DB, Name, Named, TEMP_DB};
 pub use crate::params::{Params, ParamsFromIter, params_from_iter};

@@ -252,7 +252,7 @@ pub struct Savepoint<'conn> {
 }
 
 impl Savepoint<'_> {
-    fn with_depth(conn: &Connection, depth: u32) -> Result<Savepoint<'_>> {
+    pub(crate) fn with_depth(conn: &Connection, depth: u32) -> Result<Savepoint<'_>> {
         let name = format!("_ferrolite_sp_{depth}");
         Savepoint::with_depth_and_name(conn, depth, name)
     }
@@ -308,6 +308,11 @@ impl Savepoint<'_> {
     /// `SAVEPOINT` failed.
     pub fn savepoint_with_name<T: Into<String>>(&mut self, name: T) -> Result<Savepoint<'_>> {
         Savepoint::with_depth_and_name(self.conn, self.depth + 1, name)
+    }
+
+    /// How deep this savepoint is nested (0 for one begun on a connection).
+    pub(crate) fn depth(&self) -> u32 {
+        self.depth
     }
 
     /// The savepoint's name.

@@ -1,0 +1,207 @@
+//! [`FromRow`]: whole rows into Rust types, without a closure per query.
+//!
+//! `FromRow` is implemented for every [`FromSql`] type (read from column 0)
+//! and for tuples of up to 16 `FromSql` types (read by position), and you
+//! can implement it for your own structs. [`Statement::query_as`] returns
+//! the rows as a plain `Iterator<Item = Result<T>>` and
+//! [`Connection::query_row_as`] reads the first row. With feature `serde`,
+//! `ferrolite::serde::from_row` reads any `Deserialize` type by column
+//! name instead.
+
+use std::fmt;
+use std::iter::FusedIterator;
+use std::marker::PhantomData;
+
+use crate::types::FromSql;
+use crate::{Connection, Params, Result, Row, Rows, Statement};
+
+/// A Rust type built from a whole result row.
+///
+/// Implemented for every [`FromSql`] type (the value of column 0) and for
+/// tuples of up to 16 `FromSql` types (column `i` into field `i`; columns
+/// past the tuple's length are ignored, a missing one is
+/// `Error::InvalidColumnIndex`). Implement it for your own types to use
+/// them with [`Statement::query_as`] and [`Connection::query_row_as`].
+///
+/// ```
+/// use ferrolite::{Connection, FromRow, Result, Row};
+///
+/// struct Person { id: i64, name: String, email: Option<String> }
+///
+/// impl FromRow for Person {
+///     fn from_row(row: &Row<'_>) -> Result<Self> {
+///         Ok(Person { id: row.get("id")?, name: row.get("name")?, email: row.get("email")? })
+///     }
+/// }
+///
+/// fn main() -> Result<()> {
+///     let conn = Connection::open_in_memory()?;
+///     conn.execute_batch(
+///         "CREATE TABLE person (id INTEGER PRIMARY KEY, name TEXT, email TEXT);
+///          INSERT INTO person (name, email) VALUES ('ada', NULL), ('grace', 'g@navy.mil');",
+///     )?;
+///     let mut stmt = conn.prepare("SELECT id, name, email FROM person ORDER BY id")?;
+///     let pairs: Vec<(i64, String)> = stmt.query_as([])?.collect::<Result<_>>()?;
+///     assert_eq!(pairs, [(1, "ada".to_string()), (2, "grace".to_string())]);
+///
+///     let people: Vec<Person> = stmt.query_as([])?.collect::<Result<_>>()?;
+///     assert_eq!(people[1].email.as_deref(), Some("g@navy.mil"));
+///
+///     let count: i64 = conn.query_row_as("SELECT count(*) FROM person", [])?;
+///     assert_eq!(count, 2);
+///     Ok(())
+/// }
+/// ```
+pub trait FromRow: Sized {
+    /// Builds a value from `row`.
+    ///
+    /// # Errors
+    /// Whatever reading the columns fails with: `InvalidColumnIndex`,
+    /// `InvalidColumnName`, `InvalidColumnType`, `FromSqlConversionFailure`,
+    /// … each naming the column.
+    fn from_row(row: &Row<'_>) -> Result<Self>;
+}
+
+impl<T: FromSql> FromRow for T {
+    #[inline]
+    fn from_row(row: &Row<'_>) -> Result<Self> {
+        row.get(0)
+    }
+}
+
+macro_rules! tuple_from_row {
+    ($(($($idx:tt $ty:ident),+))+) => {$(
+        impl<$($ty: FromSql),+> FromRow for ($($ty,)+) {
+            #[inline]
+            fn from_row(row: &Row<'_>) -> Result<Self> {
+                Ok(($(row.get::<usize, $ty>($idx)?,)+))
+            }
+        }
+    )+};
+}
+
+tuple_from_row! {
+    (0 A)
+    (0 A, 1 B)
+    (0 A, 1 B, 2 C)
+    (0 A, 1 B, 2 C, 3 D)
+    (0 A, 1 B, 2 C, 3 D, 4 E)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M, 13 N)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M, 13 N, 14 O)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M, 13 N, 14 O, 15 P)
+}
+
+/// The rows of [`Statement::query_as`]: an `Iterator` of `Result<T>`.
+///
+/// It ends after the last row or after the first error (an SQLite error
+/// while stepping, or a row `T::from_row` rejected); dropping it resets
+/// the statement.
+#[must_use = "iterators are lazy and do nothing unless consumed"]
+pub struct RowsAs<'stmt, T> {
+    rows: Rows<'stmt>,
+    failed: bool,
+    _marker: PhantomData<fn() -> T>,
+}
+
+impl<'stmt, T> RowsAs<'stmt, T> {
+    #[inline]
+    pub(crate) fn new(rows: Rows<'stmt>) -> RowsAs<'stmt, T> {
+        RowsAs {
+            rows,
+            failed: false,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<T: FromRow> Iterator for RowsAs<'_, T> {
+    type Item = Result<T>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Result<T>> {
+        if self.failed {
+            return None;
+        }
+        let item = match self.rows.next() {
+            Ok(Some(row)) => T::from_row(row),
+            Ok(None) => return None,
+            Err(e) => Err(e),
+        };
+        self.failed = item.is_err();
+        Some(item)
+    }
+}
+
+impl<T: FromRow> FusedIterator for RowsAs<'_, T> {}
+
+impl<T> fmt::Debug for RowsAs<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RowsAs")
+            .field("rows", &self.rows)
+            .field("type", &std::any::type_name::<T>())
+            .finish()
+    }
+}
+
+impl Statement<'_> {
+    /// Runs the query and reads each row as `T` (a tuple, a [`FromSql`]
+    /// type, or your own [`FromRow`] type), as an `Iterator<Item =
+    /// Result<T>>`.
+    ///
+    /// ```
+    /// use ferrolite::{Connection, Result};
+    /// let conn = Connection::open_in_memory()?;
+    /// let mut stmt = conn.prepare("SELECT column1, column1 * column1 FROM (VALUES (1), (2), (3))")?;
+    /// let squares: Vec<(i64, i64)> = stmt.query_as([])?.collect::<Result<_>>()?;
+    /// assert_eq!(squares, [(1, 1), (2, 4), (3, 9)]);
+    /// # Ok::<(), ferrolite::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Parameter errors; errors of each row (SQLite errors, conversion
+    /// errors naming the column) come from the iterator, which stops after
+    /// the first.
+    #[inline]
+    pub fn query_as<T: FromRow, P: Params>(&mut self, params: P) -> Result<RowsAs<'_, T>> {
+        self.query(params).map(RowsAs::new)
+    }
+
+    /// Runs the query and reads its first row as `T`.
+    ///
+    /// # Errors
+    /// `QueryReturnedNoRows` if there is none; parameter, SQLite and
+    /// conversion errors.
+    #[inline]
+    pub fn query_row_as<T: FromRow, P: Params>(&mut self, params: P) -> Result<T> {
+        self.query_row(params, T::from_row)
+    }
+}
+
+impl Connection {
+    /// Runs a query and reads its first row as `T` (a tuple, a
+    /// [`FromSql`] type, or your own [`FromRow`] type).
+    ///
+    /// ```
+    /// use ferrolite::Connection;
+    /// let conn = Connection::open_in_memory()?;
+    /// let (n, s): (i64, String) = conn.query_row_as("SELECT ?1 + 1, 'x' || ?1", [41])?;
+    /// assert_eq!((n, s.as_str()), (42, "x41"));
+    /// # Ok::<(), ferrolite::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `QueryReturnedNoRows` if there is none; SQL, parameter, SQLite and
+    /// conversion errors.
+    #[inline]
+    pub fn query_row_as<T: FromRow, P: Params>(&self, sql: &str, params: P) -> Result<T> {
+        self.prepare(sql)?.query_row_as(params)
+    }
+}
