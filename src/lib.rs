@@ -180,10 +180,13 @@ bitflags::bitflags! {
     pub struct PrepFlags: u32 {
         /// The statement will be kept and reused (what the cache uses).
         const SQLITE_PREPARE_PERSISTENT = 0x01;
-        /// Don't collect statistics for this statement.
+        /// Preparing fails (`SQLITE_ERROR`) if the statement uses a virtual table.
         const SQLITE_PREPARE_NO_VTAB = 0x04;
-        /// Fail rather than fall back for some unsupported features.
+        /// Errors while preparing are not sent to the error log.
         const SQLITE_PREPARE_DONT_LOG = 0x10;
+        /// Enforce the security restrictions that apply to SQL read from the
+        /// schema (SQLite 3.53+).
+        const SQLITE_PREPARE_FROM_DDL = 0x20;
     }
 }
 

@@ -160,36 +160,62 @@ impl Drop for RawConnection {
     }
 }
 
-/// Refuses a single-threaded SQLite and one older than we support.
+/// Refuses a single-threaded SQLite and one older than we support (checked
+/// once per process, at the first open).
 fn check_library() -> Result<()> {
     use std::sync::OnceLock;
-    static CHECK: OnceLock<std::result::Result<(), (bool, c_int)>> = OnceLock::new();
-    let r = CHECK.get_or_init(|| {
+    static CHECK: OnceLock<(c_int, c_int)> = OnceLock::new();
+    let &(threadsafe, version) = CHECK.get_or_init(|| {
         // SAFETY: both functions have no preconditions.
-        let (threadsafe, version) =
-            unsafe { (ffi::sqlite3_threadsafe(), ffi::sqlite3_libversion_number()) };
-        if threadsafe == 0 {
-            Err((true, version))
-        } else if version < MIN_SQLITE_VERSION {
-            Err((false, version))
-        } else {
-            Ok(())
-        }
+        unsafe { (ffi::sqlite3_threadsafe(), ffi::sqlite3_libversion_number()) }
     });
-    match *r {
-        Ok(()) => Ok(()),
-        Err((true, _)) => Err(Error::SqliteSingleThreadedMode),
-        Err((false, version)) => Err(Error::SqliteFailure(
+    check_library_facts(threadsafe, version)
+}
+
+/// The decision of [`check_library`], given what the linked library reports.
+fn check_library_facts(threadsafe: c_int, version: c_int) -> Result<()> {
+    if threadsafe == 0 {
+        return Err(Error::SqliteSingleThreadedMode);
+    }
+    if version < MIN_SQLITE_VERSION {
+        return Err(Error::SqliteFailure(
             ffi::Error::new(ffi::SQLITE_MISUSE),
             Some(format!(
-                "SQLite {}.{}.{} is older than the {}.{}.{} ferrolite requires",
-                version / 1_000_000,
-                version / 1000 % 1000,
-                version % 1000,
-                MIN_SQLITE_VERSION / 1_000_000,
-                MIN_SQLITE_VERSION / 1000 % 1000,
-                MIN_SQLITE_VERSION % 1000
+                "SQLite {} is older than the {} ferrolite requires",
+                dotted(version),
+                dotted(MIN_SQLITE_VERSION)
             )),
-        )),
+        ));
+    }
+    Ok(())
+}
+
+fn dotted(v: c_int) -> String {
+    format!("{}.{}.{}", v / 1_000_000, v / 1000 % 1000, v % 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_old_or_single_threaded_libraries() {
+        assert_eq!(check_library_facts(1, MIN_SQLITE_VERSION), Ok(()));
+        assert_eq!(check_library_facts(2, 3_054_001), Ok(()));
+        assert_eq!(
+            check_library_facts(0, 3_054_001),
+            Err(Error::SqliteSingleThreadedMode)
+        );
+        let err = check_library_facts(1, 3_043_002).unwrap_err();
+        assert_eq!(err.sqlite_error_code(), Some(crate::ErrorCode::ApiMisuse));
+        assert_eq!(
+            err.to_string(),
+            "SQLite 3.43.2 is older than the 3.44.0 ferrolite requires"
+        );
+    }
+
+    #[test]
+    fn the_linked_library_passes() {
+        assert_eq!(check_library(), Ok(()));
     }
 }
