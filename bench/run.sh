@@ -3,13 +3,15 @@
 # the SQLite C API, rusqlite, ferrolite), each its own binary, and prints one
 # markdown table of medians (also written to bench/results.md).
 #
-#   bench/run.sh [--quick] [--callgrind] [--cpu] [--reps R] [--only w1,w2,...]
+#   bench/run.sh [--quick] [--callgrind] [--wall] [--reps R] [--only w1,w2,...]
 #
 #   --quick      1/10 of the rows and iterations, 3 repetitions (default 5)
 #   --callgrind  also count instructions (Ir) of each contender's measured part
 #                under valgrind --tool=callgrind, at 1/20 scale
-#   --cpu        rank by the process CPU time of the workload instead of wall
-#                time (steadier while other processes use the cores)
+#   --wall       rank every workload by wall-clock time (default: process CPU
+#                time for the single-threaded CPU-bound workloads, which other
+#                processes on the cores disturb less; wall time for small_txn,
+#                concurrent_read and interrupt_latency)
 #   --reps R     repetitions per contender and workload
 #   --only LIST  run only these workloads (comma-separated)
 #
@@ -27,16 +29,16 @@ N=1000000
 REPS=
 QUICK=0
 CALLGRIND=0
-METRIC=wall
+METRIC=auto
 ONLY=
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) QUICK=1 ;;
         --callgrind) CALLGRIND=1 ;;
-        --cpu) METRIC=cpu ;;
+        --wall) METRIC=wall ;;
         --reps) REPS=$2; shift ;;
         --only) ONLY=$2; shift ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
