@@ -28,6 +28,9 @@ type BusyFn = dyn FnMut(i32) -> bool + Send;
 pub(crate) struct Callbacks {
     /// `busy_handler`'s closure (double-boxed so SQLite gets a thin pointer).
     pub(crate) busy: Option<Box<Box<BusyFn>>>,
+    /// Errors and panics of callbacks, waiting for the step that ran them
+    /// (shared by every `Connection` wrapping the same handle).
+    pub(crate) stash: std::sync::Arc<crate::stash::Stash>,
 }
 
 /// Work done on every new connection.

@@ -124,10 +124,14 @@ impl Connection {
     }
 
     pub(crate) fn from_raw(db: RawConnection) -> Connection {
+        let callbacks = Callbacks {
+            stash: crate::stash::Stash::for_handle(db.db()),
+            ..Callbacks::default()
+        };
         Connection {
             db,
             cache: StatementCache::default(),
-            callbacks: Callbacks::default(),
+            callbacks,
             last_error: Cell::new(ffi::SQLITE_OK),
             transaction_behavior: crate::TransactionBehavior::Deferred,
             _not_sync: PhantomData,
@@ -396,12 +400,23 @@ impl Connection {
         let db = self.db.db();
         let mut stmt = std::ptr::null_mut();
         let mut tail = std::ptr::null();
+        // Preparing may run user callbacks (authorizer, functions and
+        // collations during query planning): a frame of the error stash.
+        let frame = self.callbacks.stash.enter();
         // SAFETY: live handle; `sql` is valid for `len` bytes (no NUL
         // inside, so SQLite reads exactly those); out-pointers are valid.
         let rc = unsafe {
             ffi::sqlite3_prepare_v3(db, sql.as_ptr().cast(), len, flags, &mut stmt, &mut tail)
         };
+        let rc = self.callbacks.stash.leave(frame, rc);
         if rc != ffi::SQLITE_OK {
+            // A callback panicked although SQLite succeeded.
+            // SAFETY: `stmt` is null or a fresh statement nobody else owns.
+            drop(unsafe { RawStatement::new(stmt) });
+            // SAFETY: live handle.
+            if let Some(err) = unsafe { self.callbacks.stash.take(db) } {
+                return Err(err);
+            }
             // SAFETY: live handle; the statement (if any) is null on error.
             return Err(unsafe { error_with_offset(db, rc, sql) });
         }

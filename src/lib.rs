@@ -75,6 +75,11 @@ mod transaction;
 pub mod types;
 mod with_transaction;
 
+// Extending SQLite from Rust (issue 4).
+pub mod functions;
+mod stash;
+mod trampoline;
+
 use std::ffi::c_int;
 
 pub use fallible_iterator;

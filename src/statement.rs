@@ -100,13 +100,24 @@ impl<'conn> Statement<'conn> {
     /// `sqlite3_step` — the one place every step goes through.
     #[inline]
     pub(crate) fn step_raw(&self) -> c_int {
-        self.stmt.step()
+        // A step may run user callbacks: one frame of the error stash,
+        // which may turn a success into a failure if a callback without an
+        // error channel (collation, hook) panicked.
+        let stash = &self.conn.callbacks.stash;
+        let frame = stash.enter();
+        let rc = self.stmt.step();
+        stash.leave(frame, rc)
     }
 
     /// This connection's error for `rc`, read right after the failure.
     #[cold]
     pub(crate) fn error(&self, rc: c_int) -> Error {
         self.conn.last_error.set(rc);
+        // The Rust error of a callback that caused this failure, if any.
+        // SAFETY: the connection is live while `self` borrows it.
+        if let Some(err) = unsafe { self.conn.callbacks.stash.take(self.conn.db.db()) } {
+            return err;
+        }
         // SAFETY: the connection is live while `self` borrows it.
         unsafe { error_from_handle(self.conn.db.db(), rc) }
     }

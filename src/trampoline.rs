@@ -1,0 +1,187 @@
+//! Boxes for closures that SQLite owns, and helpers shared by the
+//! trampolines of [`functions`](crate::functions),
+//! [`collation`](crate::Connection::create_collation) and
+//! [`hooks`](crate::hooks).
+//!
+//! A [`CallbackBox`] is what SQLite's `void*` user-data points to. It
+//! counts the calls running through it, so that:
+//!
+//! * a `FnMut` closure is never called while it already runs (a user
+//!   function that re-enters itself through a nested query gets an error
+//!   instead of a second `&mut`), and
+//! * if SQLite asks to destroy the box while one of its calls runs (a user
+//!   function that replaces itself while SQLite evaluates it during
+//!   `prepare`, when no statement counts as active), the drop is deferred
+//!   until the outermost call returns. The box is freed exactly once.
+
+use std::any::Any;
+use std::cell::{Cell, UnsafeCell};
+use std::ffi::c_void;
+use std::sync::Arc;
+
+use crate::callbacks::catch_panic;
+use crate::stash::Stash;
+
+/// A closure (or aggregate object) owned by SQLite, with its call count.
+pub(crate) struct CallbackBox<T> {
+    calls: Cell<u32>,
+    doomed: Cell<bool>,
+    value: UnsafeCell<T>,
+    /// Where the trampolines record errors for the connection.
+    pub(crate) stash: Arc<Stash>,
+}
+
+impl<T> CallbackBox<T> {
+    /// Boxes `value`; the pointer is for SQLite's user data, to be
+    /// released by [`destroy`](Self::destroy) (or [`free`](Self::free) if
+    /// SQLite never took it).
+    pub(crate) fn into_raw(value: T, stash: Arc<Stash>) -> *mut CallbackBox<T> {
+        Box::into_raw(Box::new(CallbackBox {
+            calls: Cell::new(0),
+            doomed: Cell::new(false),
+            value: UnsafeCell::new(value),
+            stash,
+        }))
+    }
+
+    /// Frees a box SQLite never took (registration failed before SQLite
+    /// owned it).
+    ///
+    /// # Safety
+    /// `p` came from [`into_raw`](Self::into_raw) and nobody else frees it.
+    pub(crate) unsafe fn free(p: *mut CallbackBox<T>) {
+        // SAFETY: per the caller, we own the box.
+        let b = unsafe { Box::from_raw(p) };
+        // The closure's own Drop may panic: keep that out of C.
+        let _ = catch_panic(move || drop(b));
+    }
+
+    /// The `xDestroy` SQLite calls when it lets go of the box: frees it now,
+    /// or when the running call returns.
+    ///
+    /// # Safety
+    /// `p` is a pointer from [`into_raw`](Self::into_raw) that SQLite owned.
+    pub(crate) unsafe extern "C" fn destroy(p: *mut c_void) {
+        let p = p.cast::<CallbackBox<T>>();
+        if p.is_null() {
+            return;
+        }
+        let running = {
+            // SAFETY: the box is alive: only this function and the last
+            // `Call` to finish free it, and SQLite destroys it once.
+            let b = unsafe { &*p };
+            b.doomed.set(true);
+            b.calls.get() != 0
+        };
+        if !running {
+            // SAFETY: SQLite no longer refers to the box and no call runs.
+            unsafe { CallbackBox::free(p) };
+        }
+    }
+
+    /// Starts a call through the box. The call has exclusive access to the
+    /// value ([`Call::get_mut`]) unless another call is already running.
+    ///
+    /// # Safety
+    /// `p` is a live box from [`into_raw`](Self::into_raw) (SQLite passes
+    /// it to the trampoline, and it stays alive while a `Call` exists).
+    #[inline]
+    pub(crate) unsafe fn enter(p: *mut CallbackBox<T>) -> Call<T> {
+        // SAFETY: live per the caller.
+        let b = unsafe { &*p };
+        let running = b.calls.get();
+        b.calls.set(running.saturating_add(1));
+        Call {
+            p,
+            exclusive: running == 0,
+        }
+    }
+}
+
+/// A running call through a [`CallbackBox`]; ending it (drop) frees the box
+/// if SQLite destroyed it meanwhile.
+pub(crate) struct Call<T> {
+    p: *mut CallbackBox<T>,
+    /// No other call was running when this one started.
+    exclusive: bool,
+}
+
+impl<T> Call<T> {
+    /// The connection's error stash.
+    #[inline]
+    pub(crate) fn stash(&self) -> &Stash {
+        // SAFETY: the box lives while this call runs (a doomed box is freed
+        // only when the last call ends, in `drop`).
+        unsafe { &(*self.p).stash }
+    }
+
+    /// Shared access to the value, for values only ever used through `&T`
+    /// (aggregate objects, whose methods take `&self`).
+    ///
+    /// # Safety
+    /// No call through this box uses [`get_mut`](Self::get_mut).
+    #[inline]
+    pub(crate) unsafe fn get(&self) -> &T {
+        // SAFETY: the box lives while the call runs; per the caller the
+        // value is never borrowed mutably.
+        unsafe { &*(*self.p).value.get() }
+    }
+
+    /// Exclusive access to a `FnMut` value, `None` for a re-entrant call
+    /// (the value is already running further up the stack).
+    ///
+    /// # Safety
+    /// Call it at most once per `Call`, and never mix it with
+    /// [`get`](Self::get) on the same box.
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn get_mut(&self) -> Option<&mut T> {
+        // SAFETY: an exclusive call is the only one running through the
+        // box (calls started later are not exclusive), and per the caller
+        // this is the only `&mut` it hands out.
+        self.exclusive
+            .then(|| unsafe { &mut *(*self.p).value.get() })
+    }
+}
+
+impl<T> Drop for Call<T> {
+    #[inline]
+    fn drop(&mut self) {
+        let free = {
+            // SAFETY: the box lives until the last call ends (here).
+            let b = unsafe { &*self.p };
+            let n = b.calls.get().saturating_sub(1);
+            b.calls.set(n);
+            n == 0 && b.doomed.get()
+        };
+        if free {
+            // SAFETY: SQLite destroyed the box while this, the last running
+            // call, was in progress; nothing refers to it any more.
+            unsafe { CallbackBox::free(self.p) };
+        }
+    }
+}
+
+/// The text of a panic payload, for the error message SQLite shows.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    let detail = if let Some(s) = payload.downcast_ref::<&str>() {
+        *s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.as_str()
+    } else {
+        ""
+    };
+    if detail.is_empty() {
+        "a Rust callback panicked".to_owned()
+    } else {
+        format!("a Rust callback panicked: {detail}")
+    }
+}
+
+/// Drops a panic payload, whose own `Drop` may panic.
+pub(crate) fn drop_payload(payload: Box<dyn Any + Send>) {
+    if let Err(again) = catch_panic(move || drop(payload)) {
+        // A payload whose drop panics twice is leaked rather than unwound.
+        std::mem::forget(again);
+    }
+}
