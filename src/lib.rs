@@ -55,10 +55,13 @@
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod backup;
+pub mod blob;
 pub mod ffi;
 
 mod cache;
 mod callbacks;
+mod complete;
 mod connection;
 mod error;
 mod execute_many;
@@ -69,6 +72,7 @@ mod params;
 mod pragma;
 mod raw;
 mod row;
+mod serialize;
 mod series;
 mod statement;
 mod transaction;
@@ -86,6 +90,7 @@ pub use fallible_iterator;
 pub use fallible_streaming_iterator;
 
 pub use crate::cache::CachedStatement;
+pub use crate::complete::complete_statement;
 pub use crate::connection::{Connection, DEFAULT_BUSY_TIMEOUT};
 pub use crate::error::{Error, ErrorCode};
 pub use crate::from_row::{FromRow, RowsAs};
