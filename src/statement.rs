@@ -68,9 +68,15 @@ impl<'conn> Statement<'conn> {
     }
 
     /// Runs the statement with the parameters already bound.
+    ///
+    /// `sqlite3_changes` keeps the count of the last INSERT, UPDATE or
+    /// DELETE, so after DDL or an empty statement it would report a stale
+    /// number; the total counter tells whether this statement changed rows.
     pub(crate) fn execute_with_bound_parameters(&mut self) -> Result<usize> {
+        let total_before = self.conn.total_changes();
         let rc = self.step_raw();
         let result = match rc {
+            ffi::SQLITE_DONE if self.conn.total_changes() == total_before => Ok(0),
             ffi::SQLITE_DONE => Ok(self.conn.changes() as usize),
             ffi::SQLITE_ROW => Err(Error::ExecuteReturnedResults),
             _ => Err(self.error(rc)),
