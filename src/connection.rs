@@ -353,19 +353,6 @@ impl Connection {
         InterruptHandle::new(self.db.interrupt_cell().clone())
     }
 
-    /// Waits up to `timeout` for locks held by other connections (a zero
-    /// timeout turns waiting off). Replaces any busy handler.
-    ///
-    /// # Errors
-    /// Never in practice.
-    #[doc(alias = "sqlite3_busy_timeout")]
-    pub fn busy_timeout(&self, timeout: Duration) -> Result<()> {
-        let ms = c_int::try_from(timeout.as_millis()).unwrap_or(c_int::MAX);
-        // SAFETY: live handle.
-        let rc = unsafe { ffi::sqlite3_busy_timeout(self.db.db(), ms) };
-        self.decode_result(rc)
-    }
-
     /// Prepares one SQL statement.
     ///
     /// # Errors
@@ -413,9 +400,15 @@ impl Connection {
             // A callback panicked although SQLite succeeded.
             // SAFETY: `stmt` is null or a fresh statement nobody else owns.
             drop(unsafe { RawStatement::new(stmt) });
+            // A deadline, cancel or panicking progress handler may have
+            // stopped the parse.
+            let abort = self.callbacks.watchdog.take_abort_error(rc);
             // SAFETY: live handle.
             if let Some(err) = unsafe { self.callbacks.stash.take(db) } {
                 return Err(err);
+            }
+            if let Some(e) = abort {
+                return Err(e);
             }
             // SAFETY: live handle; the statement (if any) is null on error.
             return Err(unsafe { error_with_offset(db, rc, sql) });

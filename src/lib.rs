@@ -59,10 +59,12 @@ pub mod backup;
 pub mod blob;
 pub mod ffi;
 
+mod busy;
 mod cache;
 mod callbacks;
 mod complete;
 mod connection;
+mod deadline;
 mod error;
 mod execute_many;
 mod from_row;
@@ -70,6 +72,7 @@ mod interrupt;
 mod name;
 mod params;
 mod pragma;
+mod progress;
 mod raw;
 mod row;
 mod serialize;
@@ -77,6 +80,7 @@ mod series;
 mod statement;
 mod transaction;
 pub mod types;
+mod watchdog;
 mod with_transaction;
 
 // Extending SQLite from Rust (issue 4).
@@ -92,6 +96,7 @@ pub use fallible_streaming_iterator;
 pub use crate::cache::CachedStatement;
 pub use crate::complete::complete_statement;
 pub use crate::connection::{Connection, DEFAULT_BUSY_TIMEOUT};
+pub use crate::deadline::CancelToken;
 pub use crate::error::{Error, ErrorCode};
 pub use crate::from_row::{FromRow, RowsAs};
 pub use crate::interrupt::InterruptHandle;

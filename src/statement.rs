@@ -1,7 +1,9 @@
 //! [`Statement`]: a prepared statement.
 
+use std::cell::Cell;
 use std::ffi::{CStr, c_int};
 use std::fmt;
+use std::time::Instant;
 
 use crate::error::error_from_handle;
 use crate::ffi;
@@ -29,12 +31,19 @@ use crate::{AndThenRows, Connection, Error, MappedRows, Params, Result, Row, Row
 pub struct Statement<'conn> {
     pub(crate) conn: &'conn Connection,
     pub(crate) stmt: RawStatement,
+    /// When the current run must end (set at its first step while a
+    /// statement timeout is in force).
+    pub(crate) deadline: Cell<Option<Instant>>,
 }
 
 impl<'conn> Statement<'conn> {
     #[inline]
     pub(crate) fn new(conn: &'conn Connection, stmt: RawStatement) -> Statement<'conn> {
-        Statement { conn, stmt }
+        Statement {
+            conn,
+            stmt,
+            deadline: Cell::new(None),
+        }
     }
 
     /// The connection this statement belongs to.
@@ -103,7 +112,9 @@ impl<'conn> Statement<'conn> {
         }
     }
 
-    /// `sqlite3_step` — the one place every step goes through.
+    /// `sqlite3_step` — the one place every step goes through. With a
+    /// statement timeout or a cancel scope in force, the step is watched
+    /// (deadline armed at the first step); otherwise this costs one check.
     #[inline]
     pub(crate) fn step_raw(&self) -> c_int {
         // A step may run user callbacks: one frame of the error stash,
@@ -111,7 +122,11 @@ impl<'conn> Statement<'conn> {
         // error channel (collation, hook) panicked.
         let stash = &self.conn.callbacks.stash;
         let frame = stash.enter();
-        let rc = self.stmt.step();
+        let rc = if self.conn.callbacks.watchdog.armed.get() {
+            crate::watchdog::step_watched(self)
+        } else {
+            self.stmt.step()
+        };
         stash.leave(frame, rc)
     }
 
@@ -119,10 +134,16 @@ impl<'conn> Statement<'conn> {
     #[cold]
     pub(crate) fn error(&self, rc: c_int) -> Error {
         self.conn.last_error.set(rc);
+        // A deadline, a cancel, or a panic in a handler stopped the step
+        // (always taken, so the record never outlives this failure).
+        let abort = self.conn.callbacks.watchdog.take_abort_error(rc);
         // The Rust error of a callback that caused this failure, if any.
         // SAFETY: the connection is live while `self` borrows it.
         if let Some(err) = unsafe { self.conn.callbacks.stash.take(self.conn.db.db()) } {
             return err;
+        }
+        if let Some(e) = abort {
+            return e;
         }
         // SAFETY: the connection is live while `self` borrows it.
         unsafe { error_from_handle(self.conn.db.db(), rc) }

@@ -1,6 +1,7 @@
 use std::ffi::{CStr, c_int};
 use std::ptr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 use crate::error::error_from_handle;
 use crate::ffi;
@@ -11,41 +12,84 @@ use crate::{Error, Result};
 pub(crate) const MIN_SQLITE_VERSION: c_int = 3_044_000;
 
 /// A `sqlite3*` shared with [`InterruptHandle`](crate::InterruptHandle)s.
-/// Null once the connection starts closing.
-pub(crate) struct InterruptCell(Mutex<SendPtr>);
+/// Null once the connection starts closing. The condition variable wakes a
+/// busy handler sleeping on this connection when it is interrupted.
+pub(crate) struct InterruptCell {
+    db: Mutex<SendPtr>,
+    wake: Condvar,
+}
 
 pub(crate) struct SendPtr(pub(crate) *mut ffi::sqlite3);
-// SAFETY: the pointer is only used for sqlite3_interrupt (documented as
-// callable from any thread) while the mutex is held and the connection is
-// open; the closer nulls it under the same mutex before closing.
+// SAFETY: the pointer is only used for sqlite3_interrupt and
+// sqlite3_is_interrupted (documented as callable from any thread) while the
+// mutex is held and the connection is open; the closer nulls it under the
+// same mutex before closing.
 unsafe impl Send for SendPtr {}
 
+impl SendPtr {
+    /// `sqlite3_is_interrupted`; call only with the cell's lock held.
+    fn is_interrupted(&self) -> bool {
+        // SAFETY: the caller holds the cell's mutex (we are behind its
+        // guard), and non-null means the connection is open (see
+        // `InterruptCell::interrupt`).
+        !self.0.is_null() && unsafe { ffi::sqlite3_is_interrupted(self.0) } != 0
+    }
+}
+
 impl InterruptCell {
-    /// Calls `sqlite3_interrupt` if the connection is still open.
+    fn new(db: *mut ffi::sqlite3) -> Arc<InterruptCell> {
+        Arc::new(InterruptCell {
+            db: Mutex::new(SendPtr(db)),
+            wake: Condvar::new(),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SendPtr> {
+        self.db.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Calls `sqlite3_interrupt` if the connection is still open, and wakes
+    /// a busy wait in progress.
     pub(crate) fn interrupt(&self) {
-        let guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let guard = self.lock();
         if !guard.0.is_null() {
             // SAFETY: non-null means the connection is open: the closer sets
             // null under this mutex before calling sqlite3_close, and we hold
             // the mutex for the whole call.
             unsafe { ffi::sqlite3_interrupt(guard.0) };
         }
+        drop(guard);
+        // The flag was set under the lock, so a waiter either saw it before
+        // waiting or is waiting now (it releases the lock only by waiting).
+        self.wake.notify_all();
     }
 
     /// `sqlite3_is_interrupted`, false once closed.
     pub(crate) fn is_interrupted(&self) -> bool {
-        let guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        // SAFETY: as in `interrupt`: open while non-null and the lock is held.
-        !guard.0.is_null() && unsafe { ffi::sqlite3_is_interrupted(guard.0) } != 0
+        self.lock().is_interrupted()
+    }
+
+    /// Sleeps up to `timeout`, returning early (with `true`) if the
+    /// connection is interrupted meanwhile or was already.
+    pub(crate) fn sleep_unless_interrupted(&self, timeout: Duration) -> bool {
+        let guard = self.lock();
+        if guard.is_interrupted() {
+            return true;
+        }
+        let (guard, _) = self
+            .wake
+            .wait_timeout(guard, timeout)
+            .unwrap_or_else(|e| e.into_inner());
+        guard.is_interrupted()
     }
 
     /// True once the connection has started closing.
     pub(crate) fn is_closed(&self) -> bool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).0.is_null()
+        self.lock().0.is_null()
     }
 
-    fn clear(&self) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).0 = ptr::null_mut();
+    fn set(&self, db: *mut ffi::sqlite3) {
+        self.lock().0 = db;
     }
 }
 
@@ -85,7 +129,7 @@ impl RawConnection {
         }
         Ok(RawConnection {
             db,
-            interrupt: Arc::new(InterruptCell(Mutex::new(SendPtr(db)))),
+            interrupt: InterruptCell::new(db),
             owned: true,
         })
     }
@@ -97,7 +141,7 @@ impl RawConnection {
     pub(crate) unsafe fn from_handle(db: *mut ffi::sqlite3, owned: bool) -> RawConnection {
         RawConnection {
             db,
-            interrupt: Arc::new(InterruptCell(Mutex::new(SendPtr(db)))),
+            interrupt: InterruptCell::new(db),
             owned,
         }
     }
@@ -120,18 +164,21 @@ impl RawConnection {
             return Ok(());
         }
         if !self.owned {
-            self.interrupt.clear();
+            self.interrupt.set(ptr::null_mut());
+            // SAFETY: the borrowed handle stays open; it must not keep
+            // pointers to our callbacks, which are freed with the wrapper.
+            unsafe { forget_callbacks(self.db) };
             self.db = ptr::null_mut();
             return Ok(());
         }
         // Interrupt handles must stop using the pointer before it dies.
-        self.interrupt.clear();
+        self.interrupt.set(ptr::null_mut());
         // SAFETY: `db` is live and owned by us; statements borrowing the
         // connection can't exist (they hold a borrow of it).
         let rc = unsafe { ffi::sqlite3_close(self.db) };
         if rc != ffi::SQLITE_OK {
             // Still open: make interrupt handles work again.
-            *self.interrupt.0.lock().unwrap_or_else(|e| e.into_inner()) = SendPtr(self.db);
+            self.interrupt.set(self.db);
             // SAFETY: the close failed, so `db` is still live.
             return Err(unsafe { error_from_handle(self.db, rc) });
         }
@@ -145,7 +192,11 @@ impl RawConnection {
         if self.db.is_null() {
             return;
         }
-        self.interrupt.clear();
+        self.interrupt.set(ptr::null_mut());
+        // SAFETY: `db` is live. A borrowed handle stays open, and an owned one
+        // may linger as a zombie until leaked statements are finalized:
+        // neither may keep pointers to our callbacks, freed with the wrapper.
+        unsafe { forget_callbacks(self.db) };
         if self.owned {
             // SAFETY: `db` is live and owned by us, closed exactly once here.
             unsafe { ffi::sqlite3_close_v2(self.db) };
@@ -157,6 +208,20 @@ impl RawConnection {
 impl Drop for RawConnection {
     fn drop(&mut self) {
         self.close_for_drop();
+    }
+}
+
+/// Unregisters the busy and progress handlers, whose user data lives in the
+/// `Connection` being dropped.
+///
+/// # Safety
+/// `db` is a live connection handle.
+unsafe fn forget_callbacks(db: *mut ffi::sqlite3) {
+    // SAFETY: live handle per the caller; clearing handlers has no other
+    // precondition.
+    unsafe {
+        ffi::sqlite3_busy_handler(db, None, ptr::null_mut());
+        ffi::sqlite3_progress_handler(db, 0, None, ptr::null_mut());
     }
 }
 

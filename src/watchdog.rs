@@ -1,0 +1,469 @@
+//! The per-connection state behind deadlines, cancellation, the progress
+//! handler and the busy handler, and the two C trampolines that read it.
+//!
+//! SQLite has one progress handler and one busy handler per connection.
+//! ferrolite registers its own trampoline for each, with a pointer to this
+//! connection's [`Watchdog`] (boxed, so its address is stable), and
+//! multiplexes what users ask for on top:
+//!
+//! * the **progress trampoline** checks the running statement's deadline
+//!   (`Connection::set_statement_timeout`), the deadline and cancel flag of
+//!   every [`CancelToken`] scope in force, then calls the user's progress
+//!   handler at the rate it asked for;
+//! * the **busy trampoline** gives up at once when the connection is
+//!   interrupted, a deadline passes or a token is cancelled, and otherwise
+//!   sleeps in short slices (woken early by an interrupt) until the busy
+//!   timeout runs out, or calls the user's busy handler.
+//!
+//! The hot path pays one `Cell<bool>` check per step when nothing is armed.
+//! A trampoline that aborts records why ([`Abort`]); the statement's error
+//! is then built from that record (`take_abort_error`), so a deadline reads
+//! as one and a panic becomes `Error::UnwindingPanic`.
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::ffi::{c_int, c_void};
+use std::ptr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::callbacks::catch_panic;
+use crate::deadline::TokenInner;
+use crate::raw::InterruptCell;
+use crate::{Connection, Error, Statement, ffi};
+
+/// How many virtual-machine instructions pass between two deadline checks
+/// while a deadline or cancel scope is armed. Reading the clock costs about
+/// 20 ns; a thousand instructions take several microseconds, so the check
+/// stays far under 1% of the work while noticing a deadline within
+/// microseconds.
+pub(crate) const WATCH_PERIOD: c_int = 1000;
+
+pub(crate) type ProgressFn = dyn FnMut() -> bool + Send;
+pub(crate) type BusyFn = dyn FnMut(i32) -> bool + Send;
+
+/// Why a trampoline made SQLite stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Abort {
+    /// A user callback panicked.
+    Panic,
+    /// The statement ran longer than the statement timeout.
+    StatementTimeout(Duration),
+    /// A `with_deadline` / token deadline passed.
+    Deadline,
+    /// A `CancelToken` was cancelled.
+    Cancelled,
+    /// `sqlite3_interrupt` stopped a busy wait.
+    Interrupted,
+}
+
+/// What the busy trampoline does when a lock is held elsewhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Busy {
+    /// Give up at once (`SQLITE_BUSY`).
+    Off,
+    /// Retry for up to this long.
+    Timeout(Duration),
+    /// Ask the user's closure.
+    User,
+}
+
+/// A connection's deadlines, cancel scopes and handler closures.
+pub(crate) struct Watchdog {
+    /// The connection handle and the cell its interrupt handles share, set
+    /// when a handler is first registered.
+    db: Cell<*mut ffi::sqlite3>,
+    cell: OnceCell<Arc<InterruptCell>>,
+    /// True while a statement timeout or a cancel scope is in force: steps
+    /// then go through [`step_watched`].
+    pub(crate) armed: Cell<bool>,
+    statement_timeout: Cell<Option<Duration>>,
+    /// The deadline of the statement being stepped now.
+    statement_deadline: Cell<Option<Instant>>,
+    /// Tokens of the `with_cancel` / `with_deadline` scopes in force,
+    /// innermost last, and the earliest of their deadlines.
+    scopes: RefCell<Vec<Arc<TokenInner>>>,
+    scope_deadline: Cell<Option<Instant>>,
+    /// Why the last abort happened, until the error is built.
+    reason: Cell<Option<Abort>>,
+    /// The user's progress handler and the number of instructions between
+    /// its calls (0: none).
+    progress: RefCell<Option<Box<ProgressFn>>>,
+    progress_every: Cell<u32>,
+    /// Instructions counted towards the next user call.
+    progress_acc: Cell<u32>,
+    /// The period registered with SQLite (0: no progress handler).
+    period: Cell<c_int>,
+    busy: Cell<Busy>,
+    busy_user: RefCell<Option<Box<BusyFn>>>,
+    /// When the current lock wait began.
+    busy_since: Cell<Option<Instant>>,
+}
+
+impl Default for Watchdog {
+    fn default() -> Watchdog {
+        Watchdog {
+            db: Cell::new(ptr::null_mut()),
+            cell: OnceCell::new(),
+            armed: Cell::new(false),
+            statement_timeout: Cell::new(None),
+            statement_deadline: Cell::new(None),
+            scopes: RefCell::new(Vec::new()),
+            scope_deadline: Cell::new(None),
+            reason: Cell::new(None),
+            progress: RefCell::new(None),
+            progress_every: Cell::new(0),
+            progress_acc: Cell::new(0),
+            period: Cell::new(0),
+            busy: Cell::new(Busy::Off),
+            busy_user: RefCell::new(None),
+            busy_since: Cell::new(None),
+        }
+    }
+}
+
+impl Connection {
+    /// This connection's watchdog, bound to its handle.
+    pub(crate) fn watchdog(&self) -> &Watchdog {
+        let w = &*self.callbacks.watchdog;
+        w.db.set(self.db.db());
+        w.cell.get_or_init(|| self.db.interrupt_cell().clone());
+        w
+    }
+}
+
+impl Watchdog {
+    fn user_data(&self) -> *mut c_void {
+        (self as *const Watchdog).cast_mut().cast()
+    }
+
+    // ---- configuration (called through `&Connection`, never from a callback) ----
+
+    pub(crate) fn statement_timeout(&self) -> Option<Duration> {
+        self.statement_timeout.get()
+    }
+
+    pub(crate) fn set_statement_timeout(&self, timeout: Option<Duration>) {
+        self.statement_timeout.set(timeout);
+        self.rearm();
+    }
+
+    /// Enters a cancel scope; undone by [`pop_scope`](Self::pop_scope).
+    pub(crate) fn push_scope(&self, token: Arc<TokenInner>) {
+        if let Some(cell) = self.cell.get() {
+            token.attach(cell);
+        }
+        self.scopes.borrow_mut().push(token);
+        self.rearm();
+    }
+
+    pub(crate) fn pop_scope(&self) {
+        let token = self.scopes.borrow_mut().pop();
+        if let (Some(token), Some(cell)) = (token, self.cell.get()) {
+            token.detach(cell);
+        }
+        self.rearm();
+    }
+
+    /// Recomputes what is armed and the period SQLite calls us at.
+    fn rearm(&self) {
+        let scopes = self.scopes.borrow();
+        self.scope_deadline
+            .set(scopes.iter().filter_map(|t| t.deadline).min());
+        self.armed
+            .set(self.statement_timeout.get().is_some() || !scopes.is_empty());
+        drop(scopes);
+        self.sync_period();
+    }
+
+    pub(crate) fn set_progress(&self, every: c_int, f: Option<Box<ProgressFn>>) {
+        let (every, f) = match f {
+            Some(f) if every > 0 => (every as u32, Some(f)),
+            _ => (0, None),
+        };
+        let old = self.progress.replace(f);
+        self.progress_every.set(every);
+        self.sync_period();
+        drop(old);
+    }
+
+    /// Registers the progress trampoline at the period needed now, or
+    /// removes it when nothing needs it.
+    fn sync_period(&self) {
+        let user = c_int::try_from(self.progress_every.get()).unwrap_or(c_int::MAX);
+        let period = match (user, self.armed.get()) {
+            (0, false) => 0,
+            (u, false) => u,
+            (0, true) => WATCH_PERIOD,
+            (u, true) => u.min(WATCH_PERIOD),
+        };
+        let db = self.db.get();
+        if period == self.period.get() || db.is_null() {
+            return;
+        }
+        self.period.set(period);
+        self.progress_acc.set(0);
+        let callback = if period > 0 {
+            Some(progress_trampoline as unsafe extern "C" fn(*mut c_void) -> c_int)
+        } else {
+            None
+        };
+        // SAFETY: live handle (bound by `Connection::watchdog`); the user data
+        // is this boxed watchdog, alive until the connection is dropped, when
+        // the handler is removed before closing (`forget_callbacks`).
+        unsafe { ffi::sqlite3_progress_handler(db, period, callback, self.user_data()) };
+    }
+
+    pub(crate) fn set_busy(&self, busy: Busy, f: Option<Box<BusyFn>>) {
+        // Dropping the old closure is safe: it can't be running, since the
+        // registrars need the connection, which no callback can reach. If
+        // it somehow were (borrowed), keep it.
+        if let Ok(mut slot) = self.busy_user.try_borrow_mut() {
+            let old = std::mem::replace(&mut *slot, f);
+            drop(slot);
+            drop(old);
+        }
+        self.busy.set(busy);
+        let db = self.db.get();
+        if db.is_null() {
+            return;
+        }
+        // Registered every time: `PRAGMA busy_timeout` or a raw
+        // sqlite3_busy_timeout may have replaced ours with SQLite's sleeper.
+        // SAFETY: live handle; the user data is this boxed watchdog (see
+        // `sync_period`).
+        unsafe { ffi::sqlite3_busy_handler(db, Some(busy_trampoline), self.user_data()) };
+    }
+
+    pub(crate) fn busy(&self) -> Busy {
+        self.busy.get()
+    }
+
+    // ---- checks made by the trampolines and the watched step ----
+
+    /// The reason to stop now, if any (deadlines and tokens; not a plain
+    /// interrupt, which SQLite notices by itself).
+    fn overdue(&self) -> Option<Abort> {
+        let scopes = self.scopes.borrow();
+        if scopes.iter().any(|t| t.is_cancelled_flag()) {
+            return Some(Abort::Cancelled);
+        }
+        drop(scopes);
+        let stmt = self.statement_deadline.get();
+        let scope = self.scope_deadline.get();
+        if stmt.is_none() && scope.is_none() {
+            return None;
+        }
+        let now = Instant::now();
+        if stmt.is_some_and(|d| now >= d) {
+            return Some(Abort::StatementTimeout(
+                self.statement_timeout.get().unwrap_or_default(),
+            ));
+        }
+        if scope.is_some_and(|d| now >= d) {
+            return Some(Abort::Deadline);
+        }
+        None
+    }
+
+    /// The earliest deadline in force.
+    fn next_deadline(&self) -> Option<Instant> {
+        match (self.statement_deadline.get(), self.scope_deadline.get()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn is_interrupted(&self) -> bool {
+        let db = self.db.get();
+        // SAFETY: called from a trampoline on the connection's own thread,
+        // while the connection is open.
+        !db.is_null() && unsafe { ffi::sqlite3_is_interrupted(db) } != 0
+    }
+
+    /// Turns a recorded abort into the error for result code `rc`
+    /// (clearing the record). `None`: use SQLite's own error.
+    #[cold]
+    pub(crate) fn take_abort_error(&self, rc: c_int) -> Option<Error> {
+        let why = self.reason.take()?;
+        let busy = matches!(rc & 0xff, ffi::SQLITE_BUSY | ffi::SQLITE_LOCKED);
+        if !busy && rc & 0xff != ffi::SQLITE_INTERRUPT {
+            return None;
+        }
+        let what = match why {
+            Abort::Panic => return Some(Error::UnwindingPanic),
+            Abort::StatementTimeout(t) => format!("the statement timeout ({t:?}) expired"),
+            Abort::Deadline => "the deadline passed".to_owned(),
+            Abort::Cancelled => "cancelled".to_owned(),
+            Abort::Interrupted => "interrupted".to_owned(),
+        };
+        let msg = if busy {
+            format!("interrupted while waiting for a lock: {what}")
+        } else {
+            format!("interrupted: {what}")
+        };
+        Some(Error::SqliteFailure(
+            ffi::Error::new(ffi::SQLITE_INTERRUPT),
+            Some(msg),
+        ))
+    }
+
+    // ---- the handlers ----
+
+    fn on_progress(&self) -> bool {
+        if self.armed.get() {
+            if let Some(why) = self.overdue() {
+                self.reason.set(Some(why));
+                return true;
+            }
+        }
+        let every = self.progress_every.get();
+        if every == 0 {
+            return false;
+        }
+        let acc = self
+            .progress_acc
+            .get()
+            .saturating_add(self.period.get() as u32);
+        if acc < every {
+            self.progress_acc.set(acc);
+            return false;
+        }
+        self.progress_acc.set(0);
+        // A closure can't reach the connection, so it can't re-enter here;
+        // if it somehow did, the inner call just doesn't run it.
+        match self.progress.try_borrow_mut() {
+            Ok(mut f) => f.as_mut().is_some_and(|f| f()),
+            Err(_) => false,
+        }
+    }
+
+    fn on_busy(&self, count: c_int) -> bool {
+        if let Some(why) = self.cancelled_while_waiting() {
+            self.reason.set(Some(why));
+            return false;
+        }
+        match self.busy.get() {
+            Busy::Off => false,
+            Busy::User => {
+                let retry = match self.busy_user.try_borrow_mut() {
+                    Ok(mut f) => f.as_mut().is_some_and(|f| f(count)),
+                    Err(_) => false,
+                };
+                if retry {
+                    if let Some(why) = self.cancelled_while_waiting() {
+                        self.reason.set(Some(why));
+                        return false;
+                    }
+                }
+                retry
+            }
+            Busy::Timeout(timeout) => {
+                let now = Instant::now();
+                if count == 0 {
+                    self.busy_since.set(Some(now));
+                }
+                let waited = now.duration_since(self.busy_since.get().unwrap_or(now));
+                let Some(left) = timeout.checked_sub(waited).filter(|d| !d.is_zero()) else {
+                    return false;
+                };
+                let mut nap = backoff(count).min(left);
+                if let Some(d) = self.next_deadline() {
+                    nap = nap.min(d.saturating_duration_since(now));
+                }
+                // Woken early by an interrupt (a token's cancel interrupts too).
+                match self.cell.get() {
+                    Some(cell) => {
+                        cell.sleep_unless_interrupted(nap);
+                    }
+                    None => std::thread::sleep(nap),
+                }
+                if let Some(why) = self.cancelled_while_waiting() {
+                    self.reason.set(Some(why));
+                    return false;
+                }
+                true
+            }
+        }
+    }
+
+    /// Why a lock wait must end now. Deadlines and tokens first: a token's
+    /// cancel also interrupts the connection, and should read as a cancel.
+    fn cancelled_while_waiting(&self) -> Option<Abort> {
+        self.overdue()
+            .or_else(|| self.is_interrupted().then_some(Abort::Interrupted))
+    }
+}
+
+/// How long to sleep before retry number `count` of a lock: short at first,
+/// for locks held briefly, then longer (the total is still bounded by the
+/// busy timeout, and an interrupt ends any sleep at once).
+fn backoff(count: c_int) -> Duration {
+    const MS: [u64; 8] = [1, 2, 4, 8, 16, 25, 25, 50];
+    let i = usize::try_from(count).unwrap_or(0).min(MS.len() - 1);
+    Duration::from_millis(MS[i])
+}
+
+unsafe extern "C" fn progress_trampoline(p: *mut c_void) -> c_int {
+    // SAFETY: `p` is the connection's boxed watchdog, registered by
+    // `sync_period` and unregistered before the box is freed; SQLite calls
+    // this on the connection's own thread, while one of its calls runs.
+    let w = unsafe { &*p.cast::<Watchdog>() };
+    match catch_panic(|| w.on_progress()) {
+        Ok(stop) => c_int::from(stop),
+        Err(_) => {
+            w.reason.set(Some(Abort::Panic));
+            1
+        }
+    }
+}
+
+unsafe extern "C" fn busy_trampoline(p: *mut c_void, count: c_int) -> c_int {
+    // SAFETY: as in `progress_trampoline`, registered by `set_busy`.
+    let w = unsafe { &*p.cast::<Watchdog>() };
+    match catch_panic(|| w.on_busy(count)) {
+        Ok(retry) => c_int::from(retry),
+        Err(_) => {
+            w.reason.set(Some(Abort::Panic));
+            0
+        }
+    }
+}
+
+/// `sqlite3_step` while something is armed: gives the statement its
+/// deadline at its first step, refuses to start work whose scope is already
+/// cancelled or overdue, and records why an interrupted step stopped.
+#[inline(never)]
+pub(crate) fn step_watched(stmt: &Statement<'_>) -> c_int {
+    let raw = stmt.stmt.ptr();
+    if raw.is_null() {
+        return ffi::SQLITE_DONE;
+    }
+    let w = &*stmt.conn.callbacks.watchdog;
+    // SAFETY: `raw` is a live statement owned by `stmt`.
+    let first = unsafe { ffi::sqlite3_stmt_busy(raw) } == 0;
+    let deadline = if first {
+        let timeout = w.statement_timeout.get();
+        let now = (timeout.is_some() || w.scope_deadline.get().is_some()).then(Instant::now);
+        // Work in a scope that is already over never starts: SQLite would
+        // clear a pending interrupt when the statement starts.
+        w.statement_deadline.set(None);
+        if let Some(why) = w.overdue() {
+            w.reason.set(Some(why));
+            return ffi::SQLITE_INTERRUPT;
+        }
+        let d = timeout.zip(now).and_then(|(t, now)| now.checked_add(t));
+        stmt.deadline.set(d);
+        d
+    } else {
+        stmt.deadline.get()
+    };
+    let outer = w.statement_deadline.replace(deadline);
+    let rc = stmt.stmt.step();
+    if rc & 0xff == ffi::SQLITE_INTERRUPT && w.reason.get().is_none() {
+        // Interrupted by a token's cancel() (through sqlite3_interrupt) or
+        // past a deadline just as something else stopped it.
+        w.reason.set(w.overdue());
+    }
+    w.statement_deadline.set(outer);
+    rc
+}

@@ -1,0 +1,318 @@
+//! Busy handling with two connections on one file: `busy_timeout`,
+//! `busy_handler`, and cancellation of a lock wait.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use ferrolite::{
+    CancelToken, Connection, DEFAULT_BUSY_TIMEOUT, Error, ErrorCode, Result, TransactionBehavior,
+};
+
+const PROMPT: Duration = Duration::from_secs(3);
+
+/// A database file with table `t`, and the directory keeping it alive.
+fn file() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.db");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x)")
+        .unwrap();
+    (dir, path)
+}
+
+/// A connection holding the write lock until dropped.
+fn locker(path: &PathBuf) -> Connection {
+    let conn = Connection::open(path).unwrap();
+    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    conn
+}
+
+fn write(conn: &Connection) -> Result<usize> {
+    conn.execute("INSERT INTO t VALUES (1)", [])
+}
+
+fn assert_interrupted(err: &Error, why: &str) {
+    assert!(err.is_interrupted(), "not an interrupt: {err:?}");
+    assert_eq!(
+        err.sqlite_error_code(),
+        Some(ErrorCode::OperationInterrupted)
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("waiting for a lock") && msg.contains(why),
+        "{msg}"
+    );
+}
+
+#[test]
+fn default_busy_timeout_is_five_seconds() {
+    let conn = Connection::open_in_memory().unwrap();
+    assert_eq!(conn.get_busy_timeout(), Some(DEFAULT_BUSY_TIMEOUT));
+    assert_eq!(DEFAULT_BUSY_TIMEOUT, Duration::from_secs(5));
+}
+
+#[test]
+fn busy_timeout_waits_then_fails_with_busy() -> Result<()> {
+    let (_dir, path) = file();
+    let _lock = locker(&path);
+    let b = Connection::open(&path)?;
+    b.busy_timeout(Duration::from_millis(200))?;
+    assert_eq!(b.get_busy_timeout(), Some(Duration::from_millis(200)));
+    let start = Instant::now();
+    let err = write(&b).unwrap_err();
+    let took = start.elapsed();
+    assert!(err.is_busy(), "{err:?}");
+    assert!(!err.is_interrupted());
+    assert!(
+        took >= Duration::from_millis(190) && took < PROMPT,
+        "{took:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn zero_busy_timeout_fails_at_once() -> Result<()> {
+    let (_dir, path) = file();
+    let _lock = locker(&path);
+    let b = Connection::open(&path)?;
+    b.busy_timeout(Duration::ZERO)?;
+    assert_eq!(b.get_busy_timeout(), None);
+    let start = Instant::now();
+    assert!(write(&b).unwrap_err().is_busy());
+    assert!(start.elapsed() < Duration::from_millis(500));
+    Ok(())
+}
+
+#[test]
+fn busy_timeout_succeeds_when_the_lock_is_released_in_time() -> Result<()> {
+    let (_dir, path) = file();
+    let lock = locker(&path);
+    let b = Connection::open(&path)?;
+    b.busy_timeout(Duration::from_secs(10))?;
+    let t = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(100));
+        lock.execute_batch("COMMIT").unwrap();
+    });
+    let start = Instant::now();
+    assert_eq!(write(&b)?, 1);
+    assert!(start.elapsed() < PROMPT);
+    t.join().unwrap();
+    Ok(())
+}
+
+#[test]
+fn busy_handler_gets_retry_counts_and_can_give_up() -> Result<()> {
+    let (_dir, path) = file();
+    let _lock = locker(&path);
+    let mut b = Connection::open(&path)?;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = Arc::clone(&seen);
+    b.busy_handler(Some(move |n: i32| {
+        s.lock().unwrap().push(n);
+        n < 3
+    }))?;
+    assert_eq!(b.get_busy_timeout(), None);
+    assert!(write(&b).unwrap_err().is_busy());
+    assert_eq!(*seen.lock().unwrap(), [0, 1, 2, 3]);
+    Ok(())
+}
+
+#[test]
+fn busy_handler_can_wait_for_the_lock() -> Result<()> {
+    let (_dir, path) = file();
+    let lock = locker(&path);
+    let mut b = Connection::open(&path)?;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = Arc::clone(&calls);
+    b.busy_handler(Some(move |_| {
+        c.fetch_add(1, Ordering::Relaxed);
+        thread::sleep(Duration::from_millis(5));
+        true
+    }))?;
+    let t = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(80));
+        drop(lock); // rolls back, releasing the lock
+    });
+    assert_eq!(write(&b)?, 1);
+    assert!(calls.load(Ordering::Relaxed) > 1);
+    t.join().unwrap();
+    Ok(())
+}
+
+#[test]
+fn busy_handler_none_means_no_waiting() -> Result<()> {
+    let (_dir, path) = file();
+    let _lock = locker(&path);
+    let mut b = Connection::open(&path)?;
+    b.busy_handler(None::<fn(i32) -> bool>)?;
+    let start = Instant::now();
+    assert!(write(&b).unwrap_err().is_busy());
+    assert!(start.elapsed() < Duration::from_millis(500));
+    Ok(())
+}
+
+#[test]
+fn busy_timeout_replaces_the_handler_and_back() -> Result<()> {
+    let (_dir, path) = file();
+    let _lock = locker(&path);
+    let mut b = Connection::open(&path)?;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = Arc::clone(&calls);
+    b.busy_handler(Some(move |_| {
+        c.fetch_add(1, Ordering::Relaxed);
+        false
+    }))?;
+    b.busy_timeout(Duration::from_millis(30))?;
+    assert!(write(&b).unwrap_err().is_busy());
+    assert_eq!(calls.load(Ordering::Relaxed), 0, "the handler was replaced");
+    // A PRAGMA installs SQLite's own sleeper; setting a handler again wins.
+    b.execute_batch("PRAGMA busy_timeout = 20")?;
+    let c = Arc::clone(&calls);
+    b.busy_handler(Some(move |_| {
+        c.fetch_add(1, Ordering::Relaxed);
+        false
+    }))?;
+    assert!(write(&b).unwrap_err().is_busy());
+    assert_eq!(calls.load(Ordering::Relaxed), 1);
+    Ok(())
+}
+
+#[test]
+fn busy_handler_panic_is_caught_and_reported() -> Result<()> {
+    let (_dir, path) = file();
+    let lock = locker(&path);
+    let mut b = Connection::open(&path)?;
+    b.busy_handler(Some(|_: i32| -> bool { panic!("boom in busy handler") }))?;
+    assert_eq!(write(&b).unwrap_err(), Error::UnwindingPanic);
+    drop(lock);
+    assert_eq!(write(&b)?, 1, "usable after the panic");
+    Ok(())
+}
+
+#[test]
+fn interrupt_ends_a_busy_timeout_wait() -> Result<()> {
+    let (_dir, path) = file();
+    let _lock = locker(&path);
+    let b = Connection::open(&path)?;
+    b.busy_timeout(Duration::from_secs(30))?;
+    let h = b.get_interrupt_handle();
+    let t = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(100));
+        h.interrupt();
+    });
+    let start = Instant::now();
+    let err = write(&b).unwrap_err();
+    let took = start.elapsed();
+    t.join().unwrap();
+    assert_interrupted(&err, "interrupted");
+    assert!(took < PROMPT, "{took:?}");
+    Ok(())
+}
+
+#[test]
+fn interrupt_ends_a_busy_handler_wait() -> Result<()> {
+    let (_dir, path) = file();
+    let _lock = locker(&path);
+    let mut b = Connection::open(&path)?;
+    b.busy_handler(Some(|_| {
+        thread::sleep(Duration::from_millis(5));
+        true // would wait forever
+    }))?;
+    let h = b.get_interrupt_handle();
+    let t = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(100));
+        h.interrupt();
+    });
+    let start = Instant::now();
+    let err = write(&b).unwrap_err();
+    t.join().unwrap();
+    assert_interrupted(&err, "interrupted");
+    assert!(start.elapsed() < PROMPT);
+    Ok(())
+}
+
+#[test]
+fn statement_timeout_ends_a_lock_wait() -> Result<()> {
+    let (_dir, path) = file();
+    let _lock = locker(&path);
+    let b = Connection::open(&path)?;
+    b.busy_timeout(Duration::from_secs(30))?;
+    b.set_statement_timeout(Some(Duration::from_millis(100)));
+    let start = Instant::now();
+    let err = write(&b).unwrap_err();
+    let took = start.elapsed();
+    assert_interrupted(&err, "statement timeout");
+    assert!(
+        took >= Duration::from_millis(95) && took < PROMPT,
+        "{took:?}"
+    );
+    Ok(())
+}
+
+#[test]
+fn deadline_scope_ends_a_lock_wait_in_begin_immediate() -> Result<()> {
+    let (_dir, path) = file();
+    let _lock = locker(&path);
+    let mut b = Connection::open(&path)?;
+    b.busy_timeout(Duration::from_secs(30))?;
+    let start = Instant::now();
+    let err = b
+        .with_timeout(Duration::from_millis(100), |c| {
+            c.execute_batch("BEGIN IMMEDIATE")
+        })
+        .unwrap_err();
+    assert_interrupted(&err, "deadline");
+    assert!(start.elapsed() < PROMPT);
+    assert!(b.is_autocommit());
+    assert!(
+        b.transaction_with_behavior(TransactionBehavior::Deferred)
+            .is_ok()
+    );
+    Ok(())
+}
+
+#[test]
+fn cancel_token_ends_a_lock_wait() -> Result<()> {
+    let (_dir, path) = file();
+    let _lock = locker(&path);
+    let b = Connection::open(&path)?;
+    b.busy_timeout(Duration::from_secs(30))?;
+    let token = CancelToken::new();
+    let t = {
+        let token = token.clone();
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(100));
+            token.cancel();
+        })
+    };
+    let start = Instant::now();
+    let err = b.with_cancel(&token, write).unwrap_err();
+    t.join().unwrap();
+    assert_interrupted(&err, "cancelled");
+    assert!(start.elapsed() < PROMPT);
+    Ok(())
+}
+
+#[test]
+fn lock_waits_in_prepare_are_cancelled_too() -> Result<()> {
+    // Reading the schema for `prepare` may wait for a lock as well.
+    let (_dir, path) = file();
+    let a = Connection::open(&path)?;
+    a.execute_batch("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; CREATE TABLE u (y);")?;
+    let b = Connection::open(&path)?;
+    b.busy_timeout(Duration::from_secs(30))?;
+    let start = Instant::now();
+    let err = b
+        .with_timeout(Duration::from_millis(100), |c| {
+            c.prepare("SELECT * FROM t").map(|_| ())
+        })
+        .unwrap_err();
+    assert!(err.is_interrupted() || err.is_busy(), "{err:?}");
+    assert!(start.elapsed() < PROMPT);
+    drop(a);
+    Ok(())
+}
