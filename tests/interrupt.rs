@@ -401,22 +401,33 @@ fn statement_timeout_counts_time_between_steps_per_statement() -> Result<()> {
 #[test]
 fn statement_timeout_applies_to_each_statement_of_a_batch() -> Result<()> {
     let conn = db();
-    // Calibrate one statement, then run a batch whose total is far over
-    // the timeout while each statement is far under it.
+    // Calibrate one statement (median of 5), then run batches whose total
+    // is over the timeout while each statement stays far under it.
     let one = "SELECT count(*) FROM generate_series(1, 20000);";
-    let start = Instant::now();
-    conn.execute_batch(one)?;
-    let single = start.elapsed().max(Duration::from_micros(100));
-    let timeout = (single * 20).max(Duration::from_millis(50));
-    let n = (3 * timeout.as_micros() / single.as_micros()) as usize + 1;
+    let mut runs: Vec<Duration> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            conn.execute_batch(one).unwrap();
+            start.elapsed()
+        })
+        .collect();
+    runs.sort();
+    let single = runs[2].max(Duration::from_micros(50));
+    let timeout = (single * 50).max(Duration::from_millis(250));
     conn.set_statement_timeout(Some(timeout));
-    let start = Instant::now();
-    conn.execute_batch(&one.repeat(n))?;
-    assert!(
-        start.elapsed() > timeout,
-        "batch too short to show anything"
-    );
-    Ok(())
+    let mut n = (timeout.as_micros() / single.as_micros()) as usize + 1;
+    loop {
+        let start = Instant::now();
+        conn.execute_batch(&one.repeat(n))?;
+        if start.elapsed() > timeout {
+            return Ok(());
+        }
+        n *= 2;
+        assert!(
+            n < 1_000_000,
+            "could not build a batch longer than {timeout:?}"
+        );
+    }
 }
 
 #[test]
