@@ -193,18 +193,12 @@ fn a_non_database_file_is_not_a_database() {
 #[test]
 fn new_connections_wait_five_seconds_for_locks() {
     let conn = mem();
-    let ms: i64 = conn
-        .pragma_query_value(None, "busy_timeout", |r| r.get(0))
-        .unwrap();
-    assert_eq!(ms, 5000);
     assert_eq!(ferrolite::DEFAULT_BUSY_TIMEOUT, Duration::from_secs(5));
+    assert_eq!(conn.get_busy_timeout(), Some(Duration::from_secs(5)));
     conn.busy_timeout(Duration::from_millis(250)).unwrap();
-    let ms: i64 = conn.pragma_query_one(None, "busy_timeout").unwrap();
-    assert_eq!(ms, 250);
-    // Absurd durations saturate instead of wrapping around.
-    conn.busy_timeout(Duration::from_secs(u64::MAX)).unwrap();
-    let ms: i64 = conn.pragma_query_one(None, "busy_timeout").unwrap();
-    assert_eq!(ms, i64::from(i32::MAX));
+    assert_eq!(conn.get_busy_timeout(), Some(Duration::from_millis(250)));
+    conn.busy_timeout(Duration::ZERO).unwrap();
+    assert_eq!(conn.get_busy_timeout(), None);
 }
 
 #[test]

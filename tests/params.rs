@@ -104,7 +104,7 @@ fn arrays_and_slices() {
     );
     assert_eq!(seen(&conn, 2, ["a", "b"]).unwrap(), "text:'a'|text:'b'");
     let (x, y) = (String::from("x"), String::from("y"));
-    assert_eq!(seen(&conn, 2, &[&x, &y]).unwrap(), "text:'x'|text:'y'");
+    assert_eq!(seen(&conn, 2, [&x, &y]).unwrap(), "text:'x'|text:'y'");
     assert_eq!(
         seen(&conn, 2, [Some(1.5), None]).unwrap(),
         "real:1.5|null:NULL"
@@ -139,7 +139,7 @@ fn arrays_and_slices() {
 #[test]
 fn params_from_iter_counts_every_item() {
     let conn = mem();
-    let ids = vec![1, 2, 3];
+    let ids = [1, 2, 3];
     let sql = format!("SELECT {}", vec!["?"; ids.len()].join(" + "));
     let sum: i64 = conn
         .query_row(&sql, params_from_iter(ids.iter()), |r| r.get(0))

@@ -420,7 +420,9 @@ fn smart_pointers_and_references() {
     assert_eq!(stored(&conn, Box::new(5)).unwrap(), pair("integer", "5"));
     assert_eq!(stored(&conn, Rc::new("rc")).unwrap(), pair("text", "'rc'"));
     assert_eq!(stored(&conn, Arc::new(1.5)).unwrap(), pair("real", "1.5"));
-    assert_eq!(stored(&conn, &&&7).unwrap(), pair("integer", "7"));
+    let seven = 7;
+    let nested: &&&i32 = &&&seven;
+    assert_eq!(stored(&conn, nested).unwrap(), pair("integer", "7"));
     let boxed: Box<dyn ToSql> = Box::new("dyn");
     assert_eq!(stored(&conn, boxed).unwrap(), pair("text", "'dyn'"));
     assert_eq!(
