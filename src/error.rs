@@ -57,8 +57,9 @@ pub enum Error {
     UserFunctionError(Box<dyn error::Error + Send + Sync + 'static>),
     /// A `ToSql` conversion failed.
     ToSqlConversionFailure(Box<dyn error::Error + Send + Sync + 'static>),
-    /// An operation was asked of a statement that can't do it (e.g. `query`
-    /// on a statement with no SQL).
+    /// The SQL is not a read-only query where one is required. Kept for
+    /// rusqlite compatibility (where it is also unused); ferrolite's core
+    /// never returns it.
     InvalidQuery,
     /// A Rust callback panicked; the panic was caught at the C boundary.
     UnwindingPanic,

@@ -1,0 +1,578 @@
+//! Each `Error` variant of the core, produced the way a user would meet
+//! it, with the connection still usable afterwards; then `PartialEq`,
+//! `Display`, `source()` and the helpers.
+//!
+//! Variants that belong to other facilities are produced by their own
+//! test files: `UserFunctionError`, `UnwindingPanic`,
+//! `InvalidFunctionParameterType` and `GetAuxWrongType` (user functions),
+//! `BlobSizeError` (BLOB I/O). `SqliteSingleThreadedMode` needs a
+//! single-threaded SQLite build and is covered by a unit test of the
+//! library check in `src/raw/connection.rs`. `InvalidQuery` exists for
+//! rusqlite compatibility; as in rusqlite, the core never returns it.
+
+use std::error::Error as StdError;
+
+use ferrolite::types::{FromSqlError, Type};
+use ferrolite::{Connection, Error, ErrorCode, ffi, named_params, params};
+
+/// A fresh connection with a table, and a check that it still works.
+fn setup() -> Connection {
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, n INTEGER CHECK (n >= 0));
+         CREATE TABLE child (parent INTEGER REFERENCES t(id));
+         INSERT INTO t (name, n) VALUES ('a', 1), ('b', 2);",
+    )
+    .unwrap();
+    conn
+}
+
+#[track_caller]
+fn assert_usable(conn: &Connection) {
+    assert!(conn.is_autocommit(), "no transaction was left open");
+    let before: i64 = conn
+        .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+        .unwrap();
+    conn.execute(
+        "INSERT INTO t (name, n) VALUES (?1, 0)",
+        [format!("u{before}")],
+    )
+    .unwrap();
+    let after: i64 = conn
+        .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(after, before + 1);
+}
+
+#[test]
+fn sqlite_failure_carries_code_extended_code_and_message() {
+    let conn = setup();
+    let cases = [
+        (
+            "INSERT INTO t (name, n) VALUES ('a', 1)",
+            ffi::SQLITE_CONSTRAINT_UNIQUE,
+            "UNIQUE constraint failed: t.name",
+        ),
+        (
+            "INSERT INTO t (name, n) VALUES (NULL, 1)",
+            ffi::SQLITE_CONSTRAINT_NOTNULL,
+            "NOT NULL constraint failed: t.name",
+        ),
+        (
+            "INSERT INTO t (name, n) VALUES ('z', -1)",
+            ffi::SQLITE_CONSTRAINT_CHECK,
+            "CHECK constraint failed: n >= 0",
+        ),
+        (
+            "INSERT INTO t (id, name) VALUES (1, 'z')",
+            ffi::SQLITE_CONSTRAINT_PRIMARYKEY,
+            "UNIQUE constraint failed: t.id",
+        ),
+        // Foreign keys are enforced by default.
+        (
+            "INSERT INTO child VALUES (99)",
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY,
+            "FOREIGN KEY constraint failed",
+        ),
+    ];
+    for (sql, extended, msg) in cases {
+        let err = conn.execute(sql, []).unwrap_err();
+        assert_eq!(
+            err,
+            Error::SqliteFailure(ffi::Error::new(extended), Some(msg.to_owned())),
+            "{sql}"
+        );
+        assert_eq!(
+            err.sqlite_error_code(),
+            Some(ErrorCode::ConstraintViolation)
+        );
+        assert_eq!(err.sqlite_extended_error_code(), Some(extended));
+        assert_eq!(
+            err.sqlite_error().unwrap().extended_code & 0xff,
+            ffi::SQLITE_CONSTRAINT
+        );
+        assert!(err.is_constraint_violation());
+        assert!(!err.is_busy() && !err.is_interrupted());
+        assert_eq!(err.to_string(), msg);
+        assert_usable(&conn);
+    }
+    // Too big for SQLite's length limit.
+    let err = conn
+        .execute_batch("SELECT zeroblob(2000000000)")
+        .unwrap_err();
+    assert_eq!(err.sqlite_error_code(), Some(ErrorCode::TooBig));
+    assert_eq!(err.to_string(), "string or blob too big");
+    assert_usable(&conn);
+}
+
+#[test]
+fn database_locked_by_the_same_connection() {
+    let conn = setup();
+    let mut stmt = conn.prepare("SELECT id FROM t").unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    rows.next().unwrap();
+    let err = conn.execute("DROP TABLE t", []).unwrap_err();
+    assert_eq!(err.sqlite_error_code(), Some(ErrorCode::DatabaseLocked));
+    assert!(err.is_busy(), "LOCKED is retryable too");
+    drop(rows);
+    drop(stmt);
+    assert_usable(&conn);
+}
+
+#[test]
+fn interrupted_statement() {
+    let conn = setup();
+    let handle = conn.get_interrupt_handle();
+    let mut stmt = conn
+        .prepare("SELECT value FROM generate_series(1, 1000000)")
+        .unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    assert!(rows.next().unwrap().is_some());
+    handle.interrupt();
+    assert!(conn.is_interrupted());
+    let err = rows.next().unwrap_err();
+    assert!(err.is_interrupted(), "{err:?}");
+    assert_eq!(
+        err.sqlite_error_code(),
+        Some(ErrorCode::OperationInterrupted)
+    );
+    assert_eq!(err.to_string(), "interrupted");
+    drop(rows);
+    drop(stmt);
+    // SQLite clears the flag when the next statement starts.
+    assert_usable(&conn);
+    assert!(!conn.is_interrupted());
+}
+
+#[test]
+fn sql_input_error_has_message_sql_and_offset() {
+    let conn = setup();
+    let sql = "SELECT name FROM t WHERE id = = 1";
+    let err = conn.prepare(sql).unwrap_err();
+    assert_eq!(
+        err,
+        Error::SqlInputError {
+            error: ffi::Error::new(ffi::SQLITE_ERROR),
+            msg: "near \"=\": syntax error".into(),
+            sql: sql.into(),
+            offset: 30,
+        }
+    );
+    assert_eq!(err.sqlite_error_code(), Some(ErrorCode::Unknown));
+    assert_eq!(
+        err.to_string(),
+        "near \"=\": syntax error in SELECT name FROM t WHERE id = = 1 at offset 30"
+    );
+    assert!(err.source().is_some());
+    // The same error through every entry point that prepares.
+    assert!(matches!(
+        conn.execute(sql, []),
+        Err(Error::SqlInputError { offset: 30, .. })
+    ));
+    assert!(matches!(
+        conn.execute_batch(sql),
+        Err(Error::SqlInputError { offset: 30, .. })
+    ));
+    assert!(matches!(
+        conn.prepare_cached(sql),
+        Err(Error::SqlInputError { offset: 30, .. })
+    ));
+    assert!(matches!(
+        conn.query_row(sql, [], |_| Ok(())),
+        Err(Error::SqlInputError { offset: 30, .. })
+    ));
+    // In execute_batch, the offset is into the statement that failed.
+    let err = conn
+        .execute_batch("SELECT 1; SELECT * FROM t WHERE WHERE 1")
+        .unwrap_err();
+    match err {
+        // As in rusqlite: the SQL is the unparsed rest, from where the
+        // failing statement's text starts.
+        Error::SqlInputError { sql, offset, .. } => {
+            assert_eq!(sql, " SELECT * FROM t WHERE WHERE 1");
+            assert_eq!(&sql[offset as usize..], "WHERE 1");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Multi-byte text before the error: the offset counts bytes.
+    let sql = "SELECT 'é☃', FROM t";
+    match conn.prepare(sql).unwrap_err() {
+        Error::SqlInputError { offset, .. } => assert_eq!(&sql[offset as usize..], "FROM t"),
+        other => panic!("{other:?}"),
+    }
+    assert_usable(&conn);
+}
+
+#[test]
+fn query_shape_errors() {
+    let conn = setup();
+    assert_eq!(
+        conn.query_row("SELECT id FROM t WHERE id = 99", [], |r| r.get::<_, i64>(0)),
+        Err(Error::QueryReturnedNoRows)
+    );
+    assert_eq!(
+        conn.query_one("SELECT id FROM t", [], |r| r.get::<_, i64>(0)),
+        Err(Error::QueryReturnedMoreThanOneRow)
+    );
+    assert_eq!(
+        conn.execute("SELECT id FROM t", []),
+        Err(Error::ExecuteReturnedResults)
+    );
+    assert_eq!(
+        conn.execute("DELETE FROM child; DELETE FROM child", []),
+        Err(Error::MultipleStatement)
+    );
+    assert_eq!(
+        conn.prepare("UPDATE t SET n = n + 1").unwrap().insert([]),
+        Err(Error::StatementChangedRows(2))
+    );
+    assert_usable(&conn);
+}
+
+#[test]
+fn column_access_errors() {
+    let conn = setup();
+    let r = conn.query_row(
+        "SELECT id, name, NULL AS missing, x'ff' AS raw FROM t WHERE id = 1",
+        [],
+        |row| {
+            assert_eq!(row.get::<_, i64>(4), Err(Error::InvalidColumnIndex(4)));
+            assert_eq!(
+                row.get::<_, i64>("nope"),
+                Err(Error::InvalidColumnName("nope".into()))
+            );
+            assert_eq!(
+                row.get::<_, i64>(1),
+                Err(Error::InvalidColumnType(1, "name".into(), Type::Text))
+            );
+            assert_eq!(
+                row.get::<_, String>("missing"),
+                Err(Error::InvalidColumnType(2, "missing".into(), Type::Null))
+            );
+            assert_eq!(row.get::<_, u8>(0).map(|_| ()), Ok(()), "in range is fine");
+            match row.get::<_, [u8; 2]>("raw") {
+                Err(Error::FromSqlConversionFailure(3, Type::Blob, e)) => {
+                    assert!(e.downcast_ref::<FromSqlError>().is_some());
+                }
+                other => panic!("{other:?}"),
+            }
+            Ok(())
+        },
+    );
+    assert_eq!(r, Ok(()));
+    assert_eq!(
+        conn.query_row("SELECT 300", [], |r| r.get::<_, u8>(0)),
+        Err(Error::IntegralValueOutOfRange(0, 300))
+    );
+    match conn.query_row("SELECT CAST(x'c3' AS TEXT)", [], |r| r.get::<_, String>(0)) {
+        Err(Error::Utf8Error(0, e)) => assert_eq!(e.valid_up_to(), 0),
+        other => panic!("{other:?}"),
+    }
+    let stmt = conn.prepare("SELECT 1").unwrap();
+    assert_eq!(stmt.column_name(1), Err(Error::InvalidColumnIndex(1)));
+    assert_eq!(
+        stmt.column_index("x"),
+        Err(Error::InvalidColumnName("x".into()))
+    );
+    drop(stmt);
+    assert_usable(&conn);
+}
+
+#[test]
+fn parameter_errors() {
+    let conn = setup();
+    let sql = "INSERT INTO t (name, n) VALUES (?1, ?2)";
+    assert_eq!(
+        conn.execute(sql, ["x"]),
+        Err(Error::InvalidParameterCount(1, 2))
+    );
+    assert_eq!(
+        conn.execute(sql, params!["x", 1, 2]),
+        Err(Error::InvalidParameterCount(3, 2))
+    );
+    assert_eq!(
+        conn.execute(
+            "INSERT INTO t (name, n) VALUES (:name, :n)",
+            named_params! { ":name": "x", ":m": 1 }
+        ),
+        Err(Error::InvalidParameterName(":m".into()))
+    );
+    match conn.execute(sql, params!["x", u64::MAX]) {
+        Err(Error::ToSqlConversionFailure(e)) => {
+            assert!(e.to_string().contains("out of range"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = conn
+        .prepare(sql)
+        .unwrap()
+        .raw_bind_parameter(3, 1)
+        .unwrap_err();
+    assert_eq!(
+        err.sqlite_error_code(),
+        Some(ErrorCode::ParameterOutOfRange)
+    );
+    assert_usable(&conn);
+}
+
+#[test]
+fn nul_and_path_errors() {
+    let mut conn = setup();
+    for r in [
+        conn.execute("SELECT 1\0", []).map(drop),
+        conn.execute_batch("SELECT 1;\0").map(drop),
+        conn.prepare("SELECT '\0'").map(drop),
+        conn.is_readonly("ma\0in").map(drop),
+        conn.pragma_query_one::<i64>(Some("ma\0in"), "user_version")
+            .map(drop),
+    ] {
+        match r {
+            Err(Error::NulError(e)) => assert!(e.nul_position() > 0),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(matches!(
+        conn.savepoint_with_name("sp\0"),
+        Err(Error::NulError(_))
+    ));
+    let err = Connection::open("a\0b").unwrap_err();
+    assert!(matches!(err, Error::NulError(_)));
+    assert!(err.source().is_some());
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let p = std::path::Path::new(std::ffi::OsStr::from_bytes(b"\x80.db"));
+        let err = Connection::open(p).unwrap_err();
+        assert_eq!(err, Error::InvalidPath(p.to_owned()));
+        assert_eq!(err.to_string(), "invalid path: \u{fffd}.db");
+    }
+    assert_eq!(conn.db_name(7), Err(Error::InvalidDatabaseIndex(7)));
+    assert_usable(&conn);
+}
+
+#[test]
+fn errors_compare_by_value() {
+    let a = Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_BUSY), Some("busy".into()));
+    assert_eq!(
+        a,
+        Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_BUSY), Some("busy".into()))
+    );
+    assert_ne!(
+        a,
+        Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_BUSY), None)
+    );
+    assert_ne!(
+        a,
+        Error::SqliteFailure(
+            ffi::Error::new(ffi::SQLITE_BUSY_SNAPSHOT),
+            Some("busy".into())
+        )
+    );
+    assert_eq!(Error::InvalidColumnIndex(1), Error::InvalidColumnIndex(1));
+    assert_ne!(Error::InvalidColumnIndex(1), Error::InvalidColumnIndex(2));
+    assert_ne!(
+        Error::QueryReturnedNoRows,
+        Error::QueryReturnedMoreThanOneRow
+    );
+    assert_ne!(Error::InvalidColumnIndex(1), Error::InvalidDatabaseIndex(1));
+    // Boxed errors compare by their message.
+    assert_eq!(
+        Error::ToSqlConversionFailure("x".into()),
+        Error::ToSqlConversionFailure("x".into())
+    );
+    assert_ne!(
+        Error::ToSqlConversionFailure("x".into()),
+        Error::ToSqlConversionFailure("y".into())
+    );
+    assert_eq!(
+        Error::FromSqlConversionFailure(0, Type::Text, "x".into()),
+        Error::FromSqlConversionFailure(0, Type::Text, "x".into())
+    );
+    assert_ne!(
+        Error::FromSqlConversionFailure(0, Type::Text, "x".into()),
+        Error::FromSqlConversionFailure(1, Type::Text, "x".into())
+    );
+}
+
+#[test]
+fn display_and_source() {
+    let cases: Vec<(Error, &str, bool)> = vec![
+        (Error::QueryReturnedNoRows, "query returned no rows", false),
+        (
+            Error::QueryReturnedMoreThanOneRow,
+            "query returned more than one row",
+            false,
+        ),
+        (
+            Error::InvalidColumnIndex(3),
+            "invalid column index: 3",
+            false,
+        ),
+        (
+            Error::InvalidColumnName("nm".into()),
+            "invalid column name: nm",
+            false,
+        ),
+        (
+            Error::InvalidColumnType(2, "c".into(), Type::Blob),
+            "invalid column type Blob at index 2, name: c",
+            false,
+        ),
+        (
+            Error::IntegralValueOutOfRange(1, 300),
+            "integer 300 out of range at column 1",
+            false,
+        ),
+        (
+            Error::InvalidParameterName(":p".into()),
+            "invalid parameter name: :p",
+            false,
+        ),
+        (
+            Error::InvalidParameterCount(1, 2),
+            "wrong number of parameters: 1 given, the statement takes 2",
+            false,
+        ),
+        (
+            Error::StatementChangedRows(0),
+            "statement changed 0 rows, expected 1",
+            false,
+        ),
+        (
+            Error::MultipleStatement,
+            "multiple statements provided",
+            false,
+        ),
+        (
+            Error::InvalidDatabaseIndex(9),
+            "invalid database index: 9",
+            false,
+        ),
+        (
+            Error::ToSqlConversionFailure("bad value".into()),
+            "bad value",
+            true,
+        ),
+        (
+            Error::FromSqlConversionFailure(4, Type::Integer, "odd".into()),
+            "conversion error from type Integer at column 4: odd",
+            true,
+        ),
+        (
+            Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_BUSY), None),
+            "database is locked (code 5)",
+            true,
+        ),
+        (
+            Error::SqliteFailure(
+                ffi::Error::new(ffi::SQLITE_CONSTRAINT_UNIQUE),
+                Some("msg".into()),
+            ),
+            "msg",
+            true,
+        ),
+    ];
+    for (err, text, has_source) in cases {
+        assert_eq!(err.to_string(), text);
+        assert_eq!(err.source().is_some(), has_source, "{err:?}");
+    }
+    assert!(
+        Error::ExecuteReturnedResults
+            .to_string()
+            .contains("execute returned results")
+    );
+    // The source of an SQLite failure is the typed result code.
+    let err = Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_READONLY), Some("ro".into()));
+    let src = err.source().unwrap().downcast_ref::<ffi::Error>().unwrap();
+    assert_eq!(src.code, ErrorCode::ReadOnly);
+    // Errors travel as Box<dyn Error + Send + Sync>.
+    fn boxed() -> Result<(), Box<dyn StdError + Send + Sync + 'static>> {
+        Connection::open_in_memory()?.execute("SELEKT", [])?;
+        Ok(())
+    }
+    let e = boxed().unwrap_err();
+    assert!(e.downcast_ref::<Error>().is_some());
+}
+
+#[test]
+fn error_codes_classify_primary_and_extended_codes() {
+    let table = [
+        (ffi::SQLITE_INTERNAL, ErrorCode::InternalMalfunction),
+        (ffi::SQLITE_PERM, ErrorCode::PermissionDenied),
+        (ffi::SQLITE_ABORT, ErrorCode::OperationAborted),
+        (ffi::SQLITE_ABORT_ROLLBACK, ErrorCode::OperationAborted),
+        (ffi::SQLITE_BUSY, ErrorCode::DatabaseBusy),
+        (ffi::SQLITE_BUSY_SNAPSHOT, ErrorCode::DatabaseBusy),
+        (ffi::SQLITE_LOCKED, ErrorCode::DatabaseLocked),
+        (ffi::SQLITE_LOCKED_SHAREDCACHE, ErrorCode::DatabaseLocked),
+        (ffi::SQLITE_NOMEM, ErrorCode::OutOfMemory),
+        (ffi::SQLITE_READONLY, ErrorCode::ReadOnly),
+        (ffi::SQLITE_READONLY_DBMOVED, ErrorCode::ReadOnly),
+        (ffi::SQLITE_INTERRUPT, ErrorCode::OperationInterrupted),
+        (ffi::SQLITE_IOERR, ErrorCode::SystemIoFailure),
+        (ffi::SQLITE_IOERR_SHORT_READ, ErrorCode::SystemIoFailure),
+        (ffi::SQLITE_CORRUPT, ErrorCode::DatabaseCorrupt),
+        (ffi::SQLITE_NOTFOUND, ErrorCode::NotFound),
+        (ffi::SQLITE_FULL, ErrorCode::DiskFull),
+        (ffi::SQLITE_CANTOPEN, ErrorCode::CannotOpen),
+        (ffi::SQLITE_PROTOCOL, ErrorCode::FileLockingProtocolFailed),
+        (ffi::SQLITE_SCHEMA, ErrorCode::SchemaChanged),
+        (ffi::SQLITE_TOOBIG, ErrorCode::TooBig),
+        (ffi::SQLITE_CONSTRAINT, ErrorCode::ConstraintViolation),
+        (
+            ffi::SQLITE_CONSTRAINT_TRIGGER,
+            ErrorCode::ConstraintViolation,
+        ),
+        (ffi::SQLITE_MISMATCH, ErrorCode::TypeMismatch),
+        (ffi::SQLITE_MISUSE, ErrorCode::ApiMisuse),
+        (ffi::SQLITE_NOLFS, ErrorCode::NoLargeFileSupport),
+        (ffi::SQLITE_AUTH, ErrorCode::AuthorizationForStatementDenied),
+        (ffi::SQLITE_RANGE, ErrorCode::ParameterOutOfRange),
+        (ffi::SQLITE_NOTADB, ErrorCode::NotADatabase),
+        (ffi::SQLITE_ERROR, ErrorCode::Unknown),
+        (ffi::SQLITE_ERROR_MISSING_COLLSEQ, ErrorCode::Unknown),
+        (ffi::SQLITE_FORMAT, ErrorCode::Unknown),
+    ];
+    for (code, expected) in table {
+        let e = ffi::Error::new(code);
+        assert_eq!(e.code, expected, "code {code}");
+        assert_eq!(e.extended_code, code);
+        let err = Error::SqliteFailure(e, None);
+        assert_eq!(err.sqlite_error_code(), Some(expected));
+        assert_eq!(
+            err.is_interrupted(),
+            expected == ErrorCode::OperationInterrupted
+        );
+        assert_eq!(
+            err.is_busy(),
+            matches!(
+                expected,
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked
+            )
+        );
+    }
+    assert_eq!(
+        ffi::code_to_str(ffi::SQLITE_NOTADB),
+        "file is not a database"
+    );
+    assert_eq!(
+        ffi::Error::new(ffi::SQLITE_CANTOPEN).to_string(),
+        "unable to open database file (code 14)"
+    );
+    // Errors that are not SQLite's have no codes.
+    assert_eq!(Error::QueryReturnedNoRows.sqlite_error(), None);
+    assert_eq!(Error::QueryReturnedNoRows.sqlite_error_code(), None);
+    assert_eq!(
+        Error::QueryReturnedNoRows.sqlite_extended_error_code(),
+        None
+    );
+    assert!(!Error::QueryReturnedNoRows.is_busy());
+}
+
+#[test]
+fn error_is_send_sync_static() {
+    fn check<T: Send + Sync + 'static>() {}
+    check::<Error>();
+    check::<ffi::Error>();
+    check::<FromSqlError>();
+}
