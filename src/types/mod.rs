@@ -33,7 +33,11 @@
 
 use std::fmt;
 
+#[cfg(feature = "chrono")]
+mod chrono;
 mod from_sql;
+#[cfg(feature = "serde_json")]
+mod serde_json;
 mod to_sql;
 mod value;
 mod value_ref;
