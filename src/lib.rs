@@ -63,11 +63,14 @@ mod busy;
 mod cache;
 mod callbacks;
 mod complete;
+pub mod config;
 mod connection;
 mod deadline;
 mod error;
 mod execute_many;
 mod from_row;
+mod harden;
+mod heap;
 mod interrupt;
 mod name;
 mod params;
@@ -99,6 +102,10 @@ pub use crate::connection::{Connection, DEFAULT_BUSY_TIMEOUT};
 pub use crate::deadline::CancelToken;
 pub use crate::error::{Error, ErrorCode};
 pub use crate::from_row::{FromRow, RowsAs};
+pub use crate::heap::{
+    current_hard_heap_limit, current_soft_heap_limit, hard_heap_limit, memory_accounting_enabled,
+    memory_highwater, memory_used, soft_heap_limit,
+};
 pub use crate::interrupt::InterruptHandle;
 pub use crate::name::{MAIN_DB, Name, Named, TEMP_DB};
 pub use crate::params::{Params, ParamsFromIter, params_from_iter};
