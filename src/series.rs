@@ -202,6 +202,12 @@ unsafe extern "C" fn x_connect(
             )
         };
         if rc != ffi::SQLITE_OK {
+            // Parsing the declaration fails when an interrupt is pending;
+            // report it as one (SQLite would say SQLITE_ERROR).
+            // SAFETY: live handle, on its own thread.
+            if unsafe { ffi::sqlite3_is_interrupted(db) } != 0 {
+                return ffi::SQLITE_INTERRUPT;
+            }
             return rc;
         }
         // The function has no side effects: allow it in triggers and views
