@@ -57,6 +57,7 @@
 
 pub mod backup;
 pub mod blob;
+pub mod dump;
 pub mod ffi;
 
 mod busy;
