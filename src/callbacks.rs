@@ -29,6 +29,14 @@ pub(crate) struct Callbacks {
     /// Deadlines, cancel scopes, and the progress and busy handlers (boxed:
     /// SQLite holds a pointer to it).
     pub(crate) watchdog: Box<crate::watchdog::Watchdog>,
+    /// `authorizer`, `commit_hook`, `rollback_hook`, `update_hook`,
+    /// `wal_hook` and `trace_v2` closures (see `hooks.rs`, `trace.rs`).
+    pub(crate) authorizer: Option<crate::trampoline::HookSlot>,
+    pub(crate) commit_hook: Option<crate::trampoline::HookSlot>,
+    pub(crate) rollback_hook: Option<crate::trampoline::HookSlot>,
+    pub(crate) update_hook: Option<crate::trampoline::HookSlot>,
+    pub(crate) wal_hook: Option<crate::trampoline::HookSlot>,
+    pub(crate) trace: Option<crate::trampoline::HookSlot>,
 }
 
 /// Work done on every new connection.

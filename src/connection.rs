@@ -187,6 +187,7 @@ impl Connection {
     #[allow(clippy::result_large_err)]
     pub fn close(mut self) -> std::result::Result<(), (Connection, Error)> {
         self.cache.flush();
+        self.release_borrowed_handle();
         match self.db.close() {
             Ok(()) => Ok(()),
             Err(e) => Err((self, e)),
@@ -390,10 +391,14 @@ impl Connection {
         // Preparing may run user callbacks (authorizer, functions and
         // collations during query planning): a frame of the error stash.
         let frame = self.callbacks.stash.enter();
-        // SAFETY: live handle; `sql` is valid for `len` bytes (no NUL
-        // inside, so SQLite reads exactly those); out-pointers are valid.
-        let rc = unsafe {
-            ffi::sqlite3_prepare_v3(db, sql.as_ptr().cast(), len, flags, &mut stmt, &mut tail)
+        let rc = if self.callbacks.stash.is_restricted() {
+            self.callbacks.stash.refuse()
+        } else {
+            // SAFETY: live handle; `sql` is valid for `len` bytes (no NUL
+            // inside, so SQLite reads exactly those); out-pointers are valid.
+            unsafe {
+                ffi::sqlite3_prepare_v3(db, sql.as_ptr().cast(), len, flags, &mut stmt, &mut tail)
+            }
         };
         let rc = self.callbacks.stash.leave(frame, rc);
         if rc != ffi::SQLITE_OK {
@@ -511,6 +516,7 @@ impl Drop for Connection {
         // Finalize cached statements, then close; registered closures are
         // dropped after (field order), once SQLite can no longer call them.
         self.cache.flush();
+        self.release_borrowed_handle();
         self.db.close_for_drop();
     }
 }

@@ -88,9 +88,14 @@ mod watchdog;
 mod with_transaction;
 
 // Extending SQLite from Rust (issue 4).
+mod collation;
 pub mod functions;
+pub mod hooks;
+pub mod limits;
 mod stash;
+pub mod trace;
 mod trampoline;
+pub mod wal;
 
 use std::ffi::c_int;
 

@@ -56,6 +56,9 @@ struct Entry {
 #[derive(Default)]
 pub(crate) struct Stash {
     depth: Cell<u32>,
+    /// Nesting of callbacks during which SQLite forbids using the
+    /// connection (hooks, authorizer): steps and prepares are refused.
+    restricted: Cell<u32>,
     /// Fast check: true while `entries` is not empty.
     pending: Cell<bool>,
     entries: RefCell<Vec<Entry>>,
@@ -138,6 +141,57 @@ impl Stash {
             claimed: false,
         });
         self.pending.set(true);
+    }
+
+    /// Marks the connection as unusable until the guard drops: SQLite says
+    /// commit, rollback and update hooks and the authorizer "must not do
+    /// anything that will modify the database connection", including
+    /// `sqlite3_prepare` and `sqlite3_step`.
+    #[inline]
+    pub(crate) fn restrict(&self) -> Restricted<'_> {
+        self.restricted.set(self.restricted.get().saturating_add(1));
+        Restricted(self)
+    }
+
+    /// True while a restricting callback runs.
+    #[inline]
+    pub(crate) fn is_restricted(&self) -> bool {
+        self.restricted.get() != 0
+    }
+
+    /// Refuses a step or prepare attempted from a restricting callback:
+    /// records the error for the frame and returns the code to report.
+    #[cold]
+    pub(crate) fn refuse(&self) -> c_int {
+        self.record(
+            Error::SqliteFailure(
+                ffi::Error::new(ffi::SQLITE_MISUSE),
+                Some(
+                    "the connection can't run statements from inside a commit, rollback or \
+                     update hook or an authorizer"
+                        .to_owned(),
+                ),
+            ),
+            None,
+        );
+        ffi::SQLITE_MISUSE
+    }
+
+    /// True if a callback without an error channel already panicked in the
+    /// current frame (which will fail): later callbacks may skip user code.
+    #[inline]
+    pub(crate) fn failing(&self) -> bool {
+        self.pending.get() && self.failing_slow()
+    }
+
+    #[cold]
+    fn failing_slow(&self) -> bool {
+        let depth = self.depth.get();
+        self.entries.try_borrow().is_ok_and(|entries| {
+            entries
+                .iter()
+                .any(|e| e.depth == depth && e.message.is_none() && !e.claimed)
+        })
     }
 
     /// Starts a frame (a step or a prepare); returns its depth for
@@ -239,6 +293,17 @@ impl Stash {
     #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         !self.pending.get()
+    }
+}
+
+/// Guard of [`Stash::restrict`].
+pub(crate) struct Restricted<'a>(&'a Stash);
+
+impl Drop for Restricted<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        let n = self.0.restricted.get();
+        self.0.restricted.set(n.saturating_sub(1));
     }
 }
 

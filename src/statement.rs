@@ -122,7 +122,9 @@ impl<'conn> Statement<'conn> {
         // error channel (collation, hook) panicked.
         let stash = &self.conn.callbacks.stash;
         let frame = stash.enter();
-        let rc = if self.conn.callbacks.watchdog.armed.get() {
+        let rc = if stash.is_restricted() {
+            stash.refuse()
+        } else if self.conn.callbacks.watchdog.armed.get() {
             crate::watchdog::step_watched(self)
         } else {
             self.stmt.step()

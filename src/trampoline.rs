@@ -185,3 +185,40 @@ pub(crate) fn drop_payload(payload: Box<dyn Any + Send>) {
         std::mem::forget(again);
     }
 }
+
+/// A hook closure owned by the connection's `Callbacks` (SQLite only
+/// borrows it). Dropping the slot frees the closure, deferred like
+/// [`CallbackBox::destroy`] should a call through it still be running.
+pub(crate) struct HookSlot {
+    p: *mut c_void,
+    destroy: unsafe extern "C" fn(*mut c_void),
+}
+
+// SAFETY: the slot owns a `CallbackBox<F>` with `F: Send` (required by
+// `HookSlot::new`), which it only frees.
+unsafe impl Send for HookSlot {}
+
+impl HookSlot {
+    /// Boxes `f` for a hook of the connection whose stash is `stash`.
+    pub(crate) fn new<F: Send + 'static>(f: F, stash: Arc<Stash>) -> HookSlot {
+        HookSlot {
+            p: CallbackBox::into_raw(f, stash).cast(),
+            destroy: CallbackBox::<F>::destroy,
+        }
+    }
+
+    /// The pointer to give SQLite as the hook's user data.
+    #[inline]
+    pub(crate) fn as_ptr(&self) -> *mut c_void {
+        self.p
+    }
+}
+
+impl Drop for HookSlot {
+    fn drop(&mut self) {
+        // SAFETY: `p` is the box made in `new`, owned by this slot alone;
+        // SQLite no longer calls the hook (it was replaced or the handle
+        // closed before the slot is dropped).
+        unsafe { (self.destroy)(self.p) }
+    }
+}

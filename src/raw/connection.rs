@@ -152,6 +152,12 @@ impl RawConnection {
         self.db
     }
 
+    /// False for a handle borrowed through `Connection::from_handle`.
+    #[inline]
+    pub(crate) fn is_owned(&self) -> bool {
+        self.owned
+    }
+
     /// The cell interrupt handles share.
     pub(crate) fn interrupt_cell(&self) -> &Arc<InterruptCell> {
         &self.interrupt
