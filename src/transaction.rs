@@ -32,7 +32,8 @@ pub enum DropBehavior {
     Commit,
     /// Leave the transaction open.
     Ignore,
-    /// Panic: for code that must always finish transactions explicitly.
+    /// Roll back, then panic: for code that must always finish
+    /// transactions explicitly.
     Panic,
 }
 
@@ -138,12 +139,21 @@ impl Transaction<'_> {
 
     /// Commits.
     ///
+    /// If the commit fails (a deferred foreign key is violated, the
+    /// database is busy, …) the transaction is rolled back, as dropping it
+    /// would, rather than left open with no `Transaction` to end it; with
+    /// [`DropBehavior::Ignore`] it is left open for you.
+    ///
     /// # Errors
     /// `COMMIT` failed, or SQLite had already rolled the transaction back
     /// (the error says so; it is an interrupt error if an interrupt caused it).
     pub fn commit(mut self) -> Result<()> {
         self.done = true;
-        commit_or_report(self.conn)
+        let result = commit_or_report(self.conn);
+        if result.is_err() && self.drop_behavior != DropBehavior::Ignore {
+            let _ = rollback_if_open(self.conn);
+        }
+        result
     }
 
     /// Rolls back. Quiet if SQLite already rolled the transaction back.
@@ -178,7 +188,12 @@ impl Transaction<'_> {
             }),
             DropBehavior::Rollback => rollback_if_open(self.conn),
             DropBehavior::Ignore => Ok(()),
-            DropBehavior::Panic => panic!("Transaction dropped unexpectedly"),
+            DropBehavior::Panic => {
+                // Don't leave the connection inside a transaction nobody
+                // can end if the panic is caught.
+                let _ = rollback_if_open(self.conn);
+                panic!("Transaction dropped unexpectedly")
+            }
         }
     }
 }
@@ -332,11 +347,23 @@ impl Savepoint<'_> {
 
     /// Releases the savepoint, keeping its changes (`RELEASE`).
     ///
+    /// If the release fails (for the outermost savepoint it is a commit,
+    /// which a deferred foreign key can refuse), the savepoint is rolled
+    /// back and released, as dropping it would, rather than left open; with
+    /// [`DropBehavior::Ignore`] it is left open for you.
+    ///
     /// # Errors
     /// `RELEASE` failed (e.g. SQLite already rolled the transaction back).
     pub fn commit(mut self) -> Result<()> {
         self.done = true;
-        self.release()
+        let result = self.release();
+        if result.is_err()
+            && self.drop_behavior != DropBehavior::Ignore
+            && !self.conn.is_autocommit()
+        {
+            let _ = self.rollback().and_then(|()| self.release());
+        }
+        result
     }
 
     fn release(&self) -> Result<()> {
@@ -376,7 +403,10 @@ impl Savepoint<'_> {
             }),
             DropBehavior::Rollback => self.rollback().and_then(|()| self.release()),
             DropBehavior::Ignore => Ok(()),
-            DropBehavior::Panic => panic!("Savepoint dropped unexpectedly"),
+            DropBehavior::Panic => {
+                let _ = self.rollback().and_then(|()| self.release());
+                panic!("Savepoint dropped unexpectedly")
+            }
         }
     }
 }

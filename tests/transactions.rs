@@ -1,0 +1,449 @@
+//! `Transaction` and `Savepoint`: behaviours, drop behaviours, nesting,
+//! failures, and savepoint names that must never be spliced into SQL.
+
+use ferrolite::{
+    Connection, DropBehavior, Error, ErrorCode, Result, Savepoint, Transaction,
+    TransactionBehavior, TransactionState,
+};
+
+fn setup() -> Connection {
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch("CREATE TABLE t (x INTEGER UNIQUE)")
+        .unwrap();
+    conn
+}
+
+fn xs(conn: &Connection) -> Vec<i64> {
+    let mut stmt = conn.prepare("SELECT x FROM t ORDER BY x").unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_>>()
+        .unwrap()
+}
+
+fn insert(conn: &Connection, x: i64) {
+    conn.execute("INSERT INTO t VALUES (?1)", [x]).unwrap();
+}
+
+#[test]
+fn commit_keeps_and_drop_or_rollback_discards() {
+    let mut conn = setup();
+    {
+        let tx = conn.transaction().unwrap();
+        insert(&tx, 1);
+        tx.commit().unwrap();
+    }
+    {
+        let tx = conn.transaction().unwrap();
+        insert(&tx, 2);
+        // dropped: rolled back
+    }
+    {
+        let tx = conn.transaction().unwrap();
+        insert(&tx, 3);
+        tx.rollback().unwrap();
+    }
+    {
+        let tx = conn.transaction().unwrap();
+        insert(&tx, 4);
+        assert_eq!(tx.drop_behavior(), DropBehavior::Rollback);
+        tx.finish().unwrap(); // as its drop behavior says: roll back
+    }
+    assert_eq!(xs(&conn), [1]);
+    assert!(conn.is_autocommit());
+}
+
+#[test]
+fn drop_behaviors() {
+    let mut conn = setup();
+    {
+        let mut tx = conn.transaction().unwrap();
+        tx.set_drop_behavior(DropBehavior::Commit);
+        assert_eq!(tx.drop_behavior(), DropBehavior::Commit);
+        insert(&tx, 1);
+    }
+    assert_eq!(xs(&conn), [1]);
+    {
+        let mut tx = conn.transaction().unwrap();
+        tx.set_drop_behavior(DropBehavior::Commit);
+        insert(&tx, 2);
+        tx.finish().unwrap();
+    }
+    assert_eq!(xs(&conn), [1, 2]);
+    {
+        let mut tx = conn.transaction().unwrap();
+        tx.set_drop_behavior(DropBehavior::Ignore);
+        insert(&tx, 3);
+    }
+    assert!(!conn.is_autocommit(), "Ignore leaves it open");
+    conn.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(xs(&conn), [1, 2]);
+
+    // Panic: dropping an unfinished transaction panics, and the panic
+    // leaves nothing open.
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut tx = conn.transaction().unwrap();
+        tx.set_drop_behavior(DropBehavior::Panic);
+        insert(&tx, 4);
+    }));
+    let msg = r.unwrap_err();
+    assert_eq!(
+        msg.downcast_ref::<&str>().copied(),
+        Some("Transaction dropped unexpectedly")
+    );
+    // A finished one doesn't panic.
+    let mut tx = conn.transaction().unwrap();
+    tx.set_drop_behavior(DropBehavior::Panic);
+    insert(&tx, 5);
+    tx.commit().unwrap();
+    assert_eq!(xs(&conn), [1, 2, 5]);
+
+    // Unwinding through a Panic-behaviour transaction rolls it back instead
+    // of panicking twice (which would abort).
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut tx = conn.transaction().unwrap();
+        tx.set_drop_behavior(DropBehavior::Panic);
+        insert(&tx, 6);
+        panic!("user code failed");
+    }));
+    assert!(r.is_err());
+    assert!(conn.is_autocommit());
+    assert_eq!(xs(&conn), [1, 2, 5]);
+}
+
+#[test]
+fn behaviors_take_the_locks_they_promise() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tx.db");
+    let mut a = Connection::open(&path).unwrap();
+    a.execute_batch("CREATE TABLE t (x)").unwrap();
+    let b = Connection::open(&path).unwrap();
+    b.busy_timeout(std::time::Duration::ZERO).unwrap();
+
+    {
+        let tx = a.transaction().unwrap();
+        assert_eq!(
+            tx.transaction_state(None::<&str>).unwrap(),
+            TransactionState::None,
+            "deferred: no lock until used"
+        );
+        b.execute("INSERT INTO t VALUES (1)", []).unwrap();
+    }
+    {
+        let tx = a
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .unwrap();
+        assert_eq!(
+            tx.transaction_state(None::<&str>).unwrap(),
+            TransactionState::Write
+        );
+        let err = b.execute("INSERT INTO t VALUES (2)", []).unwrap_err();
+        assert_eq!(err.sqlite_error_code(), Some(ErrorCode::DatabaseBusy));
+        // Readers are still welcome.
+        assert_eq!(
+            b.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0)),
+            Ok(1)
+        );
+    }
+    {
+        let _tx = a
+            .transaction_with_behavior(TransactionBehavior::Exclusive)
+            .unwrap();
+        // In rollback-journal mode, EXCLUSIVE keeps readers out too.
+        let err = b.execute("INSERT INTO t VALUES (3)", []).unwrap_err();
+        assert!(err.is_busy(), "{err:?}");
+        let err = b
+            .query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))
+            .unwrap_err();
+        assert!(err.is_busy(), "{err:?}");
+    }
+    // The connection's default behavior.
+    a.set_transaction_behavior(TransactionBehavior::Immediate);
+    let tx = a.transaction().unwrap();
+    assert_eq!(
+        tx.transaction_state(None::<&str>).unwrap(),
+        TransactionState::Write
+    );
+    drop(tx);
+    let tx = a.unchecked_transaction().unwrap();
+    assert_eq!(
+        tx.transaction_state(Some("main")).unwrap(),
+        TransactionState::Write
+    );
+    drop(tx);
+    assert_eq!(
+        TransactionBehavior::default(),
+        TransactionBehavior::Deferred
+    );
+    assert_eq!(DropBehavior::default(), DropBehavior::Rollback);
+}
+
+#[test]
+fn unchecked_transactions_nest_only_at_run_time() {
+    let conn = setup();
+    let tx = conn.unchecked_transaction().unwrap();
+    insert(&tx, 1);
+    let err = conn.unchecked_transaction().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot start a transaction within a transaction"
+    );
+    tx.commit().unwrap();
+    assert_eq!(xs(&conn), [1]);
+    // The constructors, directly.
+    let tx = Transaction::new_unchecked(&conn, TransactionBehavior::Immediate).unwrap();
+    insert(&tx, 2);
+    drop(tx);
+    assert_eq!(xs(&conn), [1]);
+    let mut conn = conn;
+    let tx = Transaction::new(&mut conn, TransactionBehavior::Deferred).unwrap();
+    insert(&tx, 3);
+    tx.commit().unwrap();
+    assert_eq!(xs(&conn), [1, 3]);
+}
+
+#[test]
+fn savepoints_nest_and_roll_back_independently() {
+    let mut conn = setup();
+    let mut tx = conn.transaction().unwrap();
+    insert(&tx, 1);
+    {
+        let mut sp = tx.savepoint().unwrap();
+        insert(&sp, 2);
+        {
+            let sp2 = sp.savepoint().unwrap();
+            insert(&sp2, 3);
+            // dropped: rolled back to where it started
+        }
+        {
+            let sp2 = sp.savepoint_with_name("inner").unwrap();
+            assert_eq!(sp2.name(), "inner");
+            insert(&sp2, 4);
+            sp2.commit().unwrap();
+        }
+        assert_eq!(xs(&sp), [1, 2, 4]);
+        // rollback() undoes, and the savepoint stays usable.
+        sp.rollback().unwrap();
+        assert_eq!(xs(&sp), [1]);
+        insert(&sp, 5);
+        sp.commit().unwrap();
+    }
+    {
+        let sp = tx.savepoint_with_name("x").unwrap();
+        insert(&sp, 6);
+        sp.finish().unwrap(); // Rollback by default
+    }
+    tx.commit().unwrap();
+    assert_eq!(xs(&conn), [1, 5]);
+
+    // A savepoint outside a transaction starts one.
+    {
+        let mut sp = conn.savepoint().unwrap();
+        assert!(!sp.is_autocommit());
+        insert(&sp, 7);
+        sp.set_drop_behavior(DropBehavior::Commit);
+        assert_eq!(sp.drop_behavior(), DropBehavior::Commit);
+    }
+    assert!(conn.is_autocommit());
+    {
+        let sp = Savepoint::with_name(&mut conn, "direct").unwrap();
+        insert(&sp, 8);
+    }
+    {
+        let sp = Savepoint::new(&mut conn).unwrap();
+        insert(&sp, 9);
+        sp.commit().unwrap();
+    }
+    assert_eq!(xs(&conn), [1, 5, 7, 9]);
+    {
+        let mut sp = conn.savepoint().unwrap();
+        sp.set_drop_behavior(DropBehavior::Ignore);
+        insert(&sp, 10);
+    }
+    assert!(!conn.is_autocommit());
+    conn.execute_batch("ROLLBACK").unwrap();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut sp = conn.savepoint().unwrap();
+        sp.set_drop_behavior(DropBehavior::Panic);
+    }));
+    assert!(r.is_err());
+    assert_eq!(xs(&conn), [1, 5, 7, 9]);
+}
+
+#[test]
+fn savepoint_names_are_quoted_never_spliced() {
+    let mut conn = setup();
+    insert(&conn, 1);
+    for name in [
+        "a\"; DROP TABLE t; --",
+        "x'y",
+        "with space",
+        "\"",
+        "",
+        "ROLLBACK",
+        "é☃",
+    ] {
+        let sp = conn.savepoint_with_name(name).unwrap();
+        assert_eq!(sp.name(), name);
+        insert(&sp, 2);
+        sp.commit().unwrap();
+        assert_eq!(xs(&conn), [1, 2], "{name:?}");
+        conn.execute("DELETE FROM t WHERE x = 2", []).unwrap();
+        // And rolled back by name.
+        let mut sp = conn.savepoint_with_name(name).unwrap();
+        insert(&sp, 3);
+        sp.rollback().unwrap();
+        assert_eq!(xs(&sp), [1], "{name:?}");
+        drop(sp);
+        assert!(conn.is_autocommit());
+    }
+    let mut tx = conn.transaction().unwrap();
+    let sp = tx.savepoint_with_name("b\"; COMMIT; --").unwrap();
+    insert(&sp, 4);
+    drop(sp);
+    assert!(!tx.is_autocommit(), "the name did not COMMIT anything");
+    drop(tx);
+    assert_eq!(xs(&conn), [1]);
+    assert!(matches!(
+        conn.savepoint_with_name("nul\0"),
+        Err(Error::NulError(_))
+    ));
+    assert!(conn.is_autocommit());
+}
+
+#[test]
+fn a_failed_commit_does_not_leave_the_transaction_open() {
+    let mut conn = setup();
+    conn.execute_batch(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY);
+         CREATE TABLE child (pid REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED);",
+    )
+    .unwrap();
+    let tx = conn.transaction().unwrap();
+    tx.execute("INSERT INTO child VALUES (5)", []).unwrap();
+    insert(&tx, 1);
+    let err = tx.commit().unwrap_err();
+    assert_eq!(
+        err.sqlite_extended_error_code(),
+        Some(ferrolite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
+    );
+    assert!(conn.is_autocommit(), "rolled back, not left open");
+    assert_eq!(xs(&conn), Vec::<i64>::new());
+
+    // The same for the outermost savepoint, whose RELEASE is the commit.
+    let sp = conn.savepoint().unwrap();
+    sp.execute("INSERT INTO child VALUES (6)", []).unwrap();
+    insert(&sp, 2);
+    assert!(sp.commit().is_err());
+    assert!(conn.is_autocommit());
+    assert_eq!(xs(&conn), Vec::<i64>::new());
+
+    // With DropBehavior::Commit, dropping tries to commit, then rolls back.
+    {
+        let mut tx = conn.transaction().unwrap();
+        tx.set_drop_behavior(DropBehavior::Commit);
+        tx.execute("INSERT INTO child VALUES (7)", []).unwrap();
+        insert(&tx, 3);
+    }
+    assert!(conn.is_autocommit());
+    assert_eq!(xs(&conn), Vec::<i64>::new());
+    let mut tx = conn.transaction().unwrap();
+    tx.set_drop_behavior(DropBehavior::Commit);
+    tx.execute("INSERT INTO child VALUES (8)", []).unwrap();
+    assert!(
+        tx.finish().is_err(),
+        "finish reports what drop would swallow"
+    );
+    assert!(conn.is_autocommit());
+
+    // With Ignore, the caller keeps control.
+    let mut tx = conn.transaction().unwrap();
+    tx.set_drop_behavior(DropBehavior::Ignore);
+    tx.execute("INSERT INTO child VALUES (9)", []).unwrap();
+    assert!(tx.commit().is_err());
+    assert!(!conn.is_autocommit());
+    conn.execute("INSERT INTO parent VALUES (9)", []).unwrap();
+    conn.execute_batch("COMMIT").unwrap();
+    assert_eq!(
+        conn.query_row("SELECT count(*) FROM child", [], |r| r.get::<_, i64>(0)),
+        Ok(1)
+    );
+}
+
+#[test]
+fn a_transaction_sqlite_rolled_back_reports_it() {
+    let mut conn = setup();
+    insert(&conn, 1);
+    let tx = conn.transaction().unwrap();
+    insert(&tx, 2);
+    // ON CONFLICT ROLLBACK ends the whole transaction.
+    let err = tx
+        .execute("INSERT OR ROLLBACK INTO t VALUES (1)", [])
+        .unwrap_err();
+    assert!(err.is_constraint_violation());
+    assert!(tx.is_autocommit(), "SQLite rolled back");
+    let err = tx.commit().unwrap_err();
+    assert_eq!(err.sqlite_error_code(), Some(ErrorCode::OperationAborted));
+    assert!(err.to_string().contains("rolled back"), "{err}");
+    assert_eq!(xs(&conn), [1]);
+
+    // rollback() and drop are quiet in the same situation.
+    let tx = conn.transaction().unwrap();
+    let _ = tx.execute("INSERT OR ROLLBACK INTO t VALUES (1)", []);
+    tx.rollback().unwrap();
+    {
+        let tx = conn.transaction().unwrap();
+        let _ = tx.execute("INSERT OR ROLLBACK INTO t VALUES (1)", []);
+    }
+    {
+        let mut tx = conn.transaction().unwrap();
+        let sp = tx.savepoint().unwrap();
+        let _ = sp.execute("INSERT OR ROLLBACK INTO t VALUES (1)", []);
+        drop(sp);
+        assert!(tx.is_autocommit());
+    }
+    assert!(conn.is_autocommit());
+    // The connection is fine.
+    let tx = conn.transaction().unwrap();
+    insert(&tx, 3);
+    tx.commit().unwrap();
+    assert_eq!(xs(&conn), [1, 3]);
+}
+
+#[test]
+fn a_transaction_derefs_to_its_connection() {
+    let mut conn = setup();
+    let tx = conn.transaction().unwrap();
+    let mut stmt = tx.prepare("INSERT INTO t VALUES (?1)").unwrap();
+    for i in 0..3 {
+        stmt.execute([i]).unwrap();
+    }
+    drop(stmt);
+    assert_eq!(tx.last_insert_rowid(), 3);
+    let n: i64 = tx
+        .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 3);
+    let mut cached = tx.prepare_cached("SELECT max(x) FROM t").unwrap();
+    assert_eq!(cached.query_row([], |r| r.get::<_, i64>(0)), Ok(2));
+    drop(cached);
+    tx.commit().unwrap();
+    assert_eq!(xs(&conn), [0, 1, 2]);
+}
+
+#[test]
+fn beginning_fails_cleanly() {
+    let mut conn = setup();
+    conn.execute_batch("BEGIN").unwrap();
+    let err = conn.transaction().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "cannot start a transaction within a transaction"
+    );
+    conn.execute_batch("ROLLBACK").unwrap();
+    // A savepoint inside a raw transaction is fine.
+    conn.execute_batch("BEGIN").unwrap();
+    conn.savepoint().unwrap().commit().unwrap();
+    assert!(!conn.is_autocommit());
+    conn.execute_batch("COMMIT").unwrap();
+}
