@@ -271,10 +271,14 @@ impl<'conn> Statement<'conn> {
     /// The name of column `col`.
     ///
     /// # Errors
-    /// `InvalidColumnIndex` for an index past the last column.
+    /// `InvalidColumnIndex` for an index past the last column; `Utf8Error`
+    /// for a name that is not UTF-8 (possible in a crafted database file).
     pub fn column_name(&self, col: usize) -> Result<&str> {
-        self.column_name_unwrap_checked(col)
-            .ok_or(Error::InvalidColumnIndex(col))
+        let name = self
+            .stmt
+            .column_name(col)
+            .ok_or(Error::InvalidColumnIndex(col))?;
+        name.to_str().map_err(|e| Error::Utf8Error(col, e))
     }
 
     fn column_name_unwrap_checked(&self, col: usize) -> Option<&str> {
