@@ -79,6 +79,8 @@ mod pragma;
 mod progress;
 mod raw;
 mod row;
+#[cfg(feature = "serde")]
+pub mod serde;
 mod serialize;
 mod series;
 mod statement;

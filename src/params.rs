@@ -257,6 +257,53 @@ where
     }
 }
 
+// `ferrolite::serde::to_params`: fields bound by parameter name. Owned by
+// value or borrowed (`&NamedParams`) to bind the same fields again.
+#[cfg(feature = "serde")]
+mod serde_params {
+    use super::{Params, Sealed};
+    use crate::serde::NamedParams;
+    use crate::statement::BorrowedBindings;
+    use crate::{Result, Statement};
+
+    impl Sealed for NamedParams {}
+    impl Sealed for &NamedParams {}
+
+    impl Params for NamedParams {
+        #[inline]
+        fn __bind_in(self, stmt: &mut Statement<'_>) -> Result<()> {
+            self.bind_to(stmt, false)
+        }
+
+        #[inline]
+        fn __with_bound<R, Run>(self, stmt: &mut Statement<'_>, run: Run) -> Result<R>
+        where
+            Run: FnOnce(&mut Statement<'_>) -> Result<R>,
+        {
+            (&self).__with_bound(stmt, run)
+        }
+    }
+
+    impl Params for &NamedParams {
+        #[inline]
+        fn __bind_in(self, stmt: &mut Statement<'_>) -> Result<()> {
+            self.bind_to(stmt, false)
+        }
+
+        #[inline]
+        fn __with_bound<R, Run>(self, stmt: &mut Statement<'_>, run: Run) -> Result<R>
+        where
+            Run: FnOnce(&mut Statement<'_>) -> Result<R>,
+        {
+            // The values outlive `guard`, which clears the borrowed
+            // bindings when dropped.
+            let guard = BorrowedBindings(stmt);
+            self.bind_to(guard.0, true)?;
+            run(guard.0)
+        }
+    }
+}
+
 /// Builds positional parameters: `params![1, "two", 3.0]` is a
 /// `&[&dyn ToSql]`.
 ///

@@ -1,0 +1,601 @@
+//! `ferrolite::serde`: rows into Deserialize types by column name, structs
+//! into named parameters, and the errors naming the column.
+#![cfg(feature = "serde")]
+
+use std::collections::{BTreeMap, HashMap};
+
+use ferrolite::serde::{NamedParams, from_row, to_params};
+use ferrolite::types::{Type, Value};
+use ferrolite::{Connection, Error, Result};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+enum Role {
+    Admin,
+    #[serde(rename = "guest")]
+    Guest,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct User {
+    id: i64,
+    name: String,
+    email: Option<String>,
+    score: f64,
+    active: bool,
+    role: Role,
+    level: u8,
+}
+
+fn db() -> Connection {
+    let c = Connection::open_in_memory().unwrap();
+    c.execute_batch(
+        "CREATE TABLE user (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT,
+                            score REAL, active INTEGER, role TEXT, level INTEGER)",
+    )
+    .unwrap();
+    c
+}
+
+fn ada() -> User {
+    User {
+        id: 1,
+        name: "ada".into(),
+        email: None,
+        score: 9.5,
+        active: true,
+        role: Role::Admin,
+        level: 200,
+    }
+}
+
+const INSERT: &str = "INSERT INTO user VALUES (:id, :name, :email, :score, :active, :role, :level)";
+
+fn one<T: serde::de::DeserializeOwned>(c: &Connection, sql: &str) -> Result<T> {
+    c.query_row(sql, [], from_row)
+}
+
+#[test]
+fn struct_round_trip_through_to_params_and_query_deserialize() {
+    let c = db();
+    let users = vec![
+        ada(),
+        User {
+            id: 2,
+            name: "grace \"amazing\" o'hopper".into(),
+            email: Some("g@navy.mil".into()),
+            score: -0.25,
+            active: false,
+            role: Role::Guest,
+            level: 0,
+        },
+    ];
+    for u in &users {
+        assert_eq!(c.execute(INSERT, to_params(u).unwrap()).unwrap(), 1);
+    }
+    // Stored as the plain SQL values one would expect.
+    let raw: (String, i64, Option<String>) = c
+        .query_row_as("SELECT role, active, email FROM user WHERE id = 2", [])
+        .unwrap();
+    assert_eq!(raw, ("guest".into(), 0, Some("g@navy.mil".into())));
+    let mut stmt = c.prepare("SELECT * FROM user ORDER BY id").unwrap();
+    let back: Vec<User> = stmt
+        .query_deserialize([])
+        .unwrap()
+        .collect::<Result<_>>()
+        .unwrap();
+    assert_eq!(back, users);
+}
+
+#[test]
+fn columns_match_by_name_in_any_order_and_case() {
+    let c = db();
+    c.execute(INSERT, to_params(&ada()).unwrap()).unwrap();
+    let u: User = one(
+        &c,
+        "SELECT LEVEL, Role, active, score, EMAIL, name, id, 'extra' AS unused FROM user",
+    )
+    .unwrap();
+    assert_eq!(u, ada());
+}
+
+#[test]
+fn renames_defaults_options_and_flatten() {
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Inner {
+        score: f64,
+    }
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Row {
+        #[serde(rename = "user_name")]
+        name: String,
+        #[serde(default)]
+        missing_with_default: i64,
+        missing_option: Option<i64>,
+        #[serde(flatten)]
+        inner: Inner,
+    }
+    let c = db();
+    let r: Row = one(&c, "SELECT 'ada' AS user_name, 2.5 AS score").unwrap();
+    assert_eq!(
+        r,
+        Row {
+            name: "ada".into(),
+            missing_with_default: 0,
+            missing_option: None,
+            inner: Inner { score: 2.5 }
+        }
+    );
+    // A field missing in the flattened part names it too.
+    let err = one::<Row>(&c, "SELECT 'ada' AS user_name").unwrap_err();
+    assert_eq!(err, Error::InvalidColumnName("score".into()));
+}
+
+#[test]
+fn tuples_maps_and_single_values() {
+    let c = db();
+    let t: (i64, String, Option<f64>) = one(&c, "SELECT 1, 'a', NULL").unwrap();
+    assert_eq!(t, (1, "a".into(), None));
+    // Extra columns are ignored by a shorter tuple; a longer one fails.
+    let t: (i64,) = one(&c, "SELECT 1, 2").unwrap();
+    assert_eq!(t, (1,));
+    assert_eq!(
+        one::<(i64, i64, i64)>(&c, "SELECT 1, 2").unwrap_err(),
+        Error::InvalidColumnIndex(2)
+    );
+    let m: BTreeMap<String, i64> = one(&c, "SELECT 1 AS a, 2 AS b").unwrap();
+    assert_eq!(m, BTreeMap::from([("a".into(), 1), ("b".into(), 2)]));
+    let v: Vec<Option<i64>> = one(&c, "SELECT 1, NULL, 3").unwrap();
+    assert_eq!(v, [Some(1), None, Some(3)]);
+    let n: i64 = one(&c, "SELECT 42").unwrap();
+    assert_eq!(n, 42);
+    let s: Option<String> = one(&c, "SELECT NULL").unwrap();
+    assert_eq!(s, None);
+    let role: Role = one(&c, "SELECT 'guest'").unwrap();
+    assert_eq!(role, Role::Guest);
+    // A scalar from a row of several columns is refused, naming no column.
+    let err = one::<i64>(&c, "SELECT 1, 2").unwrap_err();
+    assert!(err.to_string().contains("2 columns"), "{err}");
+    // Newtype wrappers.
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Id(i64);
+    let id: Id = one(&c, "SELECT 7").unwrap();
+    assert_eq!(id, Id(7));
+}
+
+#[test]
+fn scalar_conversions() {
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct S {
+        b: bool,
+        c: char,
+        f32: f32,
+        f_from_int: f64,
+        bytes: Vec<u8>,
+        arr: [u8; 3],
+        u: u64,
+        i: i128,
+        unit: (),
+    }
+    let c = db();
+    let s: S = one(
+        &c,
+        "SELECT 5 AS b, 'é' AS c, 0.5 AS f32, 3 AS f_from_int, x'0001ff' AS bytes,
+                x'010203' AS arr, 9223372036854775807 AS u, -1 AS i, NULL AS unit",
+    )
+    .unwrap();
+    assert_eq!(
+        s,
+        S {
+            b: true,
+            c: 'é',
+            f32: 0.5,
+            f_from_int: 3.0,
+            bytes: vec![0, 1, 255],
+            arr: [1, 2, 3],
+            u: i64::MAX as u64,
+            i: -1,
+            unit: (),
+        }
+    );
+}
+
+fn failure(err: Error) -> (usize, Type, String) {
+    match err {
+        Error::FromSqlConversionFailure(i, t, e) => (i, t, e.to_string()),
+        other => panic!("expected FromSqlConversionFailure, got {other:?}"),
+    }
+}
+
+#[test]
+fn errors_name_the_column() {
+    let c = db();
+    // Missing column.
+    let err = one::<User>(&c, "SELECT 1 AS id, 'x' AS name").unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidColumnName(ref f) if f == "score" || f == "active" || f == "role" || f == "level"),
+        "{err:?}"
+    );
+    let err = one::<User>(
+        &c,
+        "SELECT 1 AS id, 'x' AS name, NULL AS email, 1.0 AS score, 1 AS active, 'Admin' AS role",
+    )
+    .unwrap_err();
+    assert_eq!(err, Error::InvalidColumnName("level".into()));
+    assert_eq!(err.to_string(), "invalid column name: level");
+
+    // Wrong storage class: the column's index, name and type.
+    let base = "1 AS id, 'x' AS name, NULL AS email, 1.0 AS score, 1 AS active, 'Admin' AS role, 3 AS level";
+    let with = |replace: &str, by: &str| format!("SELECT {}", base.replace(replace, by));
+    let err = one::<User>(&c, &with("1 AS id", "'one' AS id")).unwrap_err();
+    assert_eq!(err, Error::InvalidColumnType(0, "id".into(), Type::Text));
+    let err = one::<User>(&c, &with("'x' AS name", "NULL AS name")).unwrap_err();
+    assert_eq!(err, Error::InvalidColumnType(1, "name".into(), Type::Null));
+    let err = one::<User>(&c, &with("1.0 AS score", "x'00' AS score")).unwrap_err();
+    assert_eq!(err, Error::InvalidColumnType(3, "score".into(), Type::Blob));
+    let err = one::<User>(&c, &with("1 AS active", "1.5 AS active")).unwrap_err();
+    assert_eq!(
+        err,
+        Error::InvalidColumnType(4, "active".into(), Type::Real)
+    );
+    let err = one::<User>(&c, &with("'Admin' AS role", "1 AS role")).unwrap_err();
+    assert_eq!(
+        err,
+        Error::InvalidColumnType(5, "role".into(), Type::Integer)
+    );
+    // Out of range.
+    let err = one::<User>(&c, &with("3 AS level", "256 AS level")).unwrap_err();
+    assert_eq!(err, Error::IntegralValueOutOfRange(6, 256));
+    let err = one::<(u64,)>(&c, "SELECT -1").unwrap_err();
+    assert_eq!(err, Error::IntegralValueOutOfRange(0, -1));
+    // Unknown enum variant: a conversion failure naming the column.
+    let err = one::<User>(&c, &with("'Admin' AS role", "'admin' AS role")).unwrap_err();
+    let (idx, ty, msg) = failure(err);
+    assert_eq!((idx, ty), (5, Type::Text));
+    assert!(
+        msg.starts_with("column `role`: unknown variant `admin`"),
+        "{msg}"
+    );
+    // A char column with more than one character.
+    let err = one::<(char,)>(&c, "SELECT 'ab' AS ch").unwrap_err();
+    let (idx, _, msg) = failure(err);
+    assert_eq!(idx, 0);
+    assert!(msg.starts_with("column `ch`:"), "{msg}");
+    // Invalid UTF-8.
+    let err = one::<(i64, String)>(&c, "SELECT 1, CAST(x'ff' AS TEXT) AS bad").unwrap_err();
+    assert!(matches!(err, Error::Utf8Error(1, _)), "{err:?}");
+    // TEXT is not bytes (as FromSql for Vec<u8>).
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct B {
+        #[serde(with = "bytes")]
+        data: Vec<u8>,
+    }
+    let err = one::<B>(&c, "SELECT 'text' AS data").unwrap_err();
+    assert_eq!(err, Error::InvalidColumnType(0, "data".into(), Type::Text));
+}
+
+/// `deserialize_bytes`, as `serde_bytes` does it, without the dependency.
+mod bytes {
+    use serde::Deserializer;
+    use serde::de::{Error, Visitor};
+    use std::fmt;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(v.to_vec())
+            }
+        }
+        d.deserialize_bytes(V)
+    }
+}
+
+#[test]
+fn duplicate_and_unknown_columns() {
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        id: i64,
+    }
+    let c = db();
+    let err = one::<Strict>(&c, "SELECT 1 AS id, 2 AS surprise").unwrap_err();
+    let (idx, _, msg) = failure(err);
+    assert_eq!(idx, 1);
+    assert!(msg.contains("surprise"), "{msg}");
+    let err = one::<Strict>(&c, "SELECT 1 AS id, 2 AS ID").unwrap_err();
+    let (idx, _, msg) = failure(err);
+    assert_eq!(idx, 1);
+    assert!(msg.contains("duplicate field `id`"), "{msg}");
+}
+
+#[test]
+fn query_deserialize_stops_after_the_first_error() {
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct N {
+        n: i64,
+    }
+    let c = db();
+    let mut stmt = c
+        .prepare("SELECT column1 AS n FROM (VALUES (1), ('two'), (3))")
+        .unwrap();
+    let mut it = stmt.query_deserialize::<N, _>([]).unwrap();
+    assert_eq!(it.next().unwrap().unwrap(), N { n: 1 });
+    assert_eq!(
+        it.next().unwrap().unwrap_err(),
+        Error::InvalidColumnType(0, "n".into(), Type::Text)
+    );
+    assert!(it.next().is_none());
+    drop(it);
+    let mut stmt = c.prepare("SELECT :x AS n").unwrap();
+    let err = stmt.query_deserialize::<N, _>([1, 2]).unwrap_err();
+    assert_eq!(err, Error::InvalidParameterCount(2, 1));
+}
+
+// ---- to_params ----
+
+#[test]
+fn to_params_matches_every_prefix_and_ignores_unused_fields() {
+    let c = db();
+    let p = to_params(&ada()).unwrap();
+    assert_eq!(p.get("level"), Some(&Value::Integer(200)));
+    assert_eq!(p.get("role"), Some(&Value::Text("Admin".into())));
+    assert_eq!(p.get("email"), Some(&Value::Null));
+    assert_eq!(p.get("active"), Some(&Value::Integer(1)));
+    assert_eq!(p.fields().len(), 7);
+    let (a, b, d): (i64, String, f64) = c.query_row_as("SELECT :id, @name, $score", &p).unwrap();
+    assert_eq!((a, b.as_str(), d), (1, "ada", 9.5));
+    // The same NamedParams bound again, by reference.
+    let n: i64 = c.query_row_as("SELECT :level + :id", &p).unwrap();
+    assert_eq!(n, 201);
+    // Through query(), which copies.
+    let mut stmt = c.prepare("SELECT :name").unwrap();
+    let mut rows = stmt.query(p).unwrap();
+    assert_eq!(
+        rows.next().unwrap().unwrap().get::<_, String>(0).unwrap(),
+        "ada"
+    );
+}
+
+#[test]
+fn to_params_errors() {
+    let c = db();
+    // A parameter no field fills.
+    let err = c
+        .execute(
+            "UPDATE user SET name = :nickname",
+            to_params(&ada()).unwrap(),
+        )
+        .unwrap_err();
+    match &err {
+        Error::ToSqlConversionFailure(e) => {
+            assert_eq!(
+                e.to_string(),
+                "no field named `nickname` for parameter `:nickname`"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // A nameless parameter.
+    let err = c
+        .execute("UPDATE user SET name = ?", to_params(&ada()).unwrap())
+        .unwrap_err();
+    assert!(err.to_string().contains("nameless"), "{err}");
+    // Not a struct.
+    for err in [
+        to_params(&5).unwrap_err(),
+        to_params(&"s").unwrap_err(),
+        to_params(&(1, 2)).unwrap_err(),
+        to_params(&vec![1]).unwrap_err(),
+        to_params(&Role::Admin).unwrap_err(),
+        to_params(&None::<User>).unwrap_err(),
+    ] {
+        assert!(matches!(err, Error::ToSqlConversionFailure(_)));
+        assert!(
+            err.to_string().starts_with("to_params needs a struct"),
+            "{err}"
+        );
+    }
+    // Integers that don't fit.
+    #[derive(Serialize)]
+    struct Big {
+        n: u64,
+    }
+    let err = to_params(&Big { n: u64::MAX }).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "field `n`: 18446744073709551615 does not fit in SQLite's 64-bit signed INTEGER"
+    );
+    // Map keys must be strings.
+    let err = to_params(&HashMap::from([(1, 2)])).unwrap_err();
+    assert!(err.to_string().contains("map keys"), "{err}");
+    // The statement was not run with half its parameters.
+    let n: i64 = c.query_row_as("SELECT count(*) FROM user", []).unwrap();
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn to_params_from_maps_and_options() {
+    let c = db();
+    let m = HashMap::from([("a", 1), ("b", 2)]);
+    let s: i64 = c
+        .query_row_as("SELECT :a * 10 + :b", to_params(&m).unwrap())
+        .unwrap();
+    assert_eq!(s, 12);
+    let some = Some(ada());
+    assert_eq!(c.execute(INSERT, to_params(&some).unwrap()).unwrap(), 1);
+}
+
+#[test]
+fn execute_many_with_to_params() {
+    let c = db();
+    let users: Vec<User> = (1..=20)
+        .map(|i| User {
+            id: i,
+            name: format!("u{i}"),
+            email: (i % 2 == 0).then(|| format!("u{i}@x")),
+            score: i as f64 / 4.0,
+            active: i % 3 == 0,
+            role: if i % 5 == 0 { Role::Admin } else { Role::Guest },
+            level: i as u8,
+        })
+        .collect();
+    let params: Vec<NamedParams> = users.iter().map(to_params).collect::<Result<_>>().unwrap();
+    assert_eq!(c.execute_many(INSERT, &params).unwrap(), 20);
+    let mut stmt = c.prepare("SELECT * FROM user ORDER BY id").unwrap();
+    let back: Vec<User> = stmt
+        .query_deserialize([])
+        .unwrap()
+        .collect::<Result<_>>()
+        .unwrap();
+    assert_eq!(back, users);
+}
+
+#[cfg(feature = "serde_json")]
+#[test]
+fn nested_data_as_json_text() {
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    enum Shape {
+        Point,
+        Circle { r: f64 },
+        Rect(u32, u32),
+    }
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Doc {
+        id: i64,
+        tags: Vec<String>,
+        meta: BTreeMap<String, i64>,
+        shape: Shape,
+        other: Shape,
+        pair: (i32, String),
+        nested: Option<Box<Doc>>,
+    }
+    let c = Connection::open_in_memory().unwrap();
+    c.execute_batch(
+        "CREATE TABLE doc (id INTEGER, tags TEXT, meta TEXT, shape TEXT, other TEXT, pair TEXT, nested TEXT)",
+    )
+    .unwrap();
+    let doc = Doc {
+        id: 1,
+        tags: vec!["a".into(), "b \"q\"".into()],
+        meta: BTreeMap::from([("k".into(), 1)]),
+        shape: Shape::Circle { r: 1.5 },
+        other: Shape::Point,
+        pair: (-3, "x".into()),
+        nested: Some(Box::new(Doc {
+            id: 2,
+            tags: vec![],
+            meta: BTreeMap::new(),
+            shape: Shape::Rect(2, 3),
+            other: Shape::Point,
+            pair: (0, String::new()),
+            nested: None,
+        })),
+    };
+    c.execute(
+        "INSERT INTO doc VALUES (:id, :tags, :meta, :shape, :other, :pair, :nested)",
+        to_params(&doc).unwrap(),
+    )
+    .unwrap();
+    // Stored as JSON that SQLite's functions read.
+    let (tags, r, other): (i64, f64, String) = c
+        .query_row_as(
+            "SELECT json_array_length(tags), shape ->> '$.Circle.r', other FROM doc",
+            [],
+        )
+        .unwrap();
+    assert_eq!((tags, r, other.as_str()), (2, 1.5, "Point"));
+    let back: Doc = c.query_row("SELECT * FROM doc", [], from_row).unwrap();
+    assert_eq!(back, doc);
+    // Bad JSON names the column.
+    let err = c
+        .query_row("SELECT 1 AS id, '[1,' AS tags", [], |r| {
+            from_row::<(i64, Vec<i64>)>(r)
+        })
+        .unwrap_err();
+    let (idx, ty, msg) = failure(err);
+    assert_eq!((idx, ty), (1, Type::Text));
+    assert!(
+        msg.starts_with("column `tags`: invalid JSON text for a sequence"),
+        "{msg}"
+    );
+    let err = c
+        .query_row("SELECT '[1] trailing' AS tags", [], |r| {
+            from_row::<(Vec<i64>,)>(r)
+        })
+        .unwrap_err();
+    assert!(failure(err).2.contains("trailing"));
+}
+
+#[cfg(not(feature = "serde_json"))]
+#[test]
+fn nested_data_needs_serde_json() {
+    #[derive(Serialize, Deserialize, Debug)]
+    struct Doc {
+        tags: Vec<String>,
+    }
+    let err = to_params(&Doc { tags: vec![] }).unwrap_err();
+    assert!(err.to_string().contains("`serde_json` feature"), "{err}");
+    let c = Connection::open_in_memory().unwrap();
+    let err = c
+        .query_row("SELECT '[]' AS tags", [], from_row::<Doc>)
+        .unwrap_err();
+    let (idx, _, msg) = failure(err);
+    assert_eq!(idx, 0);
+    assert!(msg.contains("`serde_json` feature"), "{msg}");
+}
+
+#[test]
+fn generated_structs_round_trip() {
+    // A deterministic table of edge values, cycled through many rows.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct R {
+        i: i64,
+        f: f64,
+        s: String,
+        o: Option<i32>,
+        b: bool,
+    }
+    let ints = [0, 1, -1, i64::MIN, i64::MAX, 1 << 53];
+    let floats = [0.0, -1.5, f64::MAX, f64::MIN_POSITIVE, 1e-300, f64::EPSILON];
+    let strings = [
+        "",
+        "a",
+        "quote ' \" ;",
+        "nul \0 inside",
+        "ünï😀",
+        "line\nbreak",
+    ];
+    let opts = [None, Some(0), Some(i32::MIN), Some(i32::MAX)];
+    let rows: Vec<R> = (0..200)
+        .map(|k| R {
+            i: ints[k % ints.len()],
+            f: floats[(k / 2) % floats.len()],
+            s: strings[(k / 3) % strings.len()].to_string(),
+            o: opts[(k / 5) % opts.len()],
+            b: k % 7 == 0,
+        })
+        .collect();
+    let c = Connection::open_in_memory().unwrap();
+    c.execute_batch("CREATE TABLE r (k INTEGER PRIMARY KEY, i, f, s, o, b)")
+        .unwrap();
+    let params: Vec<NamedParams> = rows.iter().map(to_params).collect::<Result<_>>().unwrap();
+    c.execute_many(
+        "INSERT INTO r (i, f, s, o, b) VALUES (:i, :f, :s, :o, :b)",
+        &params,
+    )
+    .unwrap();
+    let mut stmt = c.prepare("SELECT i, f, s, o, b FROM r ORDER BY k").unwrap();
+    let back: Vec<R> = stmt
+        .query_deserialize([])
+        .unwrap()
+        .collect::<Result<_>>()
+        .unwrap();
+    assert_eq!(back, rows);
+}
