@@ -1,9 +1,7 @@
 //! [`Statement`]: a prepared statement.
 
-use std::cell::Cell;
 use std::ffi::{CStr, c_int};
 use std::fmt;
-use std::time::Instant;
 
 use crate::error::error_from_handle;
 use crate::ffi;
@@ -31,19 +29,12 @@ use crate::{AndThenRows, Connection, Error, MappedRows, Params, Result, Row, Row
 pub struct Statement<'conn> {
     pub(crate) conn: &'conn Connection,
     pub(crate) stmt: RawStatement,
-    /// When the current run must end (set at its first step while a
-    /// statement timeout is in force).
-    pub(crate) deadline: Cell<Option<Instant>>,
 }
 
 impl<'conn> Statement<'conn> {
     #[inline]
     pub(crate) fn new(conn: &'conn Connection, stmt: RawStatement) -> Statement<'conn> {
-        Statement {
-            conn,
-            stmt,
-            deadline: Cell::new(None),
-        }
+        Statement { conn, stmt }
     }
 
     /// The connection this statement belongs to.

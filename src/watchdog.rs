@@ -33,10 +33,10 @@ use crate::{Connection, Error, Statement, ffi};
 
 /// How many virtual-machine instructions pass between two deadline checks
 /// while a deadline or cancel scope is armed. Reading the clock costs about
-/// 20 ns; a thousand instructions take several microseconds, so the check
-/// stays far under 1% of the work while noticing a deadline within
-/// microseconds.
-pub(crate) const WATCH_PERIOD: c_int = 1000;
+/// 20 ns; four thousand instructions take around ten microseconds, so the
+/// check costs well under 1% of a long statement (`examples/bench_interrupt.rs`)
+/// while noticing a deadline within microseconds.
+pub(crate) const WATCH_PERIOD: c_int = 4000;
 
 pub(crate) type ProgressFn = dyn FnMut() -> bool + Send;
 pub(crate) type BusyFn = dyn FnMut(i32) -> bool + Send;
@@ -434,31 +434,32 @@ unsafe extern "C" fn busy_trampoline(p: *mut c_void, count: c_int) -> c_int {
 /// cancelled or overdue, and records why an interrupted step stopped.
 #[inline(never)]
 pub(crate) fn step_watched(stmt: &Statement<'_>) -> c_int {
-    let raw = stmt.stmt.ptr();
+    let raw = &stmt.stmt;
     if raw.is_null() {
         return ffi::SQLITE_DONE;
     }
     let w = &*stmt.conn.callbacks.watchdog;
-    // SAFETY: `raw` is a live statement owned by `stmt`.
-    let first = unsafe { ffi::sqlite3_stmt_busy(raw) } == 0;
-    let deadline = if first {
-        let timeout = w.statement_timeout.get();
-        let now = (timeout.is_some() || w.scope_deadline.get().is_some()).then(Instant::now);
-        // Work in a scope that is already over never starts: SQLite would
-        // clear a pending interrupt when the statement starts.
-        w.statement_deadline.set(None);
-        if let Some(why) = w.overdue() {
-            w.reason.set(Some(why));
-            return ffi::SQLITE_INTERRUPT;
+    // `run` is cleared whenever the statement is reset (every run ends with
+    // a reset in ferrolite), so `None` marks a first step, or a run that
+    // started before anything was armed (its clock starts now).
+    let deadline = match raw.run.get() {
+        Some(deadline) => deadline,
+        None => {
+            let timeout = w.statement_timeout.get();
+            // Work in a scope that is already over never starts: SQLite would
+            // clear a pending interrupt when the statement starts.
+            w.statement_deadline.set(None);
+            if let Some(why) = w.overdue() {
+                w.reason.set(Some(why));
+                return ffi::SQLITE_INTERRUPT;
+            }
+            let d = timeout.and_then(|t| Instant::now().checked_add(t));
+            raw.run.set(Some(d));
+            d
         }
-        let d = timeout.zip(now).and_then(|(t, now)| now.checked_add(t));
-        stmt.deadline.set(d);
-        d
-    } else {
-        stmt.deadline.get()
     };
     let outer = w.statement_deadline.replace(deadline);
-    let rc = stmt.stmt.step();
+    let rc = raw.step();
     if rc & 0xff == ffi::SQLITE_INTERRUPT && w.reason.get().is_none() {
         // Interrupted by a token's cancel() (through sqlite3_interrupt) or
         // past a deadline just as something else stopped it.

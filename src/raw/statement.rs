@@ -1,5 +1,7 @@
+use std::cell::Cell;
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::sync::Arc;
+use std::time::Instant;
 
 use super::slice_from_raw;
 use crate::ffi;
@@ -14,6 +16,10 @@ pub(crate) struct RawStatement {
     /// Whether any parameter is bound with `SQLITE_STATIC` to a borrowed
     /// buffer; such bindings are cleared before the borrow can end.
     pub(crate) static_bound: bool,
+    /// While armed steps run (see `watchdog::step_watched`): `Some` from
+    /// the first step of a run, holding the run's deadline under a
+    /// statement timeout; back to `None` at `reset`, which ends every run.
+    pub(crate) run: Cell<Option<Option<Instant>>>,
 }
 
 impl RawStatement {
@@ -27,6 +33,7 @@ impl RawStatement {
             ptr,
             cache_key: None,
             static_bound: false,
+            run: Cell::new(None),
         }
     }
 
@@ -55,6 +62,7 @@ impl RawStatement {
     /// `sqlite3_reset`.
     #[inline]
     pub(crate) fn reset(&self) -> c_int {
+        self.run.set(None);
         if self.ptr.is_null() {
             return ffi::SQLITE_OK;
         }
