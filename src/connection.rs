@@ -321,7 +321,10 @@ impl Connection {
             1 => Ok(true),
             _ => Err(Error::SqliteFailure(
                 ffi::Error::new(ffi::SQLITE_MISUSE),
-                Some(format!("{name:?} is not the name of an attached database")),
+                Some(format!(
+                    "{:?} is not the name of an attached database",
+                    name.to_string_lossy()
+                )),
             )),
         }
     }

@@ -509,7 +509,12 @@ impl Connection {
             ffi::SQLITE_TXN_WRITE => Ok(TransactionState::Write),
             _ => Err(Error::SqliteFailure(
                 ffi::Error::new(ffi::SQLITE_MISUSE),
-                Some(format!("unknown schema {:?}", db_name)),
+                Some(format!(
+                    "{:?} is not the name of an attached database",
+                    name.as_deref()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default()
+                )),
             )),
         }
     }

@@ -633,7 +633,10 @@ fn autocommit_and_transaction_state() {
         tx.transaction_state(Some(TEMP_DB)).unwrap(),
         TransactionState::None
     );
-    assert!(tx.transaction_state(Some("nope")).is_err());
+    assert_eq!(
+        tx.transaction_state(Some("nope")).unwrap_err().to_string(),
+        "\"nope\" is not the name of an attached database"
+    );
     tx.commit().unwrap();
     assert!(conn.is_autocommit());
 }
@@ -1416,4 +1419,49 @@ fn params_macro_in_core_calls() {
         .query_row("SELECT ?1 || ?2 || ?3", params!["a", 1, 2.5], |r| r.get(0))
         .unwrap();
     assert_eq!(s, "a12.5");
+}
+
+#[test]
+fn names_accept_every_string_form() {
+    use std::ffi::CString;
+    let conn = mem();
+    let owned = String::from("main");
+    let c_owned = CString::new("temp").unwrap();
+    assert_eq!(conn.is_readonly("main"), Ok(false));
+    assert_eq!(conn.is_readonly(owned.clone()), Ok(false));
+    assert_eq!(conn.is_readonly(&owned), Ok(false));
+    assert_eq!(conn.is_readonly(MAIN_DB), Ok(false));
+    assert_eq!(conn.is_readonly(c"main"), Ok(false));
+    // The temp schema exists once something is put in it.
+    let err = conn.is_readonly(TEMP_DB).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "\"temp\" is not the name of an attached database"
+    );
+    conn.execute_batch("CREATE TEMP TABLE scratch (x)").unwrap();
+    assert_eq!(conn.is_readonly(&c_owned), Ok(false));
+    assert_eq!(conn.is_readonly(c_owned), Ok(false));
+    assert_eq!(conn.is_readonly(TEMP_DB), Ok(false));
+    // A long name (past the small on-stack buffer) works the same.
+    let long = "x".repeat(100);
+    assert!(conn.is_readonly(long.as_str()).is_err());
+    conn.execute("ATTACH ':memory:' AS ?1", [&long]).unwrap();
+    assert_eq!(conn.is_readonly(long.as_str()), Ok(false));
+    assert_eq!(ferrolite::DEFAULT_NAME, None);
+    assert_eq!(MAIN_DB.to_str(), Ok("main"));
+    assert_eq!(TEMP_DB.to_str(), Ok("temp"));
+}
+
+#[test]
+fn statements_and_rows_lead_back_to_their_connection() {
+    let conn = mem();
+    let stmt = conn.prepare("SELECT 1 AS a").unwrap();
+    assert!(std::ptr::eq(stmt.conn(), &conn));
+    let as_ref: &ferrolite::Statement<'_> = stmt.as_ref();
+    assert_eq!(as_ref.column_name(0), Ok("a"));
+    let mut stmt = stmt;
+    let mut rows = stmt.query([]).unwrap();
+    assert_eq!(rows.as_ref().unwrap().column_count(), 1);
+    let row = rows.next().unwrap().unwrap();
+    assert!(std::ptr::eq(row.as_ref().conn(), &conn));
 }
