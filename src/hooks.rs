@@ -779,5 +779,7 @@ impl Connection {
         cb.update_hook = None;
         cb.wal_hook = None;
         cb.trace = None;
+        // The busy and progress handlers point at the watchdog too.
+        cb.watchdog.release_borrowed_handle(db);
     }
 }

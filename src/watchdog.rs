@@ -94,6 +94,8 @@ pub(crate) struct Watchdog {
     /// The period registered with SQLite (0: no progress handler).
     period: Cell<c_int>,
     busy: Cell<Busy>,
+    /// Whether our busy trampoline is registered.
+    busy_registered: Cell<bool>,
     busy_user: RefCell<Option<Box<BusyFn>>>,
     /// When the current lock wait began.
     busy_since: Cell<Option<Instant>>,
@@ -115,6 +117,7 @@ impl Default for Watchdog {
             progress_acc: Cell::new(0),
             period: Cell::new(0),
             busy: Cell::new(Busy::Off),
+            busy_registered: Cell::new(false),
             busy_user: RefCell::new(None),
             busy_since: Cell::new(None),
         }
@@ -232,6 +235,24 @@ impl Watchdog {
         // SAFETY: live handle; the user data is this boxed watchdog (see
         // `sync_period`).
         unsafe { ffi::sqlite3_busy_handler(db, Some(busy_trampoline), self.user_data()) };
+        self.busy_registered.set(true);
+    }
+
+    /// Unregisters what we registered on a borrowed handle that outlives
+    /// this wrapper (leaving the owner's handlers alone otherwise).
+    pub(crate) fn release_borrowed_handle(&self, db: *mut ffi::sqlite3) {
+        if db.is_null() {
+            return;
+        }
+        if self.busy_registered.replace(false) {
+            // SAFETY: the borrowed handle is still open (see `from_handle`).
+            unsafe { ffi::sqlite3_busy_handler(db, None, ptr::null_mut()) };
+        }
+        if self.period.replace(0) != 0 {
+            // SAFETY: as above.
+            unsafe { ffi::sqlite3_progress_handler(db, 0, None, ptr::null_mut()) };
+        }
+        self.db.set(ptr::null_mut());
     }
 
     pub(crate) fn busy(&self) -> Busy {

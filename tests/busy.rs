@@ -316,3 +316,54 @@ fn lock_waits_in_prepare_are_cancelled_too() -> Result<()> {
     drop(a);
     Ok(())
 }
+
+#[test]
+fn borrowed_handle_wrappers_unregister_only_their_handlers() -> Result<()> {
+    let (_dir, path) = file();
+    let _lock = locker(&path);
+    let a = Connection::open(&path)?;
+    a.busy_timeout(Duration::from_millis(200))?;
+    // A wrapper that registers nothing leaves the owner's handler alone.
+    {
+        // SAFETY: `a` keeps the handle open for the wrapper's lifetime.
+        let _b = unsafe { Connection::from_handle(a.handle()) }?;
+    }
+    let start = Instant::now();
+    assert!(write(&a).unwrap_err().is_busy());
+    assert!(
+        start.elapsed() >= Duration::from_millis(190),
+        "{:?}",
+        start.elapsed()
+    );
+
+    // A wrapper that registers handlers removes them when dropped: SQLite
+    // must not call into its freed closures afterwards.
+    let calls = Arc::new(AtomicUsize::new(0));
+    {
+        // SAFETY: as above.
+        let mut b = unsafe { Connection::from_handle(a.handle()) }?;
+        let c = Arc::clone(&calls);
+        b.progress_handler(
+            10,
+            Some(move || {
+                c.fetch_add(1, Ordering::Relaxed);
+                false
+            }),
+        )?;
+        b.busy_handler(Some(|_| false))?;
+        b.set_statement_timeout(Some(Duration::from_secs(3600)));
+        let n: i64 = b.query_row("SELECT count(*) FROM generate_series(1, 1000)", [], |r| {
+            r.get(0)
+        })?;
+        assert_eq!(n, 1000);
+    }
+    let before = calls.load(Ordering::Relaxed);
+    assert!(before > 0);
+    let n: i64 = a.query_row("SELECT count(*) FROM generate_series(1, 1000)", [], |r| {
+        r.get(0)
+    })?;
+    assert_eq!(n, 1000);
+    assert_eq!(calls.load(Ordering::Relaxed), before);
+    assert!(write(&a).unwrap_err().is_busy());
+    Ok(())
+}

@@ -171,9 +171,6 @@ impl RawConnection {
         }
         if !self.owned {
             self.interrupt.set(ptr::null_mut());
-            // SAFETY: the borrowed handle stays open; it must not keep
-            // pointers to our callbacks, which are freed with the wrapper.
-            unsafe { forget_callbacks(self.db) };
             self.db = ptr::null_mut();
             return Ok(());
         }
@@ -199,10 +196,6 @@ impl RawConnection {
             return;
         }
         self.interrupt.set(ptr::null_mut());
-        // SAFETY: `db` is live. A borrowed handle stays open, and an owned one
-        // may linger as a zombie until leaked statements are finalized:
-        // neither may keep pointers to our callbacks, freed with the wrapper.
-        unsafe { forget_callbacks(self.db) };
         if self.owned {
             // SAFETY: `db` is live and owned by us, closed exactly once here.
             unsafe { ffi::sqlite3_close_v2(self.db) };
@@ -214,20 +207,6 @@ impl RawConnection {
 impl Drop for RawConnection {
     fn drop(&mut self) {
         self.close_for_drop();
-    }
-}
-
-/// Unregisters the busy and progress handlers, whose user data lives in the
-/// `Connection` being dropped.
-///
-/// # Safety
-/// `db` is a live connection handle.
-unsafe fn forget_callbacks(db: *mut ffi::sqlite3) {
-    // SAFETY: live handle per the caller; clearing handlers has no other
-    // precondition.
-    unsafe {
-        ffi::sqlite3_busy_handler(db, None, ptr::null_mut());
-        ffi::sqlite3_progress_handler(db, 0, None, ptr::null_mut());
     }
 }
 
