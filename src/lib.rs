@@ -94,6 +94,8 @@ mod collation;
 pub mod functions;
 pub mod hooks;
 pub mod limits;
+#[cfg(feature = "load_extension")]
+mod load_extension_guard;
 mod stash;
 pub mod trace;
 mod trampoline;
@@ -115,6 +117,8 @@ pub use crate::heap::{
     memory_highwater, memory_used, soft_heap_limit,
 };
 pub use crate::interrupt::InterruptHandle;
+#[cfg(feature = "load_extension")]
+pub use crate::load_extension_guard::LoadExtensionGuard;
 pub use crate::name::{MAIN_DB, Name, Named, TEMP_DB};
 pub use crate::params::{Params, ParamsFromIter, params_from_iter};
 pub use crate::row::{AndThenRows, Map, MappedRows, Row, RowIndex, Rows};
