@@ -319,7 +319,7 @@ mod sealed {
 
 /// A column position: a 0-based `usize`, or a column name compared
 /// case-insensitively.
-pub trait RowIndex: sealed::Sealed {
+pub trait RowIndex: sealed::Sealed + Copy {
     /// The 0-based index in `stmt`.
     ///
     /// # Errors

@@ -318,12 +318,16 @@ impl<'conn> Statement<'conn> {
     }
 
     /// The 1-based index of the parameter named `name` (with its `:`, `@`
-    /// or `$` prefix), or `None`.
+    /// or `$` prefix), or `None` (also for a name holding a NUL, which no
+    /// parameter can have: binding it is then `InvalidParameterName`, as
+    /// in rusqlite).
     ///
     /// # Errors
-    /// `NulError` if `name` holds a NUL.
+    /// None at present; kept fallible as in rusqlite.
     pub fn parameter_index(&self, name: &str) -> Result<Option<usize>> {
-        let c = crate::raw::SmallCString::new(name)?;
+        let Ok(c) = crate::raw::SmallCString::new(name) else {
+            return Ok(None);
+        };
         Ok(match self.stmt.bind_parameter_index(c.as_cstr()) {
             0 => None,
             i => Some(i),
@@ -532,7 +536,7 @@ mod sealed {
 
 /// A parameter position: a 1-based `usize`, or a name (`&str`/`&CStr`)
 /// including its `:`/`@`/`$` prefix.
-pub trait BindIndex: sealed::Sealed {
+pub trait BindIndex: sealed::Sealed + Copy {
     /// The 1-based index in `stmt`.
     ///
     /// # Errors

@@ -261,3 +261,135 @@ fn application_program() -> Result<(), AppError> {
     conn.close().map_err(|(_, e)| e)?;
     Ok(())
 }
+
+/// Generic helpers over column and parameter positions, as rusqlite users
+/// write them (`RowIndex` and `BindIndex` are `Copy`).
+fn get_twice<I: rusqlite::RowIndex>(row: &rusqlite::Row<'_>, idx: I) -> Result<(i64, i64)> {
+    Ok((row.get(idx)?, row.get(idx)?))
+}
+
+fn bind_same<I: rusqlite::BindIndex>(stmt: &mut rusqlite::Statement<'_>, idx: I) -> Result<()> {
+    stmt.raw_bind_parameter(idx, 1)?;
+    stmt.raw_bind_parameter(idx, 2)
+}
+
+#[test]
+fn generic_index_helpers() -> Result<()> {
+    let conn = Connection::open_in_memory()?;
+    let pair = conn.query_row("SELECT 7 AS seven", [], |row| get_twice(row, "seven"))?;
+    assert_eq!(pair, (7, 7));
+    let mut stmt = conn.prepare("SELECT :x")?;
+    bind_same(&mut stmt, ":x")?;
+    let mut rows = stmt.raw_query();
+    let v: i64 = rows.next()?.unwrap().get(0)?;
+    assert_eq!(v, 2);
+    Ok(())
+}
+
+/// More of the everyday surface, with the types spelled out so a
+/// signature that differs from rusqlite's fails to compile.
+#[test]
+fn everyday_surface() -> Result<()> {
+    use rusqlite::fallible_iterator::FallibleIterator;
+    use rusqlite::types::{Null, Type, Value};
+    use rusqlite::{
+        DropBehavior, Error, ErrorCode, MAIN_DB, OpenFlags, TransactionBehavior, TransactionState,
+        params_from_iter,
+    };
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let flags: OpenFlags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE;
+    let mut conn: Connection = Connection::open_with_flags(dir.path().join("s.db"), flags)?;
+    conn.busy_timeout(Duration::from_secs(1))?;
+    conn.set_prepared_statement_cache_capacity(8);
+    conn.execute_batch("CREATE TABLE kv (k TEXT PRIMARY KEY, v ANY) STRICT")?;
+    let path: Option<&str> = conn.path();
+    assert!(path.unwrap().ends_with("s.db"));
+
+    let n: usize = conn.execute("INSERT INTO kv VALUES (?1, ?2)", ("a", 1))?;
+    assert_eq!(n, 1);
+    let rowid: i64 = conn.last_insert_rowid();
+    assert_eq!(rowid, 1);
+    let changes: u64 = conn.changes();
+    let total: u64 = conn.total_changes();
+    assert_eq!((changes, total), (1, 1));
+    let auto: bool = conn.is_autocommit();
+    assert!(auto);
+    let name: String = conn.db_name(0)?;
+    assert_eq!(name, "main");
+    let ro: bool = conn.is_readonly(MAIN_DB)?;
+    assert!(!ro);
+    let state: TransactionState = conn.transaction_state(None::<&str>)?;
+    assert_eq!(state, TransactionState::None);
+
+    {
+        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.set_drop_behavior(DropBehavior::Commit);
+        let mut stmt = tx.prepare_cached("INSERT INTO kv VALUES (?1, ?2)")?;
+        let id: i64 = stmt.insert(params_from_iter(["b", "x"]))?;
+        assert_eq!(id, 2);
+        stmt.execute(rusqlite::params!["c", Null])?;
+        drop(stmt);
+        let sp = tx.savepoint()?;
+        sp.execute("DELETE FROM kv", [])?;
+        sp.finish()?; // rolled back
+    }
+
+    let mut stmt = conn.prepare("SELECT k, v FROM kv WHERE k >= :from ORDER BY k")?;
+    let names: Vec<&str> = stmt.column_names().collect();
+    assert_eq!(names, ["k", "v"]);
+    let decl: Vec<Option<String>> = stmt
+        .columns()
+        .map(|c| c.decl_type().map(str::to_owned))
+        .collect();
+    assert_eq!(decl, [Some("TEXT".to_owned()), Some("ANY".to_owned())]);
+    let idx: Option<usize> = stmt.parameter_index(":from")?;
+    assert_eq!(idx, Some(1));
+    let exists: bool = stmt.exists(rusqlite::named_params! { ":from": "c" })?;
+    assert!(exists);
+    let keys: Vec<String> = stmt
+        .query(rusqlite::named_params! { ":from": "a" })?
+        .map(|r| r.get(0))
+        .collect()?;
+    assert_eq!(keys, ["a", "b", "c"]);
+    let values: Vec<Value> = stmt
+        .query_map(&[(":from", "a")], |r| r.get("v"))?
+        .collect::<Result<_>>()?;
+    assert_eq!(
+        values,
+        [Value::Integer(1), Value::Text("x".into()), Value::Null]
+    );
+    let kinds: Vec<Type> = stmt
+        .query_map(&[(":from", "a")], |r| Ok(r.get_ref(1)?.data_type()))?
+        .collect::<Result<_>>()?;
+    assert_eq!(kinds, [Type::Integer, Type::Text, Type::Null]);
+    drop(stmt);
+
+    let one: String = conn.query_one("SELECT k FROM kv WHERE v = 1", [], |r| r.get(0))?;
+    assert_eq!(one, "a");
+    let r: Result<String, Error> =
+        conn.query_row_and_then("SELECT k FROM kv WHERE v = 1", [], |r| r.get(0));
+    assert_eq!(r?, "a");
+    match conn.execute("INSERT INTO kv VALUES ('a', 1)", []) {
+        Err(Error::SqliteFailure(e, Some(msg))) => {
+            assert_eq!(e.code, ErrorCode::ConstraintViolation);
+            assert!(msg.contains("UNIQUE"));
+        }
+        other => panic!("{other:?}"),
+    }
+    match conn.prepare("SELEC 1") {
+        Err(Error::SqlInputError { offset, .. }) => assert_eq!(offset, 0),
+        other => panic!("{other:?}"),
+    }
+    let code: Option<ErrorCode> = conn
+        .execute("INSERT INTO kv VALUES ('a', 1)", [])
+        .unwrap_err()
+        .sqlite_error_code();
+    assert_eq!(code, Some(ErrorCode::ConstraintViolation));
+
+    let handle: rusqlite::InterruptHandle = conn.get_interrupt_handle();
+    drop(handle);
+    conn.close().map_err(|(_conn, e)| e)?;
+    Ok(())
+}
