@@ -162,7 +162,7 @@ impl FromSql for NaiveTime {
 const DATETIME_FORMAT: &str = "YYYY-MM-DD[( |T)HH:MM[:SS[.fff]]][Z|±HH:MM]";
 
 /// ISO-8601 text (an offset is converted to UTC), Unix time, or a Julian
-/// day; see the [module docs](self).
+/// day.
 impl FromSql for NaiveDateTime {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         match value {
@@ -182,8 +182,7 @@ impl FromSql for NaiveDateTime {
     }
 }
 
-/// ISO-8601 text (without an offset: UTC), Unix time, or a Julian day; see
-/// the [module docs](self).
+/// ISO-8601 text (without an offset: UTC), Unix time, or a Julian day.
 impl FromSql for DateTime<Utc> {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         match value {
@@ -196,7 +195,7 @@ impl FromSql for DateTime<Utc> {
 }
 
 /// ISO-8601 text keeping its offset (none: `+00:00`), Unix time or a
-/// Julian day (`+00:00`); see the [module docs](self).
+/// Julian day (`+00:00`).
 impl FromSql for DateTime<FixedOffset> {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         match value {
