@@ -394,6 +394,7 @@ impl Connection {
         // Preparing may run user callbacks (authorizer, functions and
         // collations during query planning): a frame of the error stash.
         let frame = self.callbacks.stash.enter();
+        self.callbacks.watchdog.clear_abort();
         let rc = if self.callbacks.stash.is_restricted() {
             self.callbacks.stash.refuse()
         } else {

@@ -113,9 +113,13 @@ impl<'conn> Statement<'conn> {
         // error channel (collation, hook) panicked.
         let stash = &self.conn.callbacks.stash;
         let frame = stash.enter();
+        let watchdog = &self.conn.callbacks.watchdog;
+        // A stale abort record (from a call that failed outside a step)
+        // must not label this step's failure.
+        watchdog.clear_abort();
         let rc = if stash.is_restricted() {
             stash.refuse()
-        } else if self.conn.callbacks.watchdog.armed.get() {
+        } else if watchdog.armed.get() {
             crate::watchdog::step_watched(self)
         } else {
             self.stmt.step()

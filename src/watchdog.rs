@@ -301,6 +301,12 @@ impl Watchdog {
         !db.is_null() && unsafe { ffi::sqlite3_is_interrupted(db) } != 0
     }
 
+    /// Forgets a recorded abort (at the start of a step or prepare).
+    #[inline]
+    pub(crate) fn clear_abort(&self) {
+        self.reason.set(None);
+    }
+
     /// Turns a recorded abort into the error for result code `rc`
     /// (clearing the record). `None`: use SQLite's own error.
     #[cold]

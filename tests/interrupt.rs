@@ -685,3 +685,30 @@ fn user_progress_rate_is_kept_while_a_deadline_is_armed() {
         "plain {plain}, armed {armed}"
     );
 }
+
+#[test]
+fn savepoint_after_an_interrupted_write_is_quiet_on_drop() -> Result<()> {
+    let mut conn = db();
+    table(&conn);
+    let handle = conn.get_interrupt_handle();
+    {
+        let sp = conn.savepoint()?;
+        sp.execute("INSERT INTO t VALUES (1)", [])?;
+        let err = interrupting(handle.clone(), || sp.execute(LONG_WRITE, [])).unwrap_err();
+        assert!(err.is_interrupted());
+        assert!(sp.is_autocommit(), "SQLite rolled everything back");
+        // dropped: no panic, nothing left open
+    }
+    {
+        let sp = conn.savepoint()?;
+        sp.execute("INSERT INTO t VALUES (1)", [])?;
+        assert!(interrupting(handle, || sp.execute(LONG_WRITE, [])).is_err());
+        // Releasing what SQLite already rolled back is an error, not a panic.
+        assert!(sp.commit().is_err());
+    }
+    assert!(conn.is_autocommit());
+    assert_eq!(count(&conn, "SELECT count(*) FROM t")?, 0);
+    conn.execute("INSERT INTO t VALUES (2)", [])?;
+    assert_eq!(count(&conn, "SELECT count(*) FROM t")?, 1);
+    Ok(())
+}
