@@ -1466,3 +1466,47 @@ fn statements_and_rows_lead_back_to_their_connection() {
     let row = rows.next().unwrap().unwrap();
     assert!(std::ptr::eq(row.as_ref().conn(), &conn));
 }
+
+/// `CachedStatement` derefs mutably to `Statement`, so two cached
+/// statements of different connections can be swapped; each must still go
+/// back to its own connection's cache (and never be finalized through the
+/// wrong one).
+#[test]
+fn swapped_cached_statements_return_to_their_own_connection() {
+    let c1 = mem();
+    let c2 = mem();
+    c1.execute_batch("CREATE TABLE one (x)").unwrap();
+    c2.execute_batch("CREATE TABLE two (x)").unwrap();
+    {
+        let mut a = c1.prepare_cached("SELECT count(*) FROM one").unwrap();
+        let mut b = c2.prepare_cached("SELECT count(*) FROM two").unwrap();
+        std::mem::swap(&mut *a, &mut *b);
+        assert!(std::ptr::eq(a.conn(), &c2));
+        assert!(std::ptr::eq(b.conn(), &c1));
+        assert_eq!(a.query_row([], |r| r.get::<_, i64>(0)), Ok(0));
+        assert_eq!(b.query_row([], |r| r.get::<_, i64>(0)), Ok(0));
+    }
+    let s1 = c1.prepare_cached("SELECT count(*) FROM one").unwrap();
+    assert!(std::ptr::eq(s1.conn(), &c1));
+    assert_eq!(
+        s1.get_status(StatementStatus::Run),
+        1,
+        "reused from c1's cache"
+    );
+    drop(s1);
+    drop(c1);
+    let s2 = c2.prepare_cached("SELECT count(*) FROM two").unwrap();
+    assert_eq!(
+        s2.get_status(StatementStatus::Run),
+        1,
+        "reused from c2's cache"
+    );
+    // A plain statement swapped into a cached wrapper is not cached by SQL.
+    let mut plain = c2.prepare("SELECT 'plain'").unwrap();
+    let mut cached = s2;
+    std::mem::swap(&mut *cached, &mut plain);
+    drop(cached);
+    drop(plain);
+    let again = c2.prepare_cached("SELECT 'plain'").unwrap();
+    assert_eq!(again.get_status(StatementStatus::Run), 0);
+}
