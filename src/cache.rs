@@ -82,15 +82,15 @@ impl StatementCache {
     }
 
     #[inline]
-    fn put_back(&self, mut raw: RawStatement) {
+    fn put_back(&self, raw: RawStatement) {
         let mut inner = self.0.borrow_mut();
         if inner.capacity == 0 {
             return; // `raw` is finalized on drop
         }
         raw.reset();
-        if raw.bind_parameter_count() > 0 {
-            raw.clear_bindings();
-        }
+        // Bindings read as cleared at the next use, as rusqlite's cache
+        // does, but lazily: a full rebind skips the clearing entirely.
+        raw.mark_stale();
         if inner.entries.len() >= inner.capacity {
             inner.entries.remove(0);
         }

@@ -69,14 +69,18 @@ macro_rules! params_via_ref {
 impl BindRef for () {
     #[inline]
     fn bind_ref(&self, stmt: &mut Statement<'_>, _: bool) -> Result<()> {
-        stmt.ensure_parameter_count(0)
+        stmt.ensure_parameter_count(0)?;
+        stmt.stmt.all_rebound();
+        Ok(())
     }
 }
 
 impl BindRef for [&(dyn ToSql + Send + Sync); 0] {
     #[inline]
     fn bind_ref(&self, stmt: &mut Statement<'_>, _: bool) -> Result<()> {
-        stmt.ensure_parameter_count(0)
+        stmt.ensure_parameter_count(0)?;
+        stmt.stmt.all_rebound();
+        Ok(())
     }
 }
 
@@ -87,6 +91,7 @@ impl BindRef for &[&dyn ToSql] {
         for (i, v) in self.iter().enumerate() {
             stmt.bind_one(i + 1, *v, borrow)?;
         }
+        stmt.stmt.all_rebound();
         Ok(())
     }
 }
@@ -104,6 +109,9 @@ fn bind_named<'a, S: BindIndex + 'a, T: ToSql + ?Sized + 'a>(
     pairs: impl Iterator<Item = (&'a S, &'a T)>,
     borrow: bool,
 ) -> Result<()> {
+    // Named sets may bind only some parameters: the others must read as
+    // NULL, not as a buffer a finished zero-copy call borrowed.
+    stmt.stmt.clear_if_stale();
     for (name, value) in pairs {
         let idx = name.idx(stmt)?;
         stmt.bind_one(idx, value, borrow)?;
@@ -130,6 +138,7 @@ macro_rules! tuple_params {
             fn bind_ref(&self, stmt: &mut Statement<'_>, borrow: bool) -> Result<()> {
                 stmt.ensure_parameter_count(count!($($field)+))?;
                 $(stmt.bind_one($field + 1, &self.$field, borrow)?;)+
+                stmt.stmt.all_rebound();
                 Ok(())
             }
         }
@@ -165,6 +174,7 @@ macro_rules! array_params {
                 for (i, v) in self.iter().enumerate() {
                     stmt.bind_one(i + 1, *v, borrow)?;
                 }
+                stmt.stmt.all_rebound();
                 Ok(())
             }
         }
@@ -181,6 +191,7 @@ macro_rules! array_params {
                 for (i, v) in self.iter().enumerate() {
                     stmt.bind_one(i + 1, v, borrow)?;
                 }
+                stmt.stmt.all_rebound();
                 Ok(())
             }
         }
@@ -244,6 +255,7 @@ where
         if n != expected {
             return Err(crate::Error::InvalidParameterCount(n, expected));
         }
+        stmt.stmt.all_rebound();
         Ok(())
     }
 

@@ -29,6 +29,9 @@ use crate::{Error, Result, Statement};
 pub struct Rows<'stmt> {
     pub(crate) stmt: Option<&'stmt Statement<'stmt>>,
     row: Option<Row<'stmt>>,
+    /// The column count, read at the first row (it can't change while the
+    /// statement runs: re-preparation only happens before the first row).
+    ncols: usize,
 }
 
 impl<'stmt> Rows<'stmt> {
@@ -37,6 +40,7 @@ impl<'stmt> Rows<'stmt> {
         Rows {
             stmt: Some(stmt),
             row: None,
+            ncols: usize::MAX,
         }
     }
 
@@ -108,7 +112,13 @@ impl<'stmt> FallibleStreamingIterator for Rows<'stmt> {
         };
         match stmt.step_raw() {
             ffi::SQLITE_ROW => {
-                self.row = Some(Row { stmt });
+                if self.ncols == usize::MAX {
+                    self.ncols = stmt.column_count();
+                }
+                self.row = Some(Row {
+                    stmt,
+                    ncols: self.ncols,
+                });
                 Ok(())
             }
             ffi::SQLITE_DONE => {
@@ -212,6 +222,7 @@ where
 /// One result row, valid until its [`Rows`] steps again.
 pub struct Row<'stmt> {
     pub(crate) stmt: &'stmt Statement<'stmt>,
+    ncols: usize,
 }
 
 impl<'stmt> Row<'stmt> {
@@ -223,7 +234,7 @@ impl<'stmt> Row<'stmt> {
     /// `Utf8Error`; `FromSqlConversionFailure` from custom types.
     #[inline]
     pub fn get<I: RowIndex, T: FromSql>(&self, idx: I) -> Result<T> {
-        let idx = idx.idx(self.stmt)?;
+        let idx = idx.idx_in(self.stmt, self.ncols)?;
         let value = self.stmt.stmt.value_ref(idx);
         T::column_result(value).map_err(|err| self.conversion_error(idx, value, err))
     }
@@ -263,7 +274,7 @@ impl<'stmt> Row<'stmt> {
     /// `InvalidColumnIndex` / `InvalidColumnName`.
     #[inline]
     pub fn get_ref<I: RowIndex>(&self, idx: I) -> Result<ValueRef<'_>> {
-        let idx = idx.idx(self.stmt)?;
+        let idx = idx.idx_in(self.stmt, self.ncols)?;
         Ok(self.stmt.stmt.value_ref(idx))
     }
 
@@ -282,7 +293,7 @@ impl<'stmt> Row<'stmt> {
     /// Number of columns.
     #[inline]
     pub fn len(&self) -> usize {
-        self.stmt.column_count()
+        self.ncols
     }
 
     /// True for a row with no columns.
@@ -325,9 +336,26 @@ pub trait RowIndex: sealed::Sealed + Copy {
     /// # Errors
     /// `InvalidColumnIndex` or `InvalidColumnName`.
     fn idx(&self, stmt: &Statement<'_>) -> Result<usize>;
+
+    /// As [`idx`](Self::idx), for a row known to have `ncols` columns.
+    #[doc(hidden)]
+    #[inline]
+    fn idx_in(&self, stmt: &Statement<'_>, ncols: usize) -> Result<usize> {
+        let _ = ncols;
+        self.idx(stmt)
+    }
 }
 
 impl RowIndex for usize {
+    #[inline]
+    fn idx_in(&self, _: &Statement<'_>, ncols: usize) -> Result<usize> {
+        if *self < ncols {
+            Ok(*self)
+        } else {
+            Err(Error::InvalidColumnIndex(*self))
+        }
+    }
+
     #[inline]
     fn idx(&self, stmt: &Statement<'_>) -> Result<usize> {
         if *self >= stmt.column_count() {

@@ -293,15 +293,9 @@ impl<'conn> Statement<'conn> {
     /// # Errors
     /// `InvalidColumnName` if no column has that name.
     pub fn column_index(&self, name: &str) -> Result<usize> {
-        let bytes = name.as_bytes();
-        for i in 0..self.column_count() {
-            if let Some(n) = self.stmt.column_name(i) {
-                if n.to_bytes().eq_ignore_ascii_case(bytes) {
-                    return Ok(i);
-                }
-            }
-        }
-        Err(Error::InvalidColumnName(String::from(name)))
+        self.stmt
+            .column_index(name.as_bytes())
+            .ok_or_else(|| Error::InvalidColumnName(String::from(name)))
     }
 
     /// The result columns with their declared types (Python's
@@ -421,6 +415,9 @@ impl<'conn> Statement<'conn> {
                 )),
             ));
         }
+        // Partial rebinding: bindings left from a finished zero-copy call
+        // are cleared now (they read as NULL), not at the next step.
+        self.stmt.clear_if_stale();
         self.bind_one(idx, &param, false)
     }
 
@@ -608,7 +605,6 @@ pub(crate) struct BorrowedBindings<'a, 'conn>(pub(crate) &'a mut Statement<'conn
 impl Drop for BorrowedBindings<'_, '_> {
     #[inline]
     fn drop(&mut self) {
-        self.0.stmt.reset();
-        self.0.stmt.clear_static_bindings();
+        self.0.stmt.finish_borrowed();
     }
 }

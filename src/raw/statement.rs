@@ -1,4 +1,4 @@
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,15 +7,28 @@ use super::slice_from_raw;
 use crate::ffi;
 use crate::types::ValueRef;
 
+/// Column names and the `SQLITE_STMTSTATUS_REPREPARE` count they were read at.
+type ColumnNames = (i32, Box<[Box<[u8]>]>);
+
 /// Owns a `sqlite3_stmt*` (null for an empty statement: SQL with nothing
 /// but whitespace or comments). Finalized in `Drop`.
 pub(crate) struct RawStatement {
     ptr: *mut ffi::sqlite3_stmt,
     /// The SQL this statement was cached under, when it came from the cache.
     pub(crate) cache_key: Option<Arc<str>>,
-    /// Whether any parameter is bound with `SQLITE_STATIC` to a borrowed
-    /// buffer; such bindings are cleared before the borrow can end.
-    pub(crate) static_bound: bool,
+    /// A parameter was bound with `SQLITE_STATIC` to a borrowed buffer in
+    /// the current bind-and-run call (see [`finish_borrowed`](Self::finish_borrowed)).
+    pending_static: bool,
+    /// The bindings may point at buffers that no longer exist (a finished
+    /// zero-copy call), or must read as cleared (returned to the cache).
+    /// Every path that steps or reads bindings without rebinding them all
+    /// clears them first: see [`step`](Self::step) and
+    /// [`clear_if_stale`](Self::clear_if_stale).
+    stale: Cell<bool>,
+    /// Stepped since the last reset (so a reset is needed).
+    stepped: Cell<bool>,
+    /// Column names read once, with the re-prepare count they belong to.
+    names: RefCell<Option<ColumnNames>>,
     /// While armed steps run (see `watchdog::step_watched`): `Some` from
     /// the first step of a run, holding the run's deadline under a
     /// statement timeout; back to `None` at `reset`, which ends every run.
@@ -32,8 +45,11 @@ impl RawStatement {
         RawStatement {
             ptr,
             cache_key: None,
-            static_bound: false,
             run: Cell::new(None),
+            pending_static: false,
+            stale: Cell::new(false),
+            stepped: Cell::new(false),
+            names: RefCell::new(None),
         }
     }
 
@@ -49,43 +65,108 @@ impl RawStatement {
         self.ptr.is_null()
     }
 
-    /// `sqlite3_step`; `SQLITE_DONE` for an empty statement.
+    /// `sqlite3_step`; `SQLITE_DONE` for an empty statement. Stale
+    /// bindings are cleared first, so SQLite never reads a buffer that a
+    /// finished zero-copy call borrowed.
     #[inline]
     pub(crate) fn step(&self) -> c_int {
         if self.ptr.is_null() {
             return ffi::SQLITE_DONE;
         }
-        // SAFETY: `ptr` is a live statement owned by self.
+        self.clear_if_stale();
+        self.stepped.set(true);
+        // SAFETY: `ptr` is a live statement owned by self; no binding
+        // points at freed memory (cleared above if it might).
         unsafe { ffi::sqlite3_step(self.ptr) }
     }
 
-    /// `sqlite3_reset`.
+    /// `sqlite3_reset`, skipped when nothing stepped since the last one.
     #[inline]
     pub(crate) fn reset(&self) -> c_int {
         self.run.set(None);
-        if self.ptr.is_null() {
+        if self.ptr.is_null() || !self.stepped.replace(false) {
             return ffi::SQLITE_OK;
         }
         // SAFETY: `ptr` is a live statement owned by self.
         unsafe { ffi::sqlite3_reset(self.ptr) }
     }
 
-    /// Drops bindings made with `SQLITE_STATIC` (all bindings, in fact).
+    /// Clears the bindings if they may dangle or must read as cleared.
     #[inline]
-    pub(crate) fn clear_static_bindings(&mut self) {
-        if self.static_bound {
-            self.clear_bindings();
+    pub(crate) fn clear_if_stale(&self) {
+        if self.stale.get() {
+            self.clear_bindings_now();
         }
+    }
+
+    #[cold]
+    fn clear_bindings_now(&self) {
+        // SAFETY: `ptr` is a live statement owned by self (non-null: only
+        // bindings of a real statement can be stale).
+        unsafe { ffi::sqlite3_clear_bindings(self.ptr) };
+        self.stale.set(false);
     }
 
     /// `sqlite3_clear_bindings`.
     #[inline]
     pub(crate) fn clear_bindings(&mut self) {
         if !self.ptr.is_null() {
-            // SAFETY: `ptr` is a live statement owned by self.
-            unsafe { ffi::sqlite3_clear_bindings(self.ptr) };
+            self.clear_bindings_now();
         }
-        self.static_bound = false;
+        self.pending_static = false;
+    }
+
+    /// Every parameter was just bound afresh: nothing stale remains.
+    #[inline]
+    pub(crate) fn all_rebound(&self) {
+        self.stale.set(false);
+    }
+
+    /// Ends a bind-and-run call that may have bound borrowed buffers: the
+    /// statement is reset (registers may also point into them) and its
+    /// bindings are marked stale, to be cleared before any later use that
+    /// does not rebind them all.
+    #[inline]
+    pub(crate) fn finish_borrowed(&mut self) {
+        if self.pending_static {
+            self.pending_static = false;
+            self.reset();
+            self.stale.set(true);
+        }
+    }
+
+    /// Marks the bindings to read as cleared at the next use (a statement
+    /// going back to the cache), without clearing them now.
+    #[inline]
+    pub(crate) fn mark_stale(&self) {
+        self.stale.set(true);
+    }
+
+    /// Index of the column named `name` (ASCII case-insensitive), from
+    /// names read once per (re-)preparation.
+    pub(crate) fn column_index(&self, name: &[u8]) -> Option<usize> {
+        if self.ptr.is_null() {
+            return None;
+        }
+        // SAFETY: live statement; reading a counter.
+        let reprepared =
+            unsafe { ffi::sqlite3_stmt_status(self.ptr, ffi::SQLITE_STMTSTATUS_REPREPARE, 0) };
+        let mut cache = self.names.borrow_mut();
+        let fresh = matches!(&*cache, Some((n, _)) if *n == reprepared);
+        if !fresh {
+            let names = (0..self.column_count())
+                .map(|i| {
+                    self.column_name(i)
+                        .map(|n| Box::from(n.to_bytes()))
+                        .unwrap_or_default()
+                })
+                .collect();
+            *cache = Some((reprepared, names));
+        }
+        let (_, names) = cache.as_ref()?;
+        names
+            .iter()
+            .position(|n| n.len() == name.len() && n.eq_ignore_ascii_case(name))
     }
 
     /// `sqlite3_column_count`.
@@ -132,13 +213,6 @@ impl RawStatement {
         Some(unsafe { CStr::from_ptr(p) })
     }
 
-    /// `sqlite3_column_type`.
-    #[inline]
-    pub(crate) fn column_type(&self, idx: usize) -> c_int {
-        // SAFETY: callers check `idx < column_count()` on a row.
-        unsafe { ffi::sqlite3_column_type(self.ptr, idx as c_int) }
-    }
-
     /// Reads the current row's value at `idx` without copying.
     ///
     /// The returned borrow is valid until the next step/reset/finalize, or
@@ -146,37 +220,16 @@ impl RawStatement {
     /// it to a borrow of the row.
     #[inline]
     pub(crate) fn value_ref(&self, idx: usize) -> ValueRef<'_> {
-        let s = self.ptr;
-        let i = idx as c_int;
-        match self.column_type(idx) {
-            ffi::SQLITE_NULL => ValueRef::Null,
-            ffi::SQLITE_INTEGER => {
-                // SAFETY: live statement positioned on a row; SQLite
-                // range-checks `i` (callers check it too).
-                ValueRef::Integer(unsafe { ffi::sqlite3_column_int64(s, i) })
-            }
-            ffi::SQLITE_FLOAT => {
-                // SAFETY: as above.
-                ValueRef::Real(unsafe { ffi::sqlite3_column_double(s, i) })
-            }
-            ffi::SQLITE_TEXT => {
-                // SAFETY: text first, then its length, as SQLite requires.
-                let text = unsafe { ffi::sqlite3_column_text(s, i) };
-                // SAFETY: as above.
-                let len = unsafe { ffi::sqlite3_column_bytes(s, i) };
-                // SAFETY: SQLite guarantees `len` bytes at `text` (NULL for an
-                // empty value or OOM) until the row changes.
-                ValueRef::Text(unsafe { slice_from_raw(text, len) })
-            }
-            _ => {
-                // SAFETY: as above, blob then length.
-                let blob = unsafe { ffi::sqlite3_column_blob(s, i) };
-                // SAFETY: as above.
-                let len = unsafe { ffi::sqlite3_column_bytes(s, i) };
-                // SAFETY: `len` bytes at `blob` until the row changes.
-                ValueRef::Blob(unsafe { slice_from_raw(blob.cast::<u8>(), len) })
-            }
-        }
+        // One column access (`sqlite3_column_value`), then the value
+        // accessors, which skip the per-call column lookup. The value is an
+        // "unprotected" sqlite3_value: fine here, since a connection is only
+        // ever used by one thread at a time (`Connection: !Sync`).
+        // SAFETY: live statement positioned on a row; SQLite range-checks
+        // the index (callers check it too) and returns a valid value object
+        // that lives until the row changes.
+        let v = unsafe { ffi::sqlite3_column_value(self.ptr, idx as c_int) };
+        // SAFETY: `v` is valid for the current row (above).
+        unsafe { value_ref(v) }
     }
 
     /// `sqlite3_bind_parameter_count`.
@@ -215,9 +268,9 @@ impl RawStatement {
     }
 
     /// Binds `value` at 1-based `idx`. With `borrow_ok`, text and BLOBs are
-    /// bound with `SQLITE_STATIC` (no copy): the caller must clear them with
-    /// [`clear_static_bindings`](Self::clear_static_bindings) before the
-    /// borrowed data can go away.
+    /// bound with `SQLITE_STATIC` (no copy): the caller must call
+    /// [`finish_borrowed`](Self::finish_borrowed) before the borrowed data
+    /// can go away.
     #[inline]
     pub(crate) fn bind_value(&mut self, idx: c_int, value: ValueRef<'_>, borrow_ok: bool) -> c_int {
         let s = self.ptr;
@@ -238,7 +291,7 @@ impl RawStatement {
             ValueRef::Real(f) => unsafe { ffi::sqlite3_bind_double(s, idx, f) },
             ValueRef::Text(t) => {
                 if borrow_ok {
-                    self.static_bound = true;
+                    self.pending_static = true;
                 }
                 // SAFETY: `t` is valid for its length; SQLite copies it
                 // (TRANSIENT) or the caller keeps it alive (STATIC, see doc).
@@ -260,7 +313,7 @@ impl RawStatement {
                     unsafe { ffi::sqlite3_bind_zeroblob(s, idx, 0) }
                 } else {
                     if borrow_ok {
-                        self.static_bound = true;
+                        self.pending_static = true;
                     }
                     // SAFETY: as for text.
                     unsafe {
@@ -303,6 +356,8 @@ impl RawStatement {
         if self.ptr.is_null() {
             return None;
         }
+        // Never let SQLite read a binding that may dangle.
+        self.clear_if_stale();
         // SAFETY: live statement; SQLite returns a malloc'd string or NULL.
         let p: *mut c_char = unsafe { ffi::sqlite3_expanded_sql(self.ptr) };
         if p.is_null() {
@@ -352,6 +407,41 @@ impl Drop for RawStatement {
         if !self.ptr.is_null() {
             // SAFETY: owned, finalized exactly once.
             unsafe { ffi::sqlite3_finalize(self.ptr) };
+        }
+    }
+}
+
+/// Reads an `sqlite3_value` as a [`ValueRef`] without copying.
+///
+/// # Safety
+/// `v` is a valid value object that stays valid and unchanged for `'a`.
+#[inline]
+pub(crate) unsafe fn value_ref<'a>(v: *mut ffi::sqlite3_value) -> ValueRef<'a> {
+    // The accessor matching the value's own type never converts it, so
+    // pointers stay valid for 'a. Text/blob first, then the length, as
+    // SQLite requires.
+    // SAFETY: `v` is valid per the caller.
+    match unsafe { ffi::sqlite3_value_type(v) } {
+        ffi::SQLITE_NULL => ValueRef::Null,
+        // SAFETY: see above.
+        ffi::SQLITE_INTEGER => ValueRef::Integer(unsafe { ffi::sqlite3_value_int64(v) }),
+        // SAFETY: see above.
+        ffi::SQLITE_FLOAT => ValueRef::Real(unsafe { ffi::sqlite3_value_double(v) }),
+        ffi::SQLITE_TEXT => {
+            // SAFETY: see above.
+            let text = unsafe { ffi::sqlite3_value_text(v) };
+            // SAFETY: see above.
+            let len = unsafe { ffi::sqlite3_value_bytes(v) };
+            // SAFETY: `len` bytes at `text` (NULL if empty or OOM) for 'a.
+            ValueRef::Text(unsafe { slice_from_raw(text, len) })
+        }
+        _ => {
+            // SAFETY: see above.
+            let blob = unsafe { ffi::sqlite3_value_blob(v) };
+            // SAFETY: see above.
+            let len = unsafe { ffi::sqlite3_value_bytes(v) };
+            // SAFETY: `len` bytes at `blob` for 'a.
+            ValueRef::Blob(unsafe { slice_from_raw(blob.cast::<u8>(), len) })
         }
     }
 }

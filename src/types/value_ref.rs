@@ -72,7 +72,7 @@ impl<'a> ValueRef<'a> {
     #[inline]
     pub fn as_str(&self) -> FromSqlResult<&'a str> {
         match *self {
-            ValueRef::Text(t) => std::str::from_utf8(t).map_err(FromSqlError::Utf8Error),
+            ValueRef::Text(t) => utf8(t).map_err(FromSqlError::Utf8Error),
             _ => Err(FromSqlError::InvalidType),
         }
     }
@@ -82,9 +82,7 @@ impl<'a> ValueRef<'a> {
     pub fn as_str_or_null(&self) -> FromSqlResult<Option<&'a str>> {
         match *self {
             ValueRef::Null => Ok(None),
-            ValueRef::Text(t) => std::str::from_utf8(t)
-                .map(Some)
-                .map_err(FromSqlError::Utf8Error),
+            ValueRef::Text(t) => utf8(t).map(Some).map_err(FromSqlError::Utf8Error),
             _ => Err(FromSqlError::InvalidType),
         }
     }
@@ -180,5 +178,17 @@ where
             Some(x) => x.into(),
             None => ValueRef::Null,
         }
+    }
+}
+
+/// `str::from_utf8` with a fast path for ASCII, the common case for short
+/// column values.
+#[inline]
+pub(crate) fn utf8(b: &[u8]) -> Result<&str, std::str::Utf8Error> {
+    if b.is_ascii() {
+        // SAFETY: ASCII is valid UTF-8.
+        Ok(unsafe { std::str::from_utf8_unchecked(b) })
+    } else {
+        std::str::from_utf8(b)
     }
 }
