@@ -712,3 +712,33 @@ fn savepoint_after_an_interrupted_write_is_quiet_on_drop() -> Result<()> {
     assert_eq!(count(&conn, "SELECT count(*) FROM t")?, 1);
     Ok(())
 }
+
+#[test]
+fn reused_statements_get_a_fresh_clock_every_run() -> Result<()> {
+    // Regression guard: a run's deadline must not leak into the next run of
+    // the same (or a cached) statement, however the previous run ended.
+    let conn = db();
+    table(&conn);
+    conn.set_statement_timeout(Some(Duration::from_millis(100)));
+    // Each statement runs well past one deadline check (4000 instructions).
+    let mut q = conn.prepare("SELECT count(*) FROM generate_series(1, 100000)")?;
+    let mut w = conn.prepare("INSERT INTO t SELECT value FROM generate_series(1, 20000)")?;
+    for _ in 0..3 {
+        assert_eq!(q.query_row([], |r| r.get::<_, i64>(0))?, 100000);
+        assert_eq!(w.execute([])?, 20000);
+        let s: i64 = conn
+            .prepare_cached("SELECT sum(value) FROM generate_series(1, 100000)")?
+            .query_row([], |r| r.get(0))?;
+        assert_eq!(s, 5_000_050_000);
+        {
+            // Run to the end, and abandon a run midway.
+            let mut rows = q.query([])?;
+            while rows.next()?.is_some() {}
+            let mut rows = w.raw_query();
+            let _ = rows.next();
+        }
+        conn.execute_batch("SELECT count(*) FROM generate_series(1, 100000);")?;
+        thread::sleep(Duration::from_millis(120));
+    }
+    Ok(())
+}
