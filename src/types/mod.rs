@@ -34,10 +34,10 @@
 use std::fmt;
 
 #[cfg(feature = "chrono")]
-mod chrono;
+pub mod chrono;
 mod from_sql;
 #[cfg(feature = "serde_json")]
-mod serde_json;
+pub mod serde_json;
 mod to_sql;
 mod value;
 mod value_ref;
