@@ -306,3 +306,49 @@ fn collation_needed_failures() {
     // The connection is fine afterwards.
     assert!(conn.prepare("SELECT 'a' < 'b' COLLATE rev").is_ok());
 }
+
+thread_local! {
+    static TL_CONN: Connection = Connection::open_in_memory().unwrap();
+}
+
+#[test]
+fn collation_replacing_itself_while_running_is_refused() {
+    // Reaching its own connection through a thread-local, the collation
+    // tries to replace itself mid-sort: SQLite refuses (BUSY), the running
+    // closure stays alive, and the sort completes.
+    static REFUSED: AtomicUsize = AtomicUsize::new(0);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let d = drops.clone();
+    std::thread::spawn(move || {
+        TL_CONN.with(|conn| {
+            let guard = DropCount(d.clone());
+            conn.create_collation("selfrep", move |a: &str, b: &str| {
+                let _ = &guard;
+                let r = TL_CONN.with(|c| c.create_collation("selfrep", |a: &str, b: &str| b.cmp(a)));
+                if r.is_err_and(|e| e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy)) {
+                    REFUSED.fetch_add(1, AtomicOrdering::SeqCst);
+                }
+                a.cmp(b)
+            })
+            .unwrap();
+            let sorted = column(
+                conn,
+                "SELECT x FROM (SELECT 'b' AS x UNION ALL SELECT 'a' UNION ALL SELECT 'c') ORDER BY x COLLATE selfrep",
+            )
+            .unwrap();
+            assert_eq!(sorted, ["a", "b", "c"]);
+            assert!(REFUSED.load(AtomicOrdering::SeqCst) >= 1);
+            // The refused replacements never took its place: still alive.
+            assert_eq!(
+                d.load(AtomicOrdering::SeqCst),
+                0,
+                "the running closure must not be freed"
+            );
+            conn.remove_collation("selfrep").unwrap();
+            assert_eq!(d.load(AtomicOrdering::SeqCst), 1);
+        });
+    })
+    .join()
+    .unwrap();
+    assert_eq!(drops.load(AtomicOrdering::SeqCst), 1);
+}
