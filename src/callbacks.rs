@@ -41,6 +41,7 @@ pub(crate) struct Callbacks {
 
 /// Work done on every new connection.
 pub(crate) fn on_open(conn: &Connection) -> Result<()> {
+    crate::load_extension_guard::disable_at_open(conn)?;
     crate::series::register(conn)?;
     Ok(())
 }

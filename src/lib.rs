@@ -94,7 +94,6 @@ mod collation;
 pub mod functions;
 pub mod hooks;
 pub mod limits;
-#[cfg(feature = "load_extension")]
 mod load_extension_guard;
 mod stash;
 pub mod trace;

@@ -20,12 +20,36 @@
 //! }
 //! ```
 
+#[cfg(feature = "load_extension")]
 use std::ffi::{CString, c_char};
+#[cfg(feature = "load_extension")]
 use std::path::Path;
 use std::ptr;
 
-use crate::{Connection, Error, Name, Result, ffi};
+use crate::{Connection, Result, ffi};
+#[cfg(feature = "load_extension")]
+use crate::{Error, Name};
 
+/// Turns the C API's extension loading off on a new connection. Some
+/// builds enable it by default (`SQLITE_ENABLE_LOAD_EXTENSION`, which the
+/// `libsqlite3-sys` crate's bundled SQLite sets); ferrolite's promise is
+/// "off until enabled" in every backend. (The SQL function
+/// `load_extension()` is always off by default.)
+pub(crate) fn disable_at_open(conn: &Connection) -> Result<()> {
+    // SAFETY: live handle; ENABLE_LOAD_EXTENSION takes `(int, int*)`, and
+    // a NULL out-pointer is allowed.
+    let rc = unsafe {
+        ffi::sqlite3_db_config(
+            conn.db.db(),
+            ffi::SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION,
+            0 as std::ffi::c_int,
+            ptr::null_mut::<std::ffi::c_int>(),
+        )
+    };
+    conn.decode_result(rc)
+}
+
+#[cfg(feature = "load_extension")]
 impl Connection {
     /// Allows loading extensions, through [`load_extension`](Self::load_extension)
     /// and through the SQL function `load_extension()`, until
@@ -103,6 +127,7 @@ impl Connection {
     }
 }
 
+#[cfg(feature = "load_extension")]
 /// Enables extension loading on a connection for as long as it lives
 /// (see [`Connection::load_extension_enable`]); disables it when dropped,
 /// even on panic.
@@ -110,6 +135,7 @@ pub struct LoadExtensionGuard<'conn> {
     conn: &'conn Connection,
 }
 
+#[cfg(feature = "load_extension")]
 impl LoadExtensionGuard<'_> {
     /// Enables extension loading on `conn` until the guard drops. Guards
     /// don't nest: the first one dropped disables loading.
@@ -127,6 +153,7 @@ impl LoadExtensionGuard<'_> {
     }
 }
 
+#[cfg(feature = "load_extension")]
 impl Drop for LoadExtensionGuard<'_> {
     fn drop(&mut self) {
         let _ = self.conn.load_extension_disable();

@@ -81,7 +81,11 @@ unsafe extern "C" fn drop_shared_stash(p: *mut c_void) {
     // SAFETY: `p` came from `Arc::into_raw` in `Stash::for_handle`, and
     // SQLite calls this destructor exactly once, when the handle closes or
     // the client data is replaced (we never replace it).
-    drop(unsafe { Arc::from_raw(p.cast_const().cast::<Stash>()) });
+    let stash = unsafe { Arc::from_raw(p.cast_const().cast::<Stash>()) };
+    // Unclaimed errors may hold user types whose Drop panics: not into C.
+    if let Err(payload) = crate::callbacks::catch_panic(move || drop(stash)) {
+        crate::trampoline::drop_payload(payload);
+    }
 }
 
 impl Stash {
