@@ -201,9 +201,16 @@ impl Connection {
     /// The first statement that fails to prepare or run; statements before
     /// it have run.
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
-        let mut rest = sql;
+        // One NUL-terminated copy of the whole script: SQLite then parses
+        // each statement in place. Given a length without a terminator it
+        // copies all the remaining text for every statement, which made
+        // long scripts (such as dumps) quadratic.
+        let script = CString::new(sql)?;
+        let mut rest = script.to_str()?; // the bytes of `sql`: valid UTF-8
         while !rest.is_empty() {
-            let (stmt, tail) = self.prepare_raw(rest, 0)?;
+            // SAFETY: `rest` is a suffix of `script`'s text, so a NUL
+            // byte follows it.
+            let (stmt, tail) = unsafe { self.prepare_raw_in_place(rest, true, 0) }?;
             if !stmt.is_null() {
                 let stmt = Statement::new(self, stmt);
                 stmt.run_to_completion()?;
@@ -387,7 +394,24 @@ impl Connection {
         if sql.as_bytes().contains(&0) {
             return Err(Error::NulError(CString::new(sql).expect_err("has a NUL")));
         }
-        let len = crate::raw::len_as_c_int(sql.len())?;
+        // SAFETY: `nul_follows` is false.
+        unsafe { self.prepare_raw_in_place(sql, false, flags) }
+    }
+
+    /// As [`prepare_raw`](Self::prepare_raw) for `sql` without a NUL. With
+    /// `nul_follows`, SQLite is also given the NUL byte after `sql`, which
+    /// lets it parse the text in place instead of copying all of it.
+    ///
+    /// # Safety
+    /// `sql` holds no NUL byte; if `nul_follows`, the byte just after
+    /// `sql` is a readable NUL.
+    pub(crate) unsafe fn prepare_raw_in_place(
+        &self,
+        sql: &str,
+        nul_follows: bool,
+        flags: u32,
+    ) -> Result<(RawStatement, usize)> {
+        let len = crate::raw::len_as_c_int(sql.len() + usize::from(nul_follows))?;
         let db = self.db.db();
         let mut stmt = std::ptr::null_mut();
         let mut tail = std::ptr::null();
@@ -398,8 +422,10 @@ impl Connection {
         let rc = if self.callbacks.stash.is_restricted() {
             self.callbacks.stash.refuse()
         } else {
-            // SAFETY: live handle; `sql` is valid for `len` bytes (no NUL
-            // inside, so SQLite reads exactly those); out-pointers are valid.
+            // SAFETY: live handle; `sql` (plus the NUL after it when
+            // `nul_follows`, per the caller) is valid for `len` bytes, with
+            // no NUL inside, so SQLite reads exactly those; out-pointers
+            // are valid.
             unsafe {
                 ffi::sqlite3_prepare_v3(db, sql.as_ptr().cast(), len, flags, &mut stmt, &mut tail)
             }

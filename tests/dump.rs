@@ -515,3 +515,24 @@ fn interrupting_a_dump_is_an_error_item() -> Result<()> {
     assert!(conn.is_autocommit());
     Ok(())
 }
+
+#[test]
+fn a_large_dump_restores_in_one_batch() -> Result<()> {
+    // 50 000 statements in one script: `execute_batch` must parse it in
+    // place (SQLite used to be handed, and to copy, the whole remaining
+    // script for every statement: quadratic, minutes at this size).
+    let conn = Connection::open_in_memory()?;
+    conn.execute_batch(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000)
+         INSERT INTO t SELECT i, printf('row %d; it''s', i) FROM n;",
+    )?;
+    let mut script = Vec::new();
+    conn.dump(&mut script).unwrap();
+    let script = String::from_utf8(script).unwrap();
+    assert_eq!(script.lines().count(), 50_003);
+    let copy = Connection::open_in_memory()?;
+    copy.execute_batch(&script)?;
+    assert_same_rows(&conn, &copy, "SELECT * FROM t")?;
+    Ok(())
+}
