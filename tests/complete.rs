@@ -48,7 +48,15 @@ fn complete_and_incomplete_statements() {
 
 #[test]
 fn blank_text_and_interior_nuls_are_never_complete() {
-    for sql in ["", " ", "\n\n", "-- only a comment\n", "SELECT 1;\0", "SELECT '\0';", "\0;"] {
+    for sql in [
+        "",
+        " ",
+        "\n\n",
+        "-- only a comment\n",
+        "SELECT 1;\0",
+        "SELECT '\0';",
+        "\0;",
+    ] {
         assert!(!complete_statement(sql), "{sql:?}");
     }
 }
