@@ -22,10 +22,13 @@ use std::sync::Arc;
 use crate::callbacks::catch_panic;
 use crate::stash::Stash;
 
+/// The bit of `CallbackBox::state` set once SQLite destroyed the box.
+const DOOMED: u32 = 1 << 31;
+
 /// A closure (or aggregate object) owned by SQLite, with its call count.
 pub(crate) struct CallbackBox<T> {
-    calls: Cell<u32>,
-    doomed: Cell<bool>,
+    /// Running calls in the low bits, [`DOOMED`] once SQLite destroyed it.
+    state: Cell<u32>,
     value: UnsafeCell<T>,
     /// Where the trampolines record errors for the connection.
     pub(crate) stash: Arc<Stash>,
@@ -37,8 +40,7 @@ impl<T> CallbackBox<T> {
     /// SQLite never took it).
     pub(crate) fn into_raw(value: T, stash: Arc<Stash>) -> *mut CallbackBox<T> {
         Box::into_raw(Box::new(CallbackBox {
-            calls: Cell::new(0),
-            doomed: Cell::new(false),
+            state: Cell::new(0),
             value: UnsafeCell::new(value),
             stash,
         }))
@@ -70,8 +72,9 @@ impl<T> CallbackBox<T> {
             // SAFETY: the box is alive: only this function and the last
             // `Call` to finish free it, and SQLite destroys it once.
             let b = unsafe { &*p };
-            b.doomed.set(true);
-            b.calls.get() != 0
+            let state = b.state.get() | DOOMED;
+            b.state.set(state);
+            state != DOOMED
         };
         if !running {
             // SAFETY: SQLite no longer refers to the box and no call runs.
@@ -89,11 +92,12 @@ impl<T> CallbackBox<T> {
     pub(crate) unsafe fn enter(p: *mut CallbackBox<T>) -> Call<T> {
         // SAFETY: live per the caller.
         let b = unsafe { &*p };
-        let running = b.calls.get();
-        b.calls.set(running.saturating_add(1));
+        let state = b.state.get();
+        // Can't reach the DOOMED bit: that would take 2^31 nested calls.
+        b.state.set(state.wrapping_add(1));
         Call {
             p,
-            exclusive: running == 0,
+            exclusive: state & !DOOMED == 0,
         }
     }
 }
@@ -150,9 +154,9 @@ impl<T> Drop for Call<T> {
         let free = {
             // SAFETY: the box lives until the last call ends (here).
             let b = unsafe { &*self.p };
-            let n = b.calls.get().saturating_sub(1);
-            b.calls.set(n);
-            n == 0 && b.doomed.get()
+            let state = b.state.get().wrapping_sub(1);
+            b.state.set(state);
+            state == DOOMED
         };
         if free {
             // SAFETY: SQLite destroyed the box while this, the last running
