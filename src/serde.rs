@@ -55,6 +55,8 @@
 //! }
 //! ```
 
+use std::borrow::Cow;
+use std::cell::{Cell, Ref, RefCell};
 use std::fmt;
 use std::iter::FusedIterator;
 use std::marker::PhantomData;
@@ -94,12 +96,40 @@ use crate::{Error, Params, Result, Row, Rows, Statement};
 /// `FromSqlConversionFailure` naming the column; see the [module
 /// docs](self).
 pub fn from_row<T: DeserializeOwned>(row: &Row<'_>) -> Result<T> {
-    let current = std::cell::Cell::new(None);
-    T::deserialize(RowDeserializer {
-        row,
-        current: &current,
-    })
-    .map_err(|e| e.into_error(row, current.get()))
+    deserialize_row(row, &Context::default())
+}
+
+fn deserialize_row<T: DeserializeOwned>(row: &Row<'_>, ctx: &Context) -> Result<T> {
+    ctx.current.set(None);
+    T::deserialize(RowDeserializer { row, ctx }).map_err(|e| e.into_error(row, ctx.current.get()))
+}
+
+/// State shared by the deserializers of one row (and, in
+/// [`DeserializeRows`], of every row of a query).
+#[derive(Default)]
+struct Context {
+    /// The column being read, to name it in errors raised outside it.
+    current: Cell<Option<usize>>,
+    /// Which struct field each column fills, worked out on the first row.
+    keys: RefCell<KeyCache>,
+}
+
+/// For each column, the struct field it fills (`None`: no field; the
+/// column's own name is the key), for one list of fields.
+#[derive(Default)]
+struct KeyCache {
+    fields: &'static [&'static str],
+    keys: Vec<Option<&'static str>>,
+}
+
+/// The field a column named `name` fills: an exact match, else one equal
+/// but for ASCII case (SQL names are case-insensitive).
+fn match_field(name: &str, fields: &'static [&'static str]) -> Option<&'static str> {
+    fields
+        .iter()
+        .find(|f| **f == name)
+        .or_else(|| fields.iter().find(|f| f.eq_ignore_ascii_case(name)))
+        .copied()
 }
 
 impl Statement<'_> {
@@ -132,6 +162,7 @@ impl Statement<'_> {
     ) -> Result<DeserializeRows<'_, T>> {
         self.query(params).map(|rows| DeserializeRows {
             rows,
+            ctx: Context::default(),
             failed: false,
             _marker: PhantomData,
         })
@@ -143,6 +174,7 @@ impl Statement<'_> {
 #[must_use = "iterators are lazy and do nothing unless consumed"]
 pub struct DeserializeRows<'stmt, T> {
     rows: Rows<'stmt>,
+    ctx: Context,
     failed: bool,
     _marker: PhantomData<fn() -> T>,
 }
@@ -155,7 +187,7 @@ impl<T: DeserializeOwned> Iterator for DeserializeRows<'_, T> {
             return None;
         }
         let item = match self.rows.next() {
-            Ok(Some(row)) => from_row(row),
+            Ok(Some(row)) => deserialize_row(row, &self.ctx),
             Ok(None) => return None,
             Err(e) => Err(e),
         };
@@ -270,26 +302,26 @@ fn column_name<'a>(row: &'a Row<'_>, idx: usize) -> &'a str {
 /// The whole row.
 struct RowDeserializer<'a, 'stmt> {
     row: &'a Row<'stmt>,
-    current: &'a std::cell::Cell<Option<usize>>,
+    ctx: &'a Context,
 }
 
-impl<'a> RowDeserializer<'a, '_> {
+impl<'a, 'stmt> RowDeserializer<'a, 'stmt> {
     /// The only column of a one-column row, for a scalar target.
-    fn single(&self, what: &str) -> Result<ColumnDeserializer<'a>, DeError> {
+    fn single(&self, what: &str) -> Result<ColumnDeserializer<'a, 'stmt>, DeError> {
         if self.row.len() != 1 {
             return Err(DeError::Custom(format!(
                 "cannot read a row of {} columns as {what}; use a struct, tuple or map",
                 self.row.len()
             )));
         }
-        self.current.set(Some(0));
+        self.ctx.current.set(Some(0));
         ColumnDeserializer::new(self.row, 0)
     }
 
     fn seq(self) -> RowSeq<'a, 'a> {
         RowSeq {
             row: self.row,
-            current: self.current,
+            current: &self.ctx.current,
             idx: 0,
         }
     }
@@ -313,9 +345,10 @@ impl<'a> de::Deserializer<'a> for RowDeserializer<'a, '_> {
     fn deserialize_map<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
         visitor.visit_map(RowMap {
             row: self.row,
-            current: self.current,
+            current: &self.ctx.current,
             idx: 0,
             fields: &[],
+            keys: None,
         })
     }
 
@@ -325,11 +358,30 @@ impl<'a> de::Deserializer<'a> for RowDeserializer<'a, '_> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, DeError> {
+        // Match columns to fields once per query, not once per row.
+        if let Ok(mut cache) = self.ctx.keys.try_borrow_mut() {
+            if !std::ptr::eq(cache.fields, fields) || cache.keys.len() != self.row.len() {
+                cache.fields = fields;
+                cache.keys.clear();
+                let row = self.row;
+                cache
+                    .keys
+                    .extend((0..row.len()).map(|i| match_field(column_name(row, i), fields)));
+            }
+        }
+        let keys = self
+            .ctx
+            .keys
+            .try_borrow()
+            .ok()
+            .filter(|c| std::ptr::eq(c.fields, fields))
+            .map(|c| Ref::map(c, |c| c.keys.as_slice()));
         visitor.visit_map(RowMap {
             row: self.row,
-            current: self.current,
+            current: &self.ctx.current,
             idx: 0,
             fields,
+            keys,
         })
     }
 
@@ -407,10 +459,12 @@ impl<'a> de::Deserializer<'a> for RowDeserializer<'a, '_> {
 /// The columns as a map: name → value.
 struct RowMap<'a, 'stmt> {
     row: &'a Row<'stmt>,
-    current: &'a std::cell::Cell<Option<usize>>,
+    current: &'a Cell<Option<usize>>,
     idx: usize,
     /// The struct's field names (empty for a map).
     fields: &'static [&'static str],
+    /// The field of each column, when worked out already.
+    keys: Option<Ref<'a, [Option<&'static str>]>>,
 }
 
 impl<'a> MapAccess<'a> for RowMap<'a, '_> {
@@ -424,18 +478,13 @@ impl<'a> MapAccess<'a> for RowMap<'a, '_> {
             return Ok(None);
         }
         self.current.set(Some(self.idx));
-        let name = column_name(self.row, self.idx);
-        // An exact match wins; otherwise a field equal but for ASCII case
-        // (SQL names are case-insensitive); otherwise the column's name.
-        let key = if self.fields.contains(&name) {
-            name
-        } else {
-            self.fields
-                .iter()
-                .find(|f| f.eq_ignore_ascii_case(name))
-                .copied()
-                .unwrap_or(name)
+        let field = match &self.keys {
+            Some(keys) => keys.get(self.idx).copied().flatten(),
+            None => match_field(column_name(self.row, self.idx), self.fields),
         };
+        // A column no field takes is keyed by its own name (for maps,
+        // `flatten` and `deny_unknown_fields`).
+        let key = field.unwrap_or_else(|| column_name(self.row, self.idx));
         seed.deserialize(BorrowedStrDeserializer::new(key))
             .map(Some)
     }
@@ -454,7 +503,7 @@ impl<'a> MapAccess<'a> for RowMap<'a, '_> {
 /// The columns in order.
 struct RowSeq<'a, 'stmt> {
     row: &'a Row<'stmt>,
-    current: &'a std::cell::Cell<Option<usize>>,
+    current: &'a Cell<Option<usize>>,
     idx: usize,
 }
 
@@ -480,27 +529,31 @@ impl<'a> SeqAccess<'a> for RowSeq<'a, '_> {
     }
 }
 
-/// One column's value.
-struct ColumnDeserializer<'a> {
+/// One column's value. Its name is looked up only for an error.
+struct ColumnDeserializer<'a, 'stmt> {
     value: ValueRef<'a>,
     idx: usize,
-    name: &'a str,
+    row: &'a Row<'stmt>,
 }
 
-impl<'a> ColumnDeserializer<'a> {
-    fn new(row: &'a Row<'_>, idx: usize) -> Result<ColumnDeserializer<'a>, DeError> {
+impl<'a, 'stmt> ColumnDeserializer<'a, 'stmt> {
+    fn new(row: &'a Row<'stmt>, idx: usize) -> Result<ColumnDeserializer<'a, 'stmt>, DeError> {
         Ok(ColumnDeserializer {
             value: row.get_ref(idx)?,
             idx,
-            name: column_name(row, idx),
+            row,
         })
+    }
+
+    fn name(&self) -> &'a str {
+        column_name(self.row, self.idx)
     }
 
     #[cold]
     fn invalid_type(&self) -> DeError {
         DeError::Ferrolite(Error::InvalidColumnType(
             self.idx,
-            self.name.to_owned(),
+            self.name().to_owned(),
             self.value.data_type(),
         ))
     }
@@ -519,7 +572,7 @@ impl<'a> ColumnDeserializer<'a> {
     fn failure(&self, msg: String) -> DeError {
         DeError::Ferrolite(column_failure(
             self.idx,
-            self.name,
+            self.name(),
             self.value.data_type(),
             msg,
         ))
@@ -597,7 +650,7 @@ macro_rules! deserialize_int {
     )*};
 }
 
-impl<'a> de::Deserializer<'a> for ColumnDeserializer<'a> {
+impl<'a> de::Deserializer<'a> for ColumnDeserializer<'a, '_> {
     type Error = DeError;
 
     fn deserialize_any<V: Visitor<'a>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -792,13 +845,14 @@ impl<'a> de::Deserializer<'a> for ColumnDeserializer<'a> {
 /// `&NamedParams` is `Params` too, to bind the same values several times.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NamedParams {
-    fields: Vec<(String, Value)>,
+    /// Field names are borrowed for structs (`&'static str`), owned for maps.
+    fields: Vec<(Cow<'static, str>, Value)>,
 }
 
 impl NamedParams {
     /// The fields and their values, in order.
     pub fn fields(&self) -> impl ExactSizeIterator<Item = (&str, &Value)> {
-        self.fields.iter().map(|(k, v)| (k.as_str(), v))
+        self.fields.iter().map(|(k, v)| (&**k, v))
     }
 
     /// The value of field `name`.
@@ -822,6 +876,9 @@ impl NamedParams {
             let value = found.map_err(|msg| Error::ToSqlConversionFailure(msg.into()))?;
             stmt.bind_one(i, value, borrow)?;
         }
+        // Every parameter was bound afresh: nothing stale from an earlier
+        // zero-copy call remains to be cleared before the next step.
+        stmt.stmt.all_rebound();
         Ok(())
     }
 }
@@ -997,7 +1054,7 @@ impl ser::Serializer for ParamsSerializer {
 /// Collects `(field, value)` pairs.
 struct FieldCollector {
     params: NamedParams,
-    pending_key: Option<String>,
+    pending_key: Option<Cow<'static, str>>,
 }
 
 impl FieldCollector {
@@ -1010,7 +1067,11 @@ impl FieldCollector {
         }
     }
 
-    fn push<T: Serialize + ?Sized>(&mut self, key: String, value: &T) -> Result<(), SerError> {
+    fn push<T: Serialize + ?Sized>(
+        &mut self,
+        key: Cow<'static, str>,
+        value: &T,
+    ) -> Result<(), SerError> {
         let v = field_value(&key, value)?;
         self.params.fields.push((key, v));
         Ok(())
@@ -1026,7 +1087,7 @@ impl ser::SerializeStruct for FieldCollector {
         key: &'static str,
         value: &T,
     ) -> Result<(), SerError> {
-        self.push(key.to_owned(), value)
+        self.push(Cow::Borrowed(key), value)
     }
 
     fn skip_field(&mut self, _key: &'static str) -> Result<(), SerError> {
@@ -1045,7 +1106,7 @@ impl ser::SerializeMap for FieldCollector {
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), SerError> {
         match field_value("(map key)", key)? {
             Value::Text(k) => {
-                self.pending_key = Some(k);
+                self.pending_key = Some(Cow::Owned(k));
                 Ok(())
             }
             _ => Err(SerError("to_params needs map keys that are strings".into())),
