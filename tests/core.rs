@@ -1510,3 +1510,34 @@ fn swapped_cached_statements_return_to_their_own_connection() {
     let again = c2.prepare_cached("SELECT 'plain'").unwrap();
     assert_eq!(again.get_status(StatementStatus::Run), 0);
 }
+
+/// Both backends start connections alike, whatever their compile options:
+/// double-quoted strings are identifiers (SQLITE_DQS=0 in ours; turned off
+/// at open for libsqlite3-sys's build) and foreign keys are enforced.
+#[test]
+fn connections_start_alike_in_both_backends() {
+    let conn = mem();
+    let err = conn
+        .query_row("SELECT \"not a string\"", [], |r| r.get::<_, String>(0))
+        .unwrap_err();
+    assert!(err.to_string().contains("no such column"), "{err}");
+    let err = conn
+        .execute_batch("CREATE TABLE t (x CHECK (x <> \"nope\"))")
+        .unwrap_err();
+    assert!(err.sqlite_error().is_some(), "{err}");
+    let fk: i64 = conn.pragma_query_one(None, "foreign_keys").unwrap();
+    assert_eq!(fk, 1);
+    // Extension loading (the C API) is off until enabled.
+    let mut on = -1;
+    // SAFETY: live handle; the option takes (int, int*): -1 only queries.
+    let rc = unsafe {
+        ffi::sqlite3_db_config(
+            conn.handle(),
+            ffi::SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION,
+            -1,
+            &mut on as *mut std::ffi::c_int,
+        )
+    };
+    assert_eq!(rc, ffi::SQLITE_OK);
+    assert_eq!(on, 0);
+}

@@ -105,6 +105,13 @@ fn arrays_and_slices() {
     assert_eq!(seen(&conn, 2, ["a", "b"]).unwrap(), "text:'a'|text:'b'");
     let (x, y) = (String::from("x"), String::from("y"));
     assert_eq!(seen(&conn, 2, [&x, &y]).unwrap(), "text:'x'|text:'y'");
+    let refs: &[&String; 2] = &[&x, &y];
+    assert_eq!(seen(&conn, 2, refs).unwrap(), "text:'x'|text:'y'");
+    let pairs: &[(&str, &i32); 2] = &[(":a", &1), (":b", &2)];
+    let s: String = conn
+        .query_row("SELECT :a || :b", pairs, |r| r.get(0))
+        .unwrap();
+    assert_eq!(s, "12");
     assert_eq!(
         seen(&conn, 2, [Some(1.5), None]).unwrap(),
         "real:1.5|null:NULL"
@@ -438,4 +445,69 @@ fn query_copies_its_parameters() {
         .unwrap();
     text.clear();
     assert_eq!(it.next().unwrap().unwrap(), "XXXXXX");
+}
+
+/// After a zero-copy call the old bindings may dangle and are cleared
+/// before the statement runs again; every form of parameters must still
+/// bind its new values (a form that rebinds everything must not have them
+/// cleared afterwards, and a partial one must see NULL for the rest).
+#[test]
+fn rebinding_after_a_zero_copy_call() {
+    let conn = mem();
+    conn.execute_batch("CREATE TABLE t (a, b)").unwrap();
+    let mut stmt = conn.prepare("INSERT INTO t VALUES (:a, :b)").unwrap();
+    let borrowed = |stmt: &mut ferrolite::Statement<'_>| {
+        let a = String::from("borrowed a");
+        let b = vec![1u8; 40];
+        stmt.execute((&a, &b)).unwrap();
+    };
+    let (x, y) = (String::from("x"), String::from("y"));
+    borrowed(&mut stmt);
+    stmt.execute((1, 2)).unwrap();
+    borrowed(&mut stmt);
+    stmt.execute([3, 4]).unwrap();
+    borrowed(&mut stmt);
+    stmt.execute(params![5, "six"]).unwrap();
+    borrowed(&mut stmt);
+    let refs: &[&String; 2] = &[&x, &y];
+    stmt.execute(refs).unwrap();
+    borrowed(&mut stmt);
+    stmt.execute(params_from_iter([7, 8])).unwrap();
+    borrowed(&mut stmt);
+    stmt.execute(named_params! { ":b": 9, ":a": 10 }).unwrap();
+    borrowed(&mut stmt);
+    stmt.execute(named_params! { ":a": 11 }).unwrap(); // :b reads NULL
+    borrowed(&mut stmt);
+    stmt.raw_bind_parameter(":b", 12).unwrap(); // :a reads NULL
+    stmt.raw_execute().unwrap();
+    let rows: Vec<(Value, Value)> = conn
+        .prepare("SELECT a, b FROM t WHERE typeof(b) <> 'blob' ORDER BY rowid")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_>>()
+        .unwrap();
+    let i = Value::Integer;
+    let t = |s: &str| Value::Text(s.into());
+    assert_eq!(
+        rows,
+        [
+            (i(1), i(2)),
+            (i(3), i(4)),
+            (i(5), t("six")),
+            (t("x"), t("y")),
+            (i(7), i(8)),
+            (i(10), i(9)),
+            (i(11), Value::Null),
+            (Value::Null, i(12)),
+        ]
+    );
+    let kept: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM t WHERE a = 'borrowed a' AND b = ?1",
+            [vec![1u8; 40]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(kept, 8, "the zero-copy rows were stored whole");
 }
