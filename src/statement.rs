@@ -6,7 +6,8 @@ use std::fmt;
 use crate::error::error_from_handle;
 use crate::ffi;
 use crate::raw::RawStatement;
-use crate::types::{ToSql, ToSqlOutput, ValueRef};
+use crate::types::ToSql;
+use crate::types::to_sql::Binder;
 use crate::{AndThenRows, Connection, Error, MappedRows, Params, Result, Row, Rows};
 
 /// A prepared statement, borrowed from its [`Connection`] (it can't outlive
@@ -359,39 +360,19 @@ impl<'conn> Statement<'conn> {
         value: &T,
         borrow: bool,
     ) -> Result<()> {
-        let out = value.to_sql()?;
-        let i = c_int::try_from(idx)
-            .map_err(|_| Error::InvalidParameterCount(idx, self.parameter_count()))?;
-        let rc = match out {
-            ToSqlOutput::Borrowed(v) => self.bind_checked(i, v, borrow)?,
-            ToSqlOutput::Owned(ref v) => self.bind_checked(i, ValueRef::from(v), false)?,
-            ToSqlOutput::ZeroBlob(n) => self.stmt.bind_zeroblob(i, n),
-            ToSqlOutput::Arg(_) => {
-                return Err(Error::ToSqlConversionFailure(
-                    "ToSqlOutput::Arg is only valid as a function result".into(),
-                ));
-            }
+        let Ok(i) = c_int::try_from(idx) else {
+            return Err(Error::InvalidParameterCount(idx, self.parameter_count()));
         };
+        let mut binder = Binder {
+            stmt: &mut self.stmt,
+            borrow,
+        };
+        let rc = value.__bind_to(&mut binder, i)?;
         if rc == ffi::SQLITE_OK {
             Ok(())
         } else {
             Err(self.error(rc))
         }
-    }
-
-    #[inline]
-    fn bind_checked(&mut self, i: c_int, v: ValueRef<'_>, borrow: bool) -> Result<c_int> {
-        if let ValueRef::Text(b) | ValueRef::Blob(b) = v {
-            // SQLite takes 64-bit lengths but checks them against its limit;
-            // refuse lengths that can't even be represented.
-            if b.len() as u64 > i64::MAX as u64 {
-                return Err(Error::SqliteFailure(
-                    ffi::Error::new(ffi::SQLITE_TOOBIG),
-                    None,
-                ));
-            }
-        }
-        Ok(self.stmt.bind_value(i, v, borrow))
     }
 
     /// Binds a single parameter by index (1-based `usize`) or name (`&str`,

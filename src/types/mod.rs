@@ -38,12 +38,12 @@ pub mod chrono;
 mod from_sql;
 #[cfg(feature = "serde_json")]
 pub mod serde_json;
-mod to_sql;
+pub(crate) mod to_sql;
 mod value;
 mod value_ref;
 
 pub use from_sql::{FromSql, FromSqlError, FromSqlResult};
-pub use to_sql::{ToSql, ToSqlOutput};
+pub use to_sql::{Binder, ToSql, ToSqlOutput};
 pub use value::Value;
 pub use value_ref::ValueRef;
 

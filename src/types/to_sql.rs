@@ -2,8 +2,43 @@ use std::borrow::Cow;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use std::ffi::c_int;
+
 use super::{Null, Value, ValueRef};
+use crate::raw::RawStatement;
 use crate::{Error, Result};
+
+/// Where [`ToSql::__bind_to`] binds: a statement and whether borrowed text
+/// and BLOBs may be bound without copying. An implementation detail.
+#[doc(hidden)]
+pub struct Binder<'a> {
+    pub(crate) stmt: &'a mut RawStatement,
+    pub(crate) borrow: bool,
+}
+
+impl Binder<'_> {
+    /// Binds what `to_sql` produced.
+    #[inline]
+    pub(crate) fn output(&mut self, idx: c_int, out: ToSqlOutput<'_>) -> Result<c_int> {
+        Ok(match out {
+            ToSqlOutput::Borrowed(v) => self.stmt.bind_value(idx, v, self.borrow),
+            // An owned value dies right after binding: always copied.
+            ToSqlOutput::Owned(ref v) => self.stmt.bind_value(idx, ValueRef::from(v), false),
+            ToSqlOutput::ZeroBlob(n) => self.stmt.bind_zeroblob(idx, n),
+            ToSqlOutput::Arg(_) => {
+                return Err(Error::ToSqlConversionFailure(
+                    "ToSqlOutput::Arg is only valid as a function result".into(),
+                ));
+            }
+        })
+    }
+
+    /// Binds a borrowed value (zero-copy where allowed).
+    #[inline]
+    pub(crate) fn value(&mut self, idx: c_int, v: ValueRef<'_>) -> c_int {
+        self.stmt.bind_value(idx, v, self.borrow)
+    }
+}
 
 /// What a [`ToSql`] value turns into for binding.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,6 +113,29 @@ pub trait ToSql {
     /// [`Error::ToSqlConversionFailure`] (or any error) when `self` has no
     /// SQLite representation.
     fn to_sql(&self) -> Result<ToSqlOutput<'_>>;
+
+    /// Binds `self` at parameter `idx` and returns SQLite's result code.
+    /// The default goes through [`to_sql`](Self::to_sql); built-in types
+    /// bind directly. Not meant to be called or overridden by users.
+    ///
+    /// # Errors
+    /// As [`to_sql`](Self::to_sql).
+    #[doc(hidden)]
+    #[inline]
+    fn __bind_to(&self, binder: &mut Binder<'_>, idx: c_int) -> Result<c_int> {
+        let out = self.to_sql()?;
+        binder.output(idx, out)
+    }
+}
+
+/// Forwards the hidden binding method through a smart pointer.
+macro_rules! forward_bind {
+    () => {
+        #[inline]
+        fn __bind_to(&self, binder: &mut Binder<'_>, idx: c_int) -> Result<c_int> {
+            (**self).__bind_to(binder, idx)
+        }
+    };
 }
 
 impl<T: ToSql + ?Sized> ToSql for &T {
@@ -85,6 +143,7 @@ impl<T: ToSql + ?Sized> ToSql for &T {
     fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
         (**self).to_sql()
     }
+    forward_bind!();
 }
 
 impl<T: ToSql + ?Sized> ToSql for Box<T> {
@@ -92,6 +151,7 @@ impl<T: ToSql + ?Sized> ToSql for Box<T> {
     fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
         (**self).to_sql()
     }
+    forward_bind!();
 }
 
 impl<T: ToSql + ?Sized> ToSql for Rc<T> {
@@ -99,6 +159,7 @@ impl<T: ToSql + ?Sized> ToSql for Rc<T> {
     fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
         (**self).to_sql()
     }
+    forward_bind!();
 }
 
 impl<T: ToSql + ?Sized> ToSql for Arc<T> {
@@ -106,6 +167,7 @@ impl<T: ToSql + ?Sized> ToSql for Arc<T> {
     fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
         (**self).to_sql()
     }
+    forward_bind!();
 }
 
 impl<T: ToSql + ToOwned + ?Sized> ToSql for Cow<'_, T> {
@@ -121,6 +183,11 @@ macro_rules! to_sql_int {
             #[inline]
             fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
                 Ok(ToSqlOutput::Owned(Value::Integer(i64::from(*self))))
+            }
+
+            #[inline]
+            fn __bind_to(&self, binder: &mut Binder<'_>, idx: c_int) -> Result<c_int> {
+                Ok(binder.value(idx, ValueRef::Integer(i64::from(*self))))
             }
         }
     )*};
@@ -149,12 +216,22 @@ impl ToSql for f32 {
     fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::Owned(Value::Real(f64::from(*self))))
     }
+
+    #[inline]
+    fn __bind_to(&self, binder: &mut Binder<'_>, idx: c_int) -> Result<c_int> {
+        Ok(binder.value(idx, ValueRef::Real(f64::from(*self))))
+    }
 }
 
 impl ToSql for f64 {
     #[inline]
     fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::Owned(Value::Real(*self)))
+    }
+
+    #[inline]
+    fn __bind_to(&self, binder: &mut Binder<'_>, idx: c_int) -> Result<c_int> {
+        Ok(binder.value(idx, ValueRef::Real(*self)))
     }
 }
 
@@ -163,12 +240,22 @@ impl ToSql for str {
     fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::Borrowed(ValueRef::Text(self.as_bytes())))
     }
+
+    #[inline]
+    fn __bind_to(&self, binder: &mut Binder<'_>, idx: c_int) -> Result<c_int> {
+        Ok(binder.value(idx, ValueRef::Text(self.as_bytes())))
+    }
 }
 
 impl ToSql for String {
     #[inline]
     fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::Borrowed(ValueRef::Text(self.as_bytes())))
+    }
+
+    #[inline]
+    fn __bind_to(&self, binder: &mut Binder<'_>, idx: c_int) -> Result<c_int> {
+        Ok(binder.value(idx, ValueRef::Text(self.as_bytes())))
     }
 }
 
@@ -177,6 +264,11 @@ impl ToSql for [u8] {
     fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::Borrowed(ValueRef::Blob(self)))
     }
+
+    #[inline]
+    fn __bind_to(&self, binder: &mut Binder<'_>, idx: c_int) -> Result<c_int> {
+        Ok(binder.value(idx, ValueRef::Blob(self)))
+    }
 }
 
 impl ToSql for Vec<u8> {
@@ -184,12 +276,22 @@ impl ToSql for Vec<u8> {
     fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::Borrowed(ValueRef::Blob(self)))
     }
+
+    #[inline]
+    fn __bind_to(&self, binder: &mut Binder<'_>, idx: c_int) -> Result<c_int> {
+        Ok(binder.value(idx, ValueRef::Blob(self)))
+    }
 }
 
 impl<const N: usize> ToSql for [u8; N] {
     #[inline]
     fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::Borrowed(ValueRef::Blob(self)))
+    }
+
+    #[inline]
+    fn __bind_to(&self, binder: &mut Binder<'_>, idx: c_int) -> Result<c_int> {
+        Ok(binder.value(idx, ValueRef::Blob(self)))
     }
 }
 
@@ -212,6 +314,11 @@ impl ToSql for Null {
     fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::Borrowed(ValueRef::Null))
     }
+
+    #[inline]
+    fn __bind_to(&self, binder: &mut Binder<'_>, idx: c_int) -> Result<c_int> {
+        Ok(binder.value(idx, ValueRef::Null))
+    }
 }
 
 impl<T: ToSql> ToSql for Option<T> {
@@ -220,6 +327,14 @@ impl<T: ToSql> ToSql for Option<T> {
         match self {
             None => Ok(ToSqlOutput::Borrowed(ValueRef::Null)),
             Some(v) => v.to_sql(),
+        }
+    }
+
+    #[inline]
+    fn __bind_to(&self, binder: &mut Binder<'_>, idx: c_int) -> Result<c_int> {
+        match self {
+            None => Ok(binder.value(idx, ValueRef::Null)),
+            Some(v) => v.__bind_to(binder, idx),
         }
     }
 }
