@@ -74,6 +74,11 @@
 //! writes wait or don't show meanwhile). Inside your own transaction it
 //! reads what that transaction sees.
 //!
+//! An FTS5 table with external content (`content='tbl'`) is re-indexed from
+//! the rows it reads; a *contentless* one (`content=''`) can't give its
+//! rows back (SQLite keeps only the index), so they restore as NULLs and
+//! its index is lost: rebuild it from your own data.
+//!
 //! Not dumped: the `temp` and attached databases, and database settings
 //! such as `page_size`, `auto_vacuum`, `journal_mode` and the text
 //! encoding, which a restore into an existing database could not change.
