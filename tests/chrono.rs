@@ -565,3 +565,56 @@ fn leap_seconds_round_trip_in_rust() {
     assert_eq!(round_trip(&c, &leap), leap);
     assert_eq!(round_trip(&c, &leap.time()).nanosecond(), 1_250_000_000);
 }
+
+#[test]
+fn random_and_mutated_text_never_panics() {
+    // Deterministic garbage plus single-byte mutations of valid values:
+    // every result must be a value or an error, never a panic.
+    use ferrolite::types::ValueRef;
+    fn all(bytes: &[u8]) {
+        let v = ValueRef::Text(bytes);
+        let _ = NaiveDate::column_result(v);
+        let _ = NaiveTime::column_result(v);
+        let _ = NaiveDateTime::column_result(v);
+        let _ = DateTime::<Utc>::column_result(v);
+        let _ = DateTime::<FixedOffset>::column_result(v);
+        let _ = DateTime::<Local>::column_result(v);
+    }
+    let mut rng = Rng(7);
+    let alphabet = b"0123456789-+:.TZz tW\xff\xc3\xa9";
+    for _ in 0..20_000 {
+        let len = rng.below(40) as usize;
+        let s: Vec<u8> = (0..len)
+            .map(|_| alphabet[rng.below(alphabet.len() as u64) as usize])
+            .collect();
+        all(&s);
+    }
+    let valid = b"2016-02-23 23:56:04.123456789+05:30".to_vec();
+    for i in 0..valid.len() {
+        for b in [
+            b'0', b'9', b'-', b'+', b':', b'.', b' ', b'T', b'Z', 0, 0xff,
+        ] {
+            let mut m = valid.clone();
+            m[i] = b;
+            all(&m);
+            let mut cut = valid.clone();
+            cut.truncate(i);
+            all(&cut);
+        }
+    }
+    // Extreme numbers.
+    for v in [
+        ValueRef::Integer(i64::MIN),
+        ValueRef::Integer(i64::MAX),
+        ValueRef::Real(f64::MAX),
+        ValueRef::Real(f64::MIN),
+        ValueRef::Real(f64::MIN_POSITIVE),
+        ValueRef::Real(-0.0),
+        ValueRef::Real(5_373_484.499_999),
+        ValueRef::Real(5_373_484.5),
+    ] {
+        let _ = NaiveDateTime::column_result(v);
+        let _ = DateTime::<Utc>::column_result(v);
+        let _ = DateTime::<Local>::column_result(v);
+    }
+}

@@ -289,3 +289,56 @@ fn works_with_query_as_and_params() -> Result<()> {
     assert_eq!(rows, [(1, json!({"k": 1})), (2, json!({"k": 2}))]);
     Ok(())
 }
+
+#[test]
+fn random_and_mutated_jsonb_never_panics() {
+    use ferrolite::types::{FromSql, ValueRef};
+    let c = conn();
+    // Valid JSONB from SQLite, then every single-byte mutation and every
+    // truncation of it: a value or an error, never a panic.
+    let blob: Vec<u8> = c
+        .query_row(
+            r#"SELECT jsonb('{"a":[1,2.5,"x\n",null,true,{"b":{}}],"long":"' || printf('%.300c', 'y') || '"}')"#,
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let original = Value::column_result(ValueRef::Blob(&blob)).unwrap();
+    assert_eq!(original["a"][1], json!(2.5));
+    let mut decoded = 0;
+    for i in 0..blob.len() {
+        for b in [
+            0x00,
+            0x0b,
+            0x0c,
+            0xc7,
+            0xd7,
+            0xe7,
+            0xf7,
+            0xff,
+            blob[i] ^ 0x10,
+        ] {
+            let mut m = blob.clone();
+            m[i] = b;
+            if Value::column_result(ValueRef::Blob(&m)).is_ok() {
+                decoded += 1;
+            }
+        }
+        let _ = Value::column_result(ValueRef::Blob(&blob[..i]));
+    }
+    assert!(decoded > 0, "some mutations are still valid JSONB");
+    // Pseudo-random bytes.
+    let mut x: u64 = 0x1234_5678;
+    for len in 0..2000usize {
+        let bytes: Vec<u8> = (0..len % 64)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let _ = Value::column_result(ValueRef::Blob(&bytes));
+        let _ = Value::column_result(ValueRef::Text(&bytes));
+    }
+}
