@@ -25,7 +25,8 @@ where
 {
     let conn = Connection::open_in_memory().unwrap();
     // No declared type: no affinity, so SQLite keeps exactly what we bind.
-    conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v)").unwrap();
+    conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v)")
+        .unwrap();
     for (i, v) in values.iter().enumerate() {
         // bind -> select
         let back: T = conn.query_row("SELECT ?1", [v], |r| r.get(0)).unwrap();
@@ -194,6 +195,8 @@ fn value() -> impl Strategy<Value = Value> {
 fn nan_is_stored_as_null() {
     // SQLite's rule, not ferrolite's; documented in API.md.
     let conn = Connection::open_in_memory().unwrap();
-    let v: Value = conn.query_row("SELECT ?1", [f64::NAN], |r| r.get(0)).unwrap();
+    let v: Value = conn
+        .query_row("SELECT ?1", [f64::NAN], |r| r.get(0))
+        .unwrap();
     assert_eq!(v, Value::Null);
 }
