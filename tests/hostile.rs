@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use ferrolite::functions::FunctionFlags;
+use ferrolite::limits::Limit;
 use ferrolite::types::{Value, ValueRef};
 use ferrolite::{Connection, Error, ErrorCode, params, params_from_iter};
 
@@ -115,6 +116,10 @@ fn nul_in_names_is_a_nul_error() {
         conn.create_scalar_function("f\0", 0, FunctionFlags::default(), |_| Ok(1)),
         Err(Error::NulError(_))
     ));
+    assert!(matches!(
+        conn.create_collation("c\0", |a: &str, b: &str| a.cmp(b)),
+        Err(Error::NulError(_))
+    ));
     // A parameter name with a NUL names no parameter (as in rusqlite):
     // looking it up finds nothing and binding it is InvalidParameterName.
     let mut stmt = conn.prepare("SELECT :a").unwrap();
@@ -123,6 +128,12 @@ fn nul_in_names_is_a_nul_error() {
         stmt.raw_bind_parameter(":a\0", 1),
         Err(Error::InvalidParameterName(":a\0".into()))
     );
+    let err = stmt
+        .query_row(&[(":a\0", &1 as &dyn ferrolite::ToSql)][..], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidParameterName(_)), "{err:?}");
     drop(stmt);
     still_works(&conn);
 }
@@ -268,6 +279,29 @@ fn values_past_the_length_limit_are_too_big() {
     let value = vec![1u8; 10_000_001];
     let err = conn.execute("SELECT length(?1)", [&value]).unwrap_err();
     assert_eq!(code(&err), Some(ErrorCode::TooBig), "{err}");
+    // So does one set with set_limit, and the old value comes back.
+    let conn = Connection::open_in_memory().unwrap();
+    let old = conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, 1000).unwrap();
+    assert_eq!(old, 1_000_000_000);
+    let err = conn
+        .query_row("SELECT ?1", ["y".repeat(1001)], |r| r.get::<_, String>(0))
+        .unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::TooBig), "{err}");
+    let err = conn
+        .query_row("SELECT hex(zeroblob(600))", [], |r| r.get::<_, String>(0))
+        .unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::TooBig), "{err}");
+    let ok: String = conn
+        .query_row("SELECT ?1", ["y".repeat(1000)], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok.len(), 1000);
+    // A limit can't be raised past the compile-time maximum.
+    conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, i32::MAX)
+        .unwrap();
+    assert_eq!(
+        conn.limit(Limit::SQLITE_LIMIT_LENGTH).unwrap(),
+        1_000_000_000
+    );
     still_works(&conn);
 }
 
@@ -561,7 +595,7 @@ fn pragma_names_and_values_cannot_inject() {
 }
 
 #[test]
-fn function_names_are_not_sql() {
+fn function_and_collation_names_are_not_sql() {
     let conn = with_victim();
     for name in NASTY_NAMES {
         // Registration takes a C string; SQLite either accepts the name
@@ -570,6 +604,23 @@ fn function_names_are_not_sql() {
         let r = conn.create_scalar_function(*name, 0, FunctionFlags::default(), |_| Ok(7));
         if r.is_ok() {
             conn.remove_function(*name, 0).unwrap();
+        }
+    }
+    for name in NASTY_NAMES {
+        let r = conn.create_collation(*name, |a: &str, b: &str| b.cmp(a));
+        if r.is_ok() {
+            let n: i64 = conn
+                .query_row(
+                    &format!(
+                        "SELECT count(*) FROM victim WHERE x = 1 COLLATE {}",
+                        quote(name)
+                    ),
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(n, 1);
+            conn.remove_collation(*name).unwrap();
         }
     }
     // A name longer than SQLite allows (255 bytes) is an error, not a crash.
