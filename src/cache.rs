@@ -57,8 +57,11 @@ impl Connection {
 pub(crate) struct StatementCache(RefCell<Inner>);
 
 struct Inner {
-    entries: Vec<RawStatement>,
+    /// Statements with the tick of their last use. Unordered: a hit is a
+    /// `swap_remove`, and only an eviction scans for the oldest tick.
+    entries: Vec<(u64, RawStatement)>,
     capacity: usize,
+    tick: u64,
 }
 
 impl Default for StatementCache {
@@ -66,6 +69,7 @@ impl Default for StatementCache {
         StatementCache(RefCell::new(Inner {
             entries: Vec::new(),
             capacity: DEFAULT_CAPACITY,
+            tick: 0,
         }))
     }
 }
@@ -77,8 +81,8 @@ impl StatementCache {
         let pos = inner
             .entries
             .iter()
-            .rposition(|s| s.cache_key.as_deref().is_some_and(|k| k == sql))?;
-        Some(inner.entries.remove(pos))
+            .position(|(_, s)| s.cache_key.as_deref().is_some_and(|k| k == sql))?;
+        Some(inner.entries.swap_remove(pos).1)
     }
 
     #[inline]
@@ -91,18 +95,19 @@ impl StatementCache {
         // Bindings read as cleared at the next use, as rusqlite's cache
         // does, but lazily: a full rebind skips the clearing entirely.
         raw.mark_stale();
-        if inner.entries.len() >= inner.capacity {
-            inner.entries.remove(0);
+        while inner.entries.len() >= inner.capacity {
+            inner.evict_oldest();
         }
-        inner.entries.push(raw);
+        inner.tick += 1;
+        let tick = inner.tick;
+        inner.entries.push((tick, raw));
     }
 
     fn set_capacity(&self, capacity: usize) {
         let mut inner = self.0.borrow_mut();
         inner.capacity = capacity;
-        let len = inner.entries.len();
-        if len > capacity {
-            inner.entries.drain(..len - capacity);
+        while inner.entries.len() > capacity {
+            inner.evict_oldest();
         }
     }
 
@@ -117,6 +122,21 @@ impl StatementCache {
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.0.borrow().entries.len()
+    }
+}
+
+impl Inner {
+    /// Finalizes the least recently used statement.
+    fn evict_oldest(&mut self) {
+        let oldest = self
+            .entries
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, (tick, _))| *tick)
+            .map(|(i, _)| i);
+        if let Some(i) = oldest {
+            self.entries.swap_remove(i);
+        }
     }
 }
 
@@ -210,5 +230,35 @@ mod tests {
         assert_eq!(p1, unsafe { s.raw_handle() });
         s.discard();
         assert_eq!(conn.cache.len(), 0);
+    }
+
+    #[test]
+    fn eviction_drops_the_least_recently_used() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.set_prepared_statement_cache_capacity(2);
+        let handle = |sql: &str| {
+            let s = conn.prepare_cached(sql).unwrap();
+            // SAFETY: only compared, never dereferenced.
+            unsafe { s.raw_handle() }
+        };
+        let a = handle("SELECT 'a'");
+        let b = handle("SELECT 'b'");
+        assert_eq!(handle("SELECT 'a'"), a); // a is now the most recent
+        let _c = handle("SELECT 'c'"); // evicts b, not a
+        assert_eq!(conn.cache.len(), 2);
+        assert_eq!(handle("SELECT 'a'"), a);
+        let b2 = handle("SELECT 'b'");
+        let _ = b2; // re-prepared: b was finalized (its handle may be reused)
+        let entries = conn.cache.0.borrow();
+        let keys: Vec<&str> = entries
+            .entries
+            .iter()
+            .filter_map(|(_, s)| s.cache_key.as_deref())
+            .collect();
+        assert!(
+            keys.contains(&"SELECT 'a'") && keys.contains(&"SELECT 'b'"),
+            "{keys:?}"
+        );
+        let _ = b;
     }
 }
