@@ -128,17 +128,12 @@ impl RawConnection {
             ffi::sqlite3_extended_result_codes(db, 1);
         }
         // Start every connection the same in both backends: libsqlite3-sys
-        // compiles its bundled SQLite with SQLITE_ENABLE_LOAD_EXTENSION
-        // (extension loading on at open) and without SQLITE_DQS=0. Here
-        // loading is off until enabled, and "x" is always an identifier.
-        for op in [
-            ffi::SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION,
-            ffi::SQLITE_DBCONFIG_DQS_DML,
-            ffi::SQLITE_DBCONFIG_DQS_DDL,
-        ] {
+        // compiles its bundled SQLite without SQLITE_DQS=0, so turn
+        // double-quoted string literals off here ("x" is always an
+        // identifier). Extension loading is turned off in `on_open`.
+        for op in [ffi::SQLITE_DBCONFIG_DQS_DML, ffi::SQLITE_DBCONFIG_DQS_DDL] {
             // SAFETY: live connection; these options take (int, int*) and
-            // accept a null out-pointer. A build without the option
-            // (SQLITE_OMIT_LOAD_EXTENSION) just returns an error code.
+            // accept a null out-pointer.
             unsafe { ffi::sqlite3_db_config(db, op, 0 as c_int, ptr::null_mut::<c_int>()) };
         }
         Ok(RawConnection {
