@@ -152,7 +152,7 @@ fn main() -> Result<()> {
             Box::new(|| {
                 type T = (i64, String, f64, Option<String>, u8);
                 let n = s2
-                    .query_as::<T, _>([])?
+                    .query_as::<T>([])?
                     .try_fold(0, |n, p| p.map(|p| n + p.4 as usize))?;
                 assert!(n > 0);
                 Ok(())
@@ -162,7 +162,7 @@ fn main() -> Result<()> {
             "query_deserialize into a struct (by name)",
             Box::new(|| {
                 let n = s3
-                    .query_deserialize::<Person, _>([])?
+                    .query_deserialize::<Person>([])?
                     .try_fold(0, |n, p| p.map(|p| n + p.level as usize))?;
                 assert!(n > 0);
                 Ok(())
@@ -182,7 +182,7 @@ fn main() -> Result<()> {
             "read TEXT as String",
             Box::new(|| {
                 let n = s1
-                    .query_as::<String, _>([])?
+                    .query_as::<String>([])?
                     .try_fold(0, |n, s| s.map(|s| n + s.len()))?;
                 assert!(n > 0);
                 Ok(())
@@ -192,7 +192,7 @@ fn main() -> Result<()> {
             "read TEXT as NaiveDateTime (ferrolite's parser)",
             Box::new(|| {
                 let n = s2
-                    .query_as::<NaiveDateTime, _>([])?
+                    .query_as::<NaiveDateTime>([])?
                     .try_fold(0i64, |n, t| t.map(|t| n ^ t.and_utc().timestamp()))?;
                 assert!(n != 0);
                 Ok(())

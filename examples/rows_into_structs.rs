@@ -82,7 +82,7 @@ fn main() -> Result<()> {
 
     // 1. Tuples, by position.
     let mut stmt = conn.prepare("SELECT title, year FROM work ORDER BY year")?;
-    for row in stmt.query_as::<(String, i32), _>([])? {
+    for row in stmt.query_as::<(String, i32)>([])? {
         let (title, year) = row?;
         println!("{year}: {title}");
     }

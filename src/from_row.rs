@@ -170,7 +170,7 @@ impl Statement<'_> {
     /// errors naming the column) come from the iterator, which stops after
     /// the first.
     #[inline]
-    pub fn query_as<T: FromRow, P: Params>(&mut self, params: P) -> Result<RowsAs<'_, T>> {
+    pub fn query_as<T: FromRow>(&mut self, params: impl Params) -> Result<RowsAs<'_, T>> {
         self.query(params).map(RowsAs::new)
     }
 
@@ -180,7 +180,7 @@ impl Statement<'_> {
     /// `QueryReturnedNoRows` if there is none; parameter, SQLite and
     /// conversion errors.
     #[inline]
-    pub fn query_row_as<T: FromRow, P: Params>(&mut self, params: P) -> Result<T> {
+    pub fn query_row_as<T: FromRow>(&mut self, params: impl Params) -> Result<T> {
         self.query_row(params, T::from_row)
     }
 }
@@ -201,7 +201,7 @@ impl Connection {
     /// `QueryReturnedNoRows` if there is none; SQL, parameter, SQLite and
     /// conversion errors.
     #[inline]
-    pub fn query_row_as<T: FromRow, P: Params>(&self, sql: &str, params: P) -> Result<T> {
+    pub fn query_row_as<T: FromRow>(&self, sql: &str, params: impl Params) -> Result<T> {
         self.prepare(sql)?.query_row_as(params)
     }
 }

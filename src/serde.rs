@@ -156,9 +156,9 @@ impl Statement<'_> {
     /// Parameter errors; row errors (SQLite errors, conversion errors
     /// naming the column) come from the iterator, which stops after the
     /// first.
-    pub fn query_deserialize<T: DeserializeOwned, P: Params>(
+    pub fn query_deserialize<T: DeserializeOwned>(
         &mut self,
-        params: P,
+        params: impl Params,
     ) -> Result<DeserializeRows<'_, T>> {
         self.query(params).map(|rows| DeserializeRows {
             rows,

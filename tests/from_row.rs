@@ -130,11 +130,11 @@ fn user_types_with_parameters() {
 fn missing_column_is_invalid_column_index() {
     let conn = db();
     let err = conn
-        .query_row_as::<(i64, String, f64), _>("SELECT id, name FROM person", [])
+        .query_row_as::<(i64, String, f64)>("SELECT id, name FROM person", [])
         .unwrap_err();
     assert_eq!(err, Error::InvalidColumnIndex(2));
     let err = conn
-        .query_row_as::<Person, _>("SELECT id, name FROM person", [])
+        .query_row_as::<Person>("SELECT id, name FROM person", [])
         .unwrap_err();
     assert_eq!(err, Error::InvalidColumnName("score".into()));
 }
@@ -143,17 +143,17 @@ fn missing_column_is_invalid_column_index() {
 fn type_mismatch_names_the_column() {
     let conn = db();
     let err = conn
-        .query_row_as::<(i64, i64), _>("SELECT id, name FROM person", [])
+        .query_row_as::<(i64, i64)>("SELECT id, name FROM person", [])
         .unwrap_err();
     assert_eq!(err, Error::InvalidColumnType(1, "name".into(), Type::Text));
     // NULL into a non-Option
     let err = conn
-        .query_row_as::<(i64, f64), _>("SELECT id, score FROM person WHERE id = 2", [])
+        .query_row_as::<(i64, f64)>("SELECT id, score FROM person WHERE id = 2", [])
         .unwrap_err();
     assert_eq!(err, Error::InvalidColumnType(1, "score".into(), Type::Null));
     // out of range integer
     let err = conn
-        .query_row_as::<(u8,), _>("SELECT 300 AS big", [])
+        .query_row_as::<(u8,)>("SELECT 300 AS big", [])
         .unwrap_err();
     assert_eq!(err, Error::IntegralValueOutOfRange(0, 300));
 }
@@ -162,7 +162,7 @@ fn type_mismatch_names_the_column() {
 fn no_rows_is_query_returned_no_rows() {
     let conn = db();
     let err = conn
-        .query_row_as::<(i64,), _>("SELECT id FROM person WHERE 0", [])
+        .query_row_as::<(i64,)>("SELECT id FROM person WHERE 0", [])
         .unwrap_err();
     assert_eq!(err, Error::QueryReturnedNoRows);
 }
@@ -173,7 +173,7 @@ fn iterator_stops_after_the_first_error() {
     let mut stmt = conn
         .prepare("SELECT score FROM person ORDER BY id")
         .unwrap();
-    let mut it = stmt.query_as::<f64, _>([]).unwrap();
+    let mut it = stmt.query_as::<f64>([]).unwrap();
     assert_eq!(it.next().unwrap().unwrap(), 9.5);
     assert!(matches!(
         it.next(),
@@ -183,7 +183,7 @@ fn iterator_stops_after_the_first_error() {
     assert!(it.next().is_none());
     drop(it);
     // The statement was reset and can run again.
-    let n = stmt.query_as::<Option<f64>, _>([]).unwrap().count();
+    let n = stmt.query_as::<Option<f64>>([]).unwrap().count();
     assert_eq!(n, 3);
 }
 
@@ -191,7 +191,7 @@ fn iterator_stops_after_the_first_error() {
 fn parameter_errors_come_before_iteration() {
     let conn = db();
     let mut stmt = conn.prepare("SELECT id FROM person WHERE id = ?1").unwrap();
-    let err = stmt.query_as::<i64, _>([1, 2]).unwrap_err();
+    let err = stmt.query_as::<i64>([1, 2]).unwrap_err();
     assert_eq!(err, Error::InvalidParameterCount(2, 1));
 }
 
@@ -214,10 +214,32 @@ fn works_with_iterator_adapters() {
     let conn = db();
     let mut stmt = conn.prepare("SELECT id FROM person ORDER BY id").unwrap();
     let sum: i64 = stmt
-        .query_as::<i64, _>([])
+        .query_as::<i64>([])
         .unwrap()
         .map(|r| r.unwrap())
         .filter(|id| id % 2 == 1)
         .sum();
     assert_eq!(sum, 4);
+}
+
+#[test]
+fn turbofish_names_only_the_row_type() {
+    // As the API documents it: `query_as::<T>(params)`, `query_row_as::<T>(..)`.
+    let conn = db();
+    let mut stmt = conn
+        .prepare("SELECT id, name FROM person ORDER BY id")
+        .unwrap();
+    let first = stmt
+        .query_as::<(i64, String)>([])
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(first, (1, "ada".to_string()));
+    let n = conn
+        .query_row_as::<i64>("SELECT count(*) FROM person", ())
+        .unwrap();
+    assert_eq!(n, 3);
+    let name = stmt.query_row_as::<(i64, String)>([]).unwrap().1;
+    assert_eq!(name, "ada");
 }

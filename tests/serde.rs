@@ -325,7 +325,7 @@ fn query_deserialize_stops_after_the_first_error() {
     let mut stmt = c
         .prepare("SELECT column1 AS n FROM (VALUES (1), ('two'), (3))")
         .unwrap();
-    let mut it = stmt.query_deserialize::<N, _>([]).unwrap();
+    let mut it = stmt.query_deserialize::<N>([]).unwrap();
     assert_eq!(it.next().unwrap().unwrap(), N { n: 1 });
     assert_eq!(
         it.next().unwrap().unwrap_err(),
@@ -334,7 +334,7 @@ fn query_deserialize_stops_after_the_first_error() {
     assert!(it.next().is_none());
     drop(it);
     let mut stmt = c.prepare("SELECT :x AS n").unwrap();
-    let err = stmt.query_deserialize::<N, _>([1, 2]).unwrap_err();
+    let err = stmt.query_deserialize::<N>([1, 2]).unwrap_err();
     assert_eq!(err, Error::InvalidParameterCount(2, 1));
 }
 
