@@ -74,6 +74,7 @@ impl Statement<'_> {
     /// `source()`). Variants without room for a message
     /// (`InvalidParameterCount`, `InvalidParameterName`, `NulError`,
     /// `UnwindingPanic`, …) are returned unchanged.
+    #[doc(alias = "executemany")]
     pub fn execute_many<I>(&mut self, params: I) -> Result<usize>
     where
         I: IntoIterator,
@@ -117,6 +118,7 @@ impl Connection {
     ///
     /// # Errors
     /// `sql` failing to prepare, then as [`Statement::execute_many`].
+    #[doc(alias = "executemany")]
     pub fn execute_many<I>(&self, sql: &str, params: I) -> Result<usize>
     where
         I: IntoIterator,

@@ -10,7 +10,8 @@
 //! * [`to_params`] turns a struct (or a map with string keys) into named
 //!   parameters: field `x` fills `:x`, `@x` or `$x`. Fields the statement
 //!   doesn't use are ignored (as Python ignores unused keys of a dict); a
-//!   parameter no field fills is an error.
+//!   parameter no field fills is an error; a field skipped by
+//!   `skip_serializing_if` binds NULL.
 //!
 //! Values map as with [`FromSql`](crate::types::FromSql) and
 //! [`ToSql`](crate::ToSql): integers (range-checked), floats, `bool` as
@@ -1090,7 +1091,10 @@ impl ser::SerializeStruct for FieldCollector {
         self.push(Cow::Borrowed(key), value)
     }
 
-    fn skip_field(&mut self, _key: &'static str) -> Result<(), SerError> {
+    /// A field skipped at run time (`skip_serializing_if`) binds NULL, so
+    /// `#[serde(skip_serializing_if = "Option::is_none")]` stays usable.
+    fn skip_field(&mut self, key: &'static str) -> Result<(), SerError> {
+        self.params.fields.push((Cow::Borrowed(key), Value::Null));
         Ok(())
     }
 

@@ -599,3 +599,37 @@ fn generated_structs_round_trip() {
         .unwrap();
     assert_eq!(back, rows);
 }
+
+#[test]
+fn skipped_fields_bind_null_and_types_are_send_sync() {
+    #[derive(Serialize)]
+    struct Partial {
+        id: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
+    }
+    let c = db();
+    c.execute_batch("CREATE TABLE p (id INTEGER, email TEXT)")
+        .unwrap();
+    for p in [
+        Partial { id: 1, email: None },
+        Partial {
+            id: 2,
+            email: Some("x@y".into()),
+        },
+    ] {
+        c.execute("INSERT INTO p VALUES (:id, :email)", to_params(&p).unwrap())
+            .unwrap();
+    }
+    let rows: Vec<(i64, Option<String>)> = c
+        .prepare("SELECT id, email FROM p ORDER BY id")
+        .unwrap()
+        .query_as([])
+        .unwrap()
+        .collect::<Result<_>>()
+        .unwrap();
+    assert_eq!(rows, [(1, None), (2, Some("x@y".into()))]);
+
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<NamedParams>();
+}
