@@ -104,6 +104,9 @@ impl Transaction<'_> {
             TransactionBehavior::Exclusive => "BEGIN EXCLUSIVE",
         };
         conn.execute_batch(sql)?;
+        // Errors from here on tell `commit` why SQLite may have ended the
+        // transaction by itself.
+        conn.last_error.set(ffi::SQLITE_OK);
         Ok(Transaction {
             conn,
             drop_behavior: DropBehavior::Rollback,
@@ -216,17 +219,29 @@ fn rollback_if_open(conn: &Connection) -> Result<()> {
 #[cold]
 fn rolled_back_error(conn: &Connection) -> Error {
     let last = conn.last_error.get();
-    let (code, why) = if last & 0xff == ffi::SQLITE_INTERRUPT {
-        (ffi::SQLITE_INTERRUPT, "interrupted")
+    let (code, msg) = if last & 0xff == ffi::SQLITE_INTERRUPT {
+        (
+            ffi::SQLITE_INTERRUPT,
+            "cannot commit: the transaction was interrupted and has been rolled back",
+        )
+    } else if last != ffi::SQLITE_OK {
+        // An error since BEGIN; SQLite rolls back by itself after some
+        // (ON CONFLICT ROLLBACK, SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM,
+        // ...), but a COMMIT or ROLLBACK run as SQL also ends it.
+        (
+            ffi::SQLITE_ABORT_ROLLBACK,
+            "cannot commit: the transaction is no longer active: rolled back by SQLite \
+             after an error (or ended by SQL)",
+        )
     } else {
-        (ffi::SQLITE_ABORT_ROLLBACK, "ended by SQLite")
+        // No statement failed since BEGIN: the SQL itself ended it.
+        (
+            ffi::SQLITE_ERROR,
+            "cannot commit: the transaction was already ended by a COMMIT or ROLLBACK \
+             run as SQL",
+        )
     };
-    Error::SqliteFailure(
-        ffi::Error::new(code),
-        Some(format!(
-            "cannot commit: the transaction was {why} and has been rolled back"
-        )),
-    )
+    Error::SqliteFailure(ffi::Error::new(code), Some(msg.to_owned()))
 }
 
 impl Deref for Transaction<'_> {

@@ -384,8 +384,28 @@ fn a_transaction_sqlite_rolled_back_reports_it() {
     assert!(tx.is_autocommit(), "SQLite rolled back");
     let err = tx.commit().unwrap_err();
     assert_eq!(err.sqlite_error_code(), Some(ErrorCode::OperationAborted));
-    assert!(err.to_string().contains("rolled back"), "{err}");
+    assert_eq!(
+        err.sqlite_extended_error_code(),
+        Some(ferrolite::ffi::SQLITE_ABORT_ROLLBACK)
+    );
+    assert!(err.to_string().contains("rolled back by SQLite"), "{err}");
     assert_eq!(xs(&conn), [1]);
+
+    // A COMMIT run as SQL is not reported as a rollback: the data is kept.
+    let tx = conn.transaction().unwrap();
+    insert(&tx, 4);
+    tx.execute_batch("COMMIT").unwrap();
+    let err = tx.commit().unwrap_err();
+    assert_eq!(err.sqlite_error_code(), Some(ErrorCode::Unknown));
+    assert!(err.to_string().contains("already ended"), "{err}");
+    assert_eq!(xs(&conn), [1, 4]);
+    conn.execute("DELETE FROM t WHERE x = 4", []).unwrap();
+    // An error from before BEGIN does not count.
+    let _ = conn.execute("INSERT INTO nope VALUES (1)", []);
+    let tx = conn.transaction().unwrap();
+    tx.execute_batch("ROLLBACK").unwrap();
+    let err = tx.commit().unwrap_err();
+    assert!(err.to_string().contains("already ended"), "{err}");
 
     // rollback() and drop are quiet in the same situation.
     let tx = conn.transaction().unwrap();
