@@ -391,11 +391,17 @@ impl Connection {
     /// Prepares the first statement of `sql`; returns it and the byte offset
     /// of the unparsed rest.
     pub(crate) fn prepare_raw(&self, sql: &str, flags: u32) -> Result<(RawStatement, usize)> {
-        if sql.as_bytes().contains(&0) {
-            return Err(Error::NulError(CString::new(sql).expect_err("has a NUL")));
+        // SAFETY: `nul_follows` is false. A NUL inside `sql` only makes
+        // SQLite stop parsing there; it is detected below, off the hot path
+        // (SQLite then either fails, or leaves the NUL in the unparsed tail).
+        let prepared = unsafe { self.prepare_raw_in_place(sql, false, flags) };
+        match prepared {
+            Ok((_, tail)) if tail < sql.len() && sql.as_bytes()[tail..].contains(&0) => {
+                Err(nul_error(sql))
+            }
+            Err(_) if sql.as_bytes().contains(&0) => Err(nul_error(sql)),
+            other => other,
         }
-        // SAFETY: `nul_follows` is false.
-        unsafe { self.prepare_raw_in_place(sql, false, flags) }
     }
 
     /// As [`prepare_raw`](Self::prepare_raw) for `sql` without a NUL. With
@@ -403,8 +409,9 @@ impl Connection {
     /// lets it parse the text in place instead of copying all of it.
     ///
     /// # Safety
-    /// `sql` holds no NUL byte; if `nul_follows`, the byte just after
-    /// `sql` is a readable NUL.
+    /// If `nul_follows`, the byte just after `sql` is a readable NUL. (A
+    /// NUL inside `sql` is not unsafe: SQLite stops parsing at it; callers
+    /// that care detect it.)
     pub(crate) unsafe fn prepare_raw_in_place(
         &self,
         sql: &str,
@@ -534,6 +541,11 @@ fn has_more_statements(conn: &Connection, rest: &str) -> Result<bool> {
     }
     let (stmt, _) = conn.prepare_raw(rest, 0)?;
     Ok(!stmt.is_null())
+}
+
+#[cold]
+fn nul_error(sql: &str) -> Error {
+    Error::NulError(CString::new(sql).expect_err("has a NUL"))
 }
 
 fn path_to_cstring(p: &Path) -> Result<CString> {

@@ -73,7 +73,6 @@ use std::sync::Arc;
 
 use crate::callbacks::catch_panic;
 use crate::ffi::{self, sqlite3_context, sqlite3_value};
-use crate::raw::slice_from_raw;
 use crate::stash::Stash;
 use crate::trampoline::{CallbackBox, drop_payload, panic_message};
 use crate::types::{FromSql, FromSqlError, ToSql, ToSqlOutput, ValueRef};
@@ -577,39 +576,7 @@ impl Connection {
 
 // ---- reading arguments ----
 
-/// A borrowed view of an SQLite value.
-///
-/// # Safety
-/// `v` is a valid `sqlite3_value` that stays unchanged for `'a`. Only the
-/// accessor matching the value's type is called, so SQLite never converts
-/// the value in place (which could move its text or BLOB).
-#[inline]
-pub(crate) unsafe fn value_ref<'a>(v: *mut sqlite3_value) -> ValueRef<'a> {
-    // SAFETY: `v` is valid per the caller.
-    match unsafe { ffi::sqlite3_value_type(v) } {
-        ffi::SQLITE_NULL => ValueRef::Null,
-        // SAFETY: as above.
-        ffi::SQLITE_INTEGER => ValueRef::Integer(unsafe { ffi::sqlite3_value_int64(v) }),
-        // SAFETY: as above.
-        ffi::SQLITE_FLOAT => ValueRef::Real(unsafe { ffi::sqlite3_value_double(v) }),
-        ffi::SQLITE_TEXT => {
-            // SAFETY: text first, then its length, as SQLite requires.
-            let text = unsafe { ffi::sqlite3_value_text(v) };
-            // SAFETY: as above.
-            let len = unsafe { ffi::sqlite3_value_bytes(v) };
-            // SAFETY: `len` bytes at `text` (NULL for empty) while `v` lives.
-            ValueRef::Text(unsafe { slice_from_raw(text, len) })
-        }
-        _ => {
-            // SAFETY: BLOB first, then its length.
-            let blob = unsafe { ffi::sqlite3_value_blob(v) };
-            // SAFETY: as above.
-            let len = unsafe { ffi::sqlite3_value_bytes(v) };
-            // SAFETY: `len` bytes at `blob` while `v` lives.
-            ValueRef::Blob(unsafe { slice_from_raw(blob.cast::<u8>(), len) })
-        }
-    }
-}
+pub(crate) use crate::raw::value_ref;
 
 #[cold]
 fn arg_error(idx: usize, value: ValueRef<'_>, err: FromSqlError) -> Error {
