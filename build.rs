@@ -34,6 +34,7 @@ const SQLITE_OPTIONS: &[(&str, Option<&str>)] = &[
     ("HAVE_USLEEP", Some("1")),
     // Thread-safe localtime for date functions with 'localtime'.
     ("HAVE_LOCALTIME_R", Some("1")),
+    // isnan() from the C library instead of SQLite's own fallback.
     ("HAVE_ISNAN", Some("1")),
     // Full-text search, version 5.
     ("SQLITE_ENABLE_FTS5", None),
