@@ -838,3 +838,62 @@ fn truncated_and_corrupted_databases() {
     }
     still_works(&conn);
 }
+
+// ---- schema changes under a prepared statement ----
+
+#[test]
+fn columns_follow_a_schema_change_under_a_prepared_statement() {
+    // SQLite re-prepares a statement whose schema changed at its next
+    // step; `SELECT *` then has other columns. Names and indexes must
+    // follow (a stale cache would map names to the wrong columns).
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch("CREATE TABLE t (a, b); INSERT INTO t VALUES (1, 2)")
+        .unwrap();
+    let mut stmt = conn.prepare("SELECT * FROM t").unwrap();
+    assert_eq!(stmt.column_names().collect::<Vec<_>>(), ["a", "b"]);
+    stmt.query_row([], |r| {
+        assert_eq!(r.get::<_, i64>("b")?, 2);
+        Ok(())
+    })
+    .unwrap();
+    conn.execute_batch("ALTER TABLE t ADD COLUMN c DEFAULT 3; ALTER TABLE t RENAME COLUMN a TO z")
+        .unwrap();
+    stmt.query_row([], |r| {
+        assert_eq!(r.as_ref().column_count(), 3);
+        assert_eq!(r.get::<_, i64>("c")?, 3);
+        assert_eq!(r.get::<_, i64>("z")?, 1);
+        assert!(r.get::<_, i64>("a").is_err());
+        assert_eq!(r.get::<_, i64>(2)?, 3);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(stmt.column_names().collect::<Vec<_>>(), ["z", "b", "c"]);
+    // Columns dropped: fewer of them, and reading past the end is an error.
+    conn.execute_batch("ALTER TABLE t DROP COLUMN b").unwrap();
+    stmt.query_row([], |r| {
+        assert_eq!(r.as_ref().column_count(), 2);
+        assert_eq!(r.get::<_, i64>(1)?, 3);
+        assert!(matches!(
+            r.get::<_, i64>(2),
+            Err(Error::InvalidColumnIndex(2))
+        ));
+        assert!(r.get::<_, i64>("b").is_err());
+        Ok(())
+    })
+    .unwrap();
+    // The same through the statement cache.
+    let v: i64 = conn
+        .prepare_cached("SELECT * FROM t")
+        .unwrap()
+        .query_row([], |r| r.get("c"))
+        .unwrap();
+    assert_eq!(v, 3);
+    conn.execute_batch("ALTER TABLE t ADD COLUMN d DEFAULT 4")
+        .unwrap();
+    let v: i64 = conn
+        .prepare_cached("SELECT * FROM t")
+        .unwrap()
+        .query_row([], |r| r.get("d"))
+        .unwrap();
+    assert_eq!(v, 4);
+}
