@@ -1541,3 +1541,30 @@ fn connections_start_alike_in_both_backends() {
     assert_eq!(rc, ffi::SQLITE_OK);
     assert_eq!(on, 0);
 }
+
+/// Column names are looked up by name from a copy refreshed when SQLite
+/// re-prepares the statement; resetting the re-prepare counter must not
+/// make a later re-preparation look like the old one.
+#[test]
+fn column_lookup_by_name_after_reprepare_and_counter_reset() {
+    let conn = mem();
+    conn.execute_batch("CREATE TABLE t (a, b); INSERT INTO t VALUES ('A', 'B')")
+        .unwrap();
+    let mut stmt = conn.prepare("SELECT * FROM t").unwrap();
+    let by_name = |stmt: &mut ferrolite::Statement<'_>, name: &str| -> Result<String> {
+        stmt.query_row([], |r| r.get(name))
+    };
+    assert_eq!(by_name(&mut stmt, "a").unwrap(), "A");
+    conn.execute_batch("ALTER TABLE t ADD COLUMN c DEFAULT 'C'")
+        .unwrap();
+    assert_eq!(by_name(&mut stmt, "c").unwrap(), "C");
+    assert_eq!(stmt.get_status(StatementStatus::RePrepare), 1);
+    assert_eq!(stmt.reset_status(StatementStatus::RePrepare), 1);
+    conn.execute_batch(
+        "DROP TABLE t; CREATE TABLE t (c, b, a); INSERT INTO t VALUES ('C', 'B', 'A')",
+    )
+    .unwrap();
+    assert_eq!(by_name(&mut stmt, "a").unwrap(), "A");
+    assert_eq!(stmt.get_status(StatementStatus::RePrepare), 1);
+    assert_eq!(by_name(&mut stmt, "c").unwrap(), "C");
+}

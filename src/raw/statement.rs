@@ -390,6 +390,12 @@ impl RawStatement {
         if self.ptr.is_null() {
             return 0;
         }
+        if reset && op == ffi::SQLITE_STMTSTATUS_REPREPARE {
+            // The column-name copy is keyed by this counter: once it goes
+            // back to 0, a later re-preparation could look like the one
+            // the copy was made at.
+            self.names.borrow_mut().take();
+        }
         // SAFETY: live statement; SQLite ignores unknown ops.
         unsafe { ffi::sqlite3_stmt_status(self.ptr, op, c_int::from(reset)) }
     }
