@@ -7,7 +7,9 @@
 //! native code too (`SELECT load_extension('/tmp/evil.so')`). Enable it
 //! for as short a time as possible, with a [`LoadExtensionGuard`]:
 //!
-//! ```no_run
+// The example needs the feature: plain `cargo test` must not compile it.
+#![cfg_attr(feature = "load_extension", doc = "```no_run")]
+#![cfg_attr(not(feature = "load_extension"), doc = "```ignore")]
 //! use ferrolite::{Connection, LoadExtensionGuard, Result};
 //!
 //! fn load_spellfix(conn: &Connection) -> Result<()> {
