@@ -719,7 +719,14 @@ fn reused_statements_get_a_fresh_clock_every_run() -> Result<()> {
     // the same (or a cached) statement, however the previous run ended.
     let conn = db();
     table(&conn);
-    conn.set_statement_timeout(Some(Duration::from_millis(100)));
+    // Under valgrind (about 50x slower) a statement itself can take longer
+    // than 100 ms: stretch the clock, keeping the sleep past one timeout.
+    let scale = if std::env::var_os("FERROLITE_UNDER_VALGRIND").is_some() {
+        30
+    } else {
+        1
+    };
+    conn.set_statement_timeout(Some(Duration::from_millis(100 * scale)));
     // Each statement runs well past one deadline check (4000 instructions).
     let mut q = conn.prepare("SELECT count(*) FROM generate_series(1, 100000)")?;
     let mut w = conn.prepare("INSERT INTO t SELECT value FROM generate_series(1, 20000)")?;
@@ -738,7 +745,7 @@ fn reused_statements_get_a_fresh_clock_every_run() -> Result<()> {
             let _ = rows.next();
         }
         conn.execute_batch("SELECT count(*) FROM generate_series(1, 100000);")?;
-        thread::sleep(Duration::from_millis(120));
+        thread::sleep(Duration::from_millis(120 * scale));
     }
     Ok(())
 }
