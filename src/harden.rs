@@ -1,23 +1,23 @@
 //! A hardened profile for untrusted SQL and untrusted database files:
 //! [`Connection::open_hardened`] and [`Connection::harden`].
 
-use std::ffi::c_int;
 use std::path::Path;
 
 use crate::config::DbConfig;
+use crate::limits::Limit;
 use crate::{Connection, Error, OpenFlags, Result, ffi};
 
 /// The limits [`Connection::harden`] sets (documented there).
-const HARDENED_LIMITS: &[(c_int, c_int)] = &[
-    (ffi::SQLITE_LIMIT_LENGTH, 10_000_000),
-    (ffi::SQLITE_LIMIT_SQL_LENGTH, 1_000_000),
-    (ffi::SQLITE_LIMIT_EXPR_DEPTH, 100),
-    (ffi::SQLITE_LIMIT_COMPOUND_SELECT, 50),
-    (ffi::SQLITE_LIMIT_FUNCTION_ARG, 32),
-    (ffi::SQLITE_LIMIT_ATTACHED, 0),
-    (ffi::SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 1000),
-    (ffi::SQLITE_LIMIT_VARIABLE_NUMBER, 1000),
-    (ffi::SQLITE_LIMIT_TRIGGER_DEPTH, 10),
+const HARDENED_LIMITS: &[(Limit, i32)] = &[
+    (Limit::SQLITE_LIMIT_LENGTH, 10_000_000),
+    (Limit::SQLITE_LIMIT_SQL_LENGTH, 1_000_000),
+    (Limit::SQLITE_LIMIT_EXPR_DEPTH, 100),
+    (Limit::SQLITE_LIMIT_COMPOUND_SELECT, 50),
+    (Limit::SQLITE_LIMIT_FUNCTION_ARG, 32),
+    (Limit::SQLITE_LIMIT_ATTACHED, 0),
+    (Limit::SQLITE_LIMIT_LIKE_PATTERN_LENGTH, 1000),
+    (Limit::SQLITE_LIMIT_VARIABLE_NUMBER, 1000),
+    (Limit::SQLITE_LIMIT_TRIGGER_DEPTH, 10),
 ];
 
 impl Connection {
@@ -72,7 +72,8 @@ impl Connection {
     /// | `SQLITE_LIMIT_VARIABLE_NUMBER` | 1000 | highest parameter number (default 32,766) |
     /// | `SQLITE_LIMIT_TRIGGER_DEPTH` | 10 | recursive trigger depth (default 1000) |
     ///
-    /// Raise any limit afterwards with `set_limit` if your data needs it.
+    /// Raise any limit afterwards with [`set_limit`](Self::set_limit) if
+    /// your data needs it.
     /// Bound memory for the whole process with
     /// [`hard_heap_limit`](crate::hard_heap_limit), and interrupt runaway
     /// queries with an [`InterruptHandle`](crate::InterruptHandle). For a
@@ -112,10 +113,8 @@ impl Connection {
             }
         }
         self.execute_batch("PRAGMA cell_size_check = ON; PRAGMA mmap_size = 0")?;
-        for &(id, value) in HARDENED_LIMITS {
-            // SAFETY: live handle; `id` is a valid SQLITE_LIMIT_* category
-            // and SQLite clamps the value to its compile-time maximum.
-            unsafe { ffi::sqlite3_limit(self.db.db(), id, value) };
+        for &(limit, value) in HARDENED_LIMITS {
+            self.set_limit(limit, value)?;
         }
         Ok(())
     }
