@@ -133,8 +133,14 @@ fn busy_handler_can_wait_for_the_lock() -> Result<()> {
         thread::sleep(Duration::from_millis(5));
         true
     }))?;
+    // Release the lock only once the handler has waited at least twice
+    // (bounded), so the test does not depend on how fast this machine is.
+    let waited = Arc::clone(&calls);
     let t = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(80));
+        let start = std::time::Instant::now();
+        while waited.load(Ordering::Relaxed) < 2 && start.elapsed() < Duration::from_secs(20) {
+            thread::sleep(Duration::from_millis(1));
+        }
         drop(lock); // rolls back, releasing the lock
     });
     assert_eq!(write(&b)?, 1);
