@@ -31,7 +31,15 @@ mod timeout;
 mod transaction;
 
 const DELAY: Duration = Duration::from_millis(30);
-const PROMPT: Duration = Duration::from_secs(3);
+fn prompt() -> Duration {
+    // Under valgrind (about 50x slower, set by .ci/valgrind.sh) "promptly"
+    // means within a minute; the point there is memory safety, not speed.
+    if std::env::var_os("FERROLITE_UNDER_VALGRIND").is_some() {
+        Duration::from_secs(60)
+    } else {
+        Duration::from_secs(3)
+    }
+}
 
 fn count(conn: &Connection, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
@@ -52,7 +60,7 @@ fn basic_interrupt_stops_the_worker_query() -> Result<()> {
     let start = Instant::now();
     let (conn, result) = basic::run(conn, "SELECT * FROM large_table, large_table AS t2", DELAY);
     assert_interrupted(&result);
-    assert!(start.elapsed() < PROMPT);
+    assert!(start.elapsed() < prompt());
     assert_eq!(count(&conn, "SELECT count(*) FROM large_table"), 20_000);
     Ok(())
 }
@@ -74,7 +82,7 @@ fn timer_thread_times_out_a_slow_query_and_spares_a_fast_one() -> Result<()> {
     let (result, fired) = timeout::with_timer(&conn, slow, Duration::from_millis(100));
     assert_interrupted(&result);
     assert!(fired);
-    assert!(start.elapsed() >= Duration::from_millis(100) && start.elapsed() < PROMPT);
+    assert!(start.elapsed() >= Duration::from_millis(100) && start.elapsed() < prompt());
 
     let (result, fired) = timeout::with_timer(&conn, "SELECT * FROM test", Duration::from_secs(30));
     assert_eq!(result?, 10_000);
@@ -142,7 +150,7 @@ fn graceful_cancel_stops_between_rows_or_mid_step() -> Result<()> {
         "{ended:?}"
     );
     assert!(rows < 400_000_000);
-    assert!(start.elapsed() < PROMPT);
+    assert!(start.elapsed() < prompt());
     assert!(executor.token().is_cancelled());
     assert_eq!(count(executor.conn(), "SELECT count(*) FROM data"), 20_000);
     Ok(())
@@ -195,7 +203,7 @@ fn pool_interrupts_every_connection_in_use() -> Result<()> {
     for r in &results {
         assert_interrupted(r);
     }
-    assert!(start.elapsed() < PROMPT);
+    assert!(start.elapsed() < prompt());
     assert_eq!(p.idle_count(), 5, "every connection went back to the pool");
     // Each pooled connection works afterwards.
     let conns: Vec<_> = (0..5).map(|_| p.get_connection()).collect();
@@ -214,7 +222,7 @@ fn progress_handler_flag_aborts_the_query() -> Result<()> {
     let start = Instant::now();
     let (monitor, result) = progress::run(conn, "SELECT * FROM data, data AS d2", DELAY)?;
     assert_interrupted(&result);
-    assert!(start.elapsed() < PROMPT);
+    assert!(start.elapsed() < prompt());
     assert!(monitor.calls() > 0);
     monitor.flag().store(false, Ordering::Relaxed);
     assert_eq!(count(monitor.conn(), "SELECT count(*) FROM data"), 20_000);
