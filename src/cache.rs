@@ -1,6 +1,7 @@
 //! The prepared-statement cache behind [`Connection::prepare_cached`].
 
 use std::cell::RefCell;
+use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
@@ -33,12 +34,14 @@ impl Connection {
     pub fn prepare_cached(&self, sql: &str) -> Result<CachedStatement<'_>> {
         if let Some(raw) = self.cache.take(sql) {
             return Ok(CachedStatement {
-                stmt: Some(Statement::new(self, raw)),
+                stmt: ManuallyDrop::new(Statement::new(self, raw)),
             });
         }
         let mut stmt = self.prepare_with_flags(sql, PrepFlags::SQLITE_PREPARE_PERSISTENT)?;
-        stmt.stmt.cache_key = Some(Arc::from(sql));
-        Ok(CachedStatement { stmt: Some(stmt) })
+        stmt.stmt.set_cache_key(Arc::from(sql));
+        Ok(CachedStatement {
+            stmt: ManuallyDrop::new(stmt),
+        })
     }
 
     /// Sets how many statements the cache keeps (0 disables caching),
@@ -81,7 +84,7 @@ impl StatementCache {
         let pos = inner
             .entries
             .iter()
-            .position(|(_, s)| s.cache_key.as_deref().is_some_and(|k| k == sql))?;
+            .position(|(_, s)| s.cache_key() == Some(sql))?;
         Some(inner.entries.swap_remove(pos).1)
     }
 
@@ -143,56 +146,60 @@ impl Inner {
 /// A statement from the cache; derefs to [`Statement`] and returns to the
 /// cache on drop.
 pub struct CachedStatement<'conn> {
-    stmt: Option<Statement<'conn>>,
+    /// Taken out exactly once, by `Drop` or `discard`.
+    stmt: ManuallyDrop<Statement<'conn>>,
 }
 
 impl<'conn> Deref for CachedStatement<'conn> {
     type Target = Statement<'conn>;
     #[inline]
     fn deref(&self) -> &Statement<'conn> {
-        self.stmt.as_ref().expect("present until drop")
+        &self.stmt
     }
 }
 
 impl<'conn> DerefMut for CachedStatement<'conn> {
     #[inline]
     fn deref_mut(&mut self) -> &mut Statement<'conn> {
-        self.stmt.as_mut().expect("present until drop")
+        &mut self.stmt
     }
 }
 
 impl Drop for CachedStatement<'_> {
     #[inline]
     fn drop(&mut self) {
-        if let Some(stmt) = self.stmt.take() {
-            let conn = stmt.conn;
-            let raw = stmt.into_raw();
-            conn.cache.put_back(raw);
-        }
+        // SAFETY: `self.stmt` is not used again: this is the drop.
+        let stmt = unsafe { ManuallyDrop::take(&mut self.stmt) };
+        let conn = stmt.conn;
+        conn.cache.put_back(stmt.into_raw());
     }
 }
 
 impl CachedStatement<'_> {
     /// Finalizes the statement instead of returning it to the cache.
-    pub fn discard(mut self) {
-        self.stmt = None;
+    pub fn discard(self) {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` never drops, so the statement is taken out only
+        // here; dropping it finalizes it.
+        drop(unsafe { ManuallyDrop::take(&mut this.stmt) });
     }
 }
 
 impl std::fmt::Debug for CachedStatement<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("CachedStatement").field(&self.stmt).finish()
+        f.debug_tuple("CachedStatement").field(&*self.stmt).finish()
     }
 }
 
 impl Statement<'_> {
     /// Takes the raw statement out (for the cache).
     #[inline]
-    pub(crate) fn into_raw(mut self) -> RawStatement {
-        // SAFETY: a null statement owns nothing; `self` then drops as a no-op.
-        std::mem::replace(&mut self.stmt, unsafe {
-            RawStatement::new(std::ptr::null_mut())
-        })
+    pub(crate) fn into_raw(self) -> RawStatement {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped or used again, so the raw
+        // statement is moved out exactly once (the connection reference
+        // needs no drop).
+        unsafe { std::ptr::read(&this.stmt) }
     }
 }
 
@@ -253,7 +260,7 @@ mod tests {
         let keys: Vec<&str> = entries
             .entries
             .iter()
-            .filter_map(|(_, s)| s.cache_key.as_deref())
+            .filter_map(|(_, s)| s.cache_key())
             .collect();
         assert!(
             keys.contains(&"SELECT 'a'") && keys.contains(&"SELECT 'b'"),

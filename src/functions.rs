@@ -200,7 +200,8 @@ impl Context<'_> {
     /// If `idx >= self.len()`.
     #[inline]
     pub fn get<T: FromSql>(&self, idx: usize) -> Result<T> {
-        let value = self.get_raw(idx);
+        // SAFETY: as in `get_raw`.
+        let value = unsafe { value_ref_expecting(self.args[idx], T::__EXPECTED_TYPE) };
         T::column_result(value).map_err(|err| arg_error(idx, value, err))
     }
 
@@ -576,7 +577,7 @@ impl Connection {
 
 // ---- reading arguments ----
 
-pub(crate) use crate::raw::value_ref;
+pub(crate) use crate::raw::{value_ref, value_ref_expecting};
 
 #[cold]
 fn arg_error(idx: usize, value: ValueRef<'_>, err: FromSqlError) -> Error {
@@ -592,13 +593,15 @@ fn arg_error(idx: usize, value: ValueRef<'_>, err: FromSqlError) -> Error {
 /// The argument array of a call (SQLite may pass NULL for no arguments).
 ///
 /// # Safety
-/// `argv` points to `argc` values valid for `'a`, or `argc` is 0.
+/// `argv` points to `argc` values valid for `'a`, or `argc` is 0 (SQLite's
+/// contract for every function callback: `argv` is NULL only without
+/// arguments).
 #[inline]
 unsafe fn args<'a>(argc: c_int, argv: *mut *mut sqlite3_value) -> &'a [*mut sqlite3_value] {
-    if argc <= 0 || argv.is_null() {
+    if argc <= 0 {
         return &[];
     }
-    // SAFETY: per the caller; argc > 0.
+    // SAFETY: per the caller; argc > 0, so `argv` is a non-null array.
     unsafe { std::slice::from_raw_parts(argv, argc as usize) }
 }
 
@@ -804,12 +807,13 @@ unsafe extern "C" fn call_scalar<F, T>(
     F: FnMut(&Context<'_>) -> Result<T>,
     T: SqlFnOutput,
 {
+    // (The arguments first: then `argc` is dead across the calls below.)
+    // SAFETY: SQLite passes `argc` valid values for the call.
+    let args = unsafe { args(argc, argv) };
     // SAFETY: SQLite passes the user data registered with this trampoline:
     // a live `CallbackBox<F>` (destroyed only through `CallbackBox::destroy`,
     // which defers while this call runs).
     let call = unsafe { CallbackBox::enter(ffi::sqlite3_user_data(ctx).cast::<CallbackBox<F>>()) };
-    // SAFETY: SQLite passes `argc` valid values for the call.
-    let args = unsafe { args(argc, argv) };
     let context = Context { ctx, args };
     let outcome = catch_panic(|| {
         // SAFETY: the only `get_mut` of this call.

@@ -232,10 +232,10 @@ impl<'stmt> Row<'stmt> {
     /// `InvalidColumnIndex` / `InvalidColumnName`; `InvalidColumnType` when
     /// the value's type can't convert; `IntegralValueOutOfRange`;
     /// `Utf8Error`; `FromSqlConversionFailure` from custom types.
-    #[inline]
+    #[inline(always)]
     pub fn get<I: RowIndex, T: FromSql>(&self, idx: I) -> Result<T> {
         let idx = idx.idx_in(self.stmt, self.ncols)?;
-        let value = self.stmt.stmt.value_ref(idx);
+        let value = self.stmt.stmt.value_ref_expecting(idx, T::__EXPECTED_TYPE);
         T::column_result(value).map_err(|err| self.conversion_error(idx, value, err))
     }
 
@@ -272,7 +272,7 @@ impl<'stmt> Row<'stmt> {
     ///
     /// # Errors
     /// `InvalidColumnIndex` / `InvalidColumnName`.
-    #[inline]
+    #[inline(always)]
     pub fn get_ref<I: RowIndex>(&self, idx: I) -> Result<ValueRef<'_>> {
         let idx = idx.idx_in(self.stmt, self.ncols)?;
         Ok(self.stmt.stmt.value_ref(idx))

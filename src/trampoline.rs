@@ -93,11 +93,19 @@ impl<T> CallbackBox<T> {
         // SAFETY: live per the caller.
         let b = unsafe { &*p };
         let state = b.state.get();
-        // Can't reach the DOOMED bit: that would take 2^31 nested calls.
-        b.state.set(state.wrapping_add(1));
-        Call {
-            p,
-            exclusive: state & !DOOMED == 0,
+        if state == 0 {
+            // The usual case: no other call runs (and SQLite never calls
+            // through a box it destroyed, so DOOMED is clear).
+            b.state.set(1);
+            Call { p, exclusive: true }
+        } else {
+            // Nested, or (defensively) a doomed box: shared access only.
+            // Can't reach the DOOMED bit: that would take 2^31 nested calls.
+            b.state.set(state.wrapping_add(1));
+            Call {
+                p,
+                exclusive: false,
+            }
         }
     }
 }

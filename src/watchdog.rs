@@ -469,7 +469,7 @@ pub(crate) fn step_watched(stmt: &Statement<'_>) -> c_int {
     // `run` is cleared whenever the statement is reset (every run ends with
     // a reset in ferrolite), so `None` marks a first step, or a run that
     // started before anything was armed (its clock starts now).
-    let deadline = match raw.run.get() {
+    let deadline = match raw.run() {
         Some(deadline) => deadline,
         None => {
             let timeout = w.statement_timeout.get();
@@ -481,7 +481,7 @@ pub(crate) fn step_watched(stmt: &Statement<'_>) -> c_int {
                 return ffi::SQLITE_INTERRUPT;
             }
             let d = timeout.and_then(|t| Instant::now().checked_add(t));
-            raw.run.set(Some(d));
+            raw.start_run(d);
             d
         }
     };

@@ -1,9 +1,10 @@
 //! Each fast path of the binding layer, checked for the behaviour it must
 //! keep: lazy clearing of zero-copy bindings, the column-name cache, the
-//! cached column count, skipped resets, and the ASCII fast path of UTF-8
-//! validation.
+//! cached column count, skipped resets, the ASCII fast path of UTF-8
+//! validation, and typed reads that skip the type dispatch.
 
-use ferrolite::types::Value;
+use ferrolite::functions::FunctionFlags;
+use ferrolite::types::{Type, Value};
 use ferrolite::{Connection, Error, Result, named_params};
 
 fn mem() -> Connection {
@@ -159,4 +160,68 @@ fn utf8_fast_path_validates_non_ascii() {
         .query_row("SELECT CAST(X'e282ac' AS TEXT)", [], |r| r.get(0))
         .unwrap();
     assert_eq!(raw, Value::Text("€".into()));
+}
+
+/// `Row::get` and `Context::get` read a value of the type they expect with
+/// one compare; every other type must still take the general conversion.
+#[test]
+fn typed_reads_convert_or_reject_values_of_other_types() {
+    let conn = mem();
+    conn.execute_batch(
+        "CREATE TABLE v(x);
+         INSERT INTO v VALUES (7), (2.5), ('txt'), (x'0102'), (NULL);",
+    )
+    .unwrap();
+    let mut stmt = conn.prepare("SELECT x FROM v ORDER BY rowid").unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    let mut seen = Vec::new();
+    while let Some(row) = rows.next().unwrap() {
+        seen.push((
+            row.get::<_, i64>(0).ok(),
+            row.get::<_, f64>(0).ok(),
+            row.get::<_, String>(0).ok(),
+            row.get::<_, Vec<u8>>(0).ok(),
+            row.get::<_, Option<i64>>(0).ok(),
+        ));
+    }
+    assert_eq!(
+        seen,
+        vec![
+            (Some(7), Some(7.0), None, None, Some(Some(7))),
+            (None, Some(2.5), None, None, None),
+            (None, None, Some("txt".to_owned()), None, None),
+            (None, None, None, Some(vec![1, 2]), None),
+            (None, None, None, None, Some(None)),
+        ]
+    );
+    drop(rows);
+    // The error names the column's actual type.
+    let err = conn
+        .query_row("SELECT 2.5", [], |r| r.get::<_, i64>(0))
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidColumnType(0, _, Type::Real)),
+        "{err:?}"
+    );
+
+    // The same through a user function's arguments.
+    conn.create_scalar_function("kind", 1, FunctionFlags::SQLITE_UTF8, |ctx| {
+        Ok(
+            match (ctx.get::<i64>(0), ctx.get::<f64>(0), ctx.get::<String>(0)) {
+                (Ok(i), _, _) => format!("int {i}"),
+                (Err(_), Ok(f), _) => format!("real {f}"),
+                (Err(_), Err(_), Ok(s)) => format!("text {s}"),
+                _ => "other".to_owned(),
+            },
+        )
+    })
+    .unwrap();
+    let kinds: Vec<String> = conn
+        .prepare("SELECT kind(x) FROM v ORDER BY rowid")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_>>()
+        .unwrap();
+    assert_eq!(kinds, ["int 7", "real 2.5", "text txt", "other", "other"]);
 }

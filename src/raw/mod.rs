@@ -9,7 +9,7 @@ mod connection;
 mod statement;
 
 pub(crate) use connection::{InterruptCell, RawConnection};
-pub(crate) use statement::{RawStatement, value_ref};
+pub(crate) use statement::{RawStatement, value_ref, value_ref_expecting};
 
 use std::ffi::{CStr, c_char, c_int};
 

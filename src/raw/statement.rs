@@ -1,4 +1,4 @@
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,10 +12,13 @@ type ColumnNames = (i32, Box<[Box<[u8]>]>);
 
 /// Owns a `sqlite3_stmt*` (null for an empty statement: SQL with nothing
 /// but whitespace or comments). Finalized in `Drop`.
+///
+/// Kept small (24 bytes): statements move in and out of the statement cache
+/// on every `prepare_cached`. What few statements need lives in [`Extra`].
 pub(crate) struct RawStatement {
     ptr: *mut ffi::sqlite3_stmt,
-    /// The SQL this statement was cached under, when it came from the cache.
-    pub(crate) cache_key: Option<Arc<str>>,
+    /// Allocated on first use: the cache key, column names, a watched run.
+    extra: OnceCell<Box<Extra>>,
     /// A parameter was bound with `SQLITE_STATIC` to a borrowed buffer in
     /// the current bind-and-run call (see [`finish_borrowed`](Self::finish_borrowed)).
     pending_static: bool,
@@ -27,12 +30,19 @@ pub(crate) struct RawStatement {
     stale: Cell<bool>,
     /// Stepped since the last reset (so a reset is needed).
     stepped: Cell<bool>,
+}
+
+/// The parts of a [`RawStatement`] that most statements never use.
+#[derive(Default)]
+struct Extra {
+    /// The SQL this statement was cached under, when it came from the cache.
+    cache_key: Option<Arc<str>>,
     /// Column names read once, with the re-prepare count they belong to.
     names: RefCell<Option<ColumnNames>>,
     /// While armed steps run (see `watchdog::step_watched`): `Some` from
     /// the first step of a run, holding the run's deadline under a
     /// statement timeout; back to `None` at `reset`, which ends every run.
-    pub(crate) run: Cell<Option<Option<Instant>>>,
+    run: Cell<Option<Option<Instant>>>,
 }
 
 impl RawStatement {
@@ -44,13 +54,42 @@ impl RawStatement {
     pub(crate) unsafe fn new(ptr: *mut ffi::sqlite3_stmt) -> RawStatement {
         RawStatement {
             ptr,
-            cache_key: None,
-            run: Cell::new(None),
+            extra: OnceCell::new(),
             pending_static: false,
             stale: Cell::new(false),
             stepped: Cell::new(false),
-            names: RefCell::new(None),
         }
+    }
+
+    #[inline]
+    fn extra(&self) -> &Extra {
+        self.extra.get_or_init(Box::default)
+    }
+
+    /// The SQL this statement is cached under, if it came from the cache.
+    #[inline]
+    pub(crate) fn cache_key(&self) -> Option<&str> {
+        self.extra.get()?.cache_key.as_deref()
+    }
+
+    /// Marks the statement as the cache's entry for `key`.
+    pub(crate) fn set_cache_key(&mut self, key: Arc<str>) {
+        self.extra.get_or_init(Box::default);
+        if let Some(extra) = self.extra.get_mut() {
+            extra.cache_key = Some(key);
+        }
+    }
+
+    /// The watched run in progress (see `watchdog::step_watched`): `None`
+    /// before its first step, else the run's deadline, if any.
+    #[inline]
+    pub(crate) fn run(&self) -> Option<Option<Instant>> {
+        self.extra.get()?.run.get()
+    }
+
+    /// Records the start of a watched run with its deadline.
+    pub(crate) fn start_run(&self, deadline: Option<Instant>) {
+        self.extra().run.set(Some(deadline));
     }
 
     /// The raw handle (may be null).
@@ -83,7 +122,9 @@ impl RawStatement {
     /// `sqlite3_reset`, skipped when nothing stepped since the last one.
     #[inline]
     pub(crate) fn reset(&self) -> c_int {
-        self.run.set(None);
+        if let Some(extra) = self.extra.get() {
+            extra.run.set(None);
+        }
         if self.ptr.is_null() || !self.stepped.replace(false) {
             return ffi::SQLITE_OK;
         }
@@ -151,7 +192,7 @@ impl RawStatement {
         // SAFETY: live statement; reading a counter.
         let reprepared =
             unsafe { ffi::sqlite3_stmt_status(self.ptr, ffi::SQLITE_STMTSTATUS_REPREPARE, 0) };
-        let mut cache = self.names.borrow_mut();
+        let mut cache = self.extra().names.borrow_mut();
         let fresh = matches!(&*cache, Some((n, _)) if *n == reprepared);
         if !fresh {
             let names = (0..self.column_count())
@@ -230,6 +271,16 @@ impl RawStatement {
         let v = unsafe { ffi::sqlite3_column_value(self.ptr, idx as c_int) };
         // SAFETY: `v` is valid for the current row (above).
         unsafe { value_ref(v) }
+    }
+
+    /// As [`value_ref`](Self::value_ref), guessing the type `expected`
+    /// (see [`value_ref_expecting`]).
+    #[inline(always)]
+    pub(crate) fn value_ref_expecting(&self, idx: usize, expected: c_int) -> ValueRef<'_> {
+        // SAFETY: as in `value_ref`.
+        let v = unsafe { ffi::sqlite3_column_value(self.ptr, idx as c_int) };
+        // SAFETY: `v` is valid for the current row (above).
+        unsafe { value_ref_expecting(v, expected) }
     }
 
     /// `sqlite3_bind_parameter_count`.
@@ -394,7 +445,9 @@ impl RawStatement {
             // The column-name copy is keyed by this counter: once it goes
             // back to 0, a later re-preparation could look like the one
             // the copy was made at.
-            self.names.borrow_mut().take();
+            if let Some(extra) = self.extra.get() {
+                extra.names.borrow_mut().take();
+            }
         }
         // SAFETY: live statement; SQLite ignores unknown ops.
         unsafe { ffi::sqlite3_stmt_status(self.ptr, op, c_int::from(reset)) }
@@ -423,13 +476,61 @@ impl Drop for RawStatement {
 /// `v` is a valid value object that stays valid and unchanged for `'a`.
 #[inline]
 pub(crate) unsafe fn value_ref<'a>(v: *mut ffi::sqlite3_value) -> ValueRef<'a> {
+    // SAFETY: forwarded.
+    unsafe { value_of_type(v, ffi::sqlite3_value_type(v)) }
+}
+
+/// As [`value_ref`], with a guess at the value's type (a constant such as
+/// `FromSql::__EXPECTED_TYPE`, or 0 for none). A right guess reads the value
+/// with one compare instead of the dispatch over all five types.
+///
+/// # Safety
+/// As for [`value_ref`].
+#[inline(always)]
+pub(crate) unsafe fn value_ref_expecting<'a>(
+    v: *mut ffi::sqlite3_value,
+    expected: c_int,
+) -> ValueRef<'a> {
+    // SAFETY: `v` is valid per the caller.
+    let actual = unsafe { ffi::sqlite3_value_type(v) };
+    if expected == 0 {
+        // SAFETY: forwarded; `actual` is the value's type.
+        unsafe { value_of_type(v, actual) }
+    } else if actual == expected {
+        // `expected` is a constant at every call site, so this folds to the
+        // one accessor of that type.
+        // SAFETY: forwarded; `expected` is the value's type.
+        unsafe { value_of_type(v, expected) }
+    } else {
+        // Out of line, so that the optimiser can't merge the two paths
+        // back into one dispatch.
+        // SAFETY: forwarded; `actual` is the value's type.
+        unsafe { value_of_type_outlined(v, actual) }
+    }
+}
+
+/// [`value_of_type`], not inlined.
+///
+/// # Safety
+/// As for [`value_of_type`].
+#[inline(never)]
+unsafe fn value_of_type_outlined<'a>(v: *mut ffi::sqlite3_value, ty: c_int) -> ValueRef<'a> {
+    // SAFETY: forwarded.
+    unsafe { value_of_type(v, ty) }
+}
+
+/// Reads `v`, whose type (`sqlite3_value_type`) is `ty`.
+///
+/// # Safety
+/// As for [`value_ref`], and `ty` is the value's current type.
+#[inline(always)]
+unsafe fn value_of_type<'a>(v: *mut ffi::sqlite3_value, ty: c_int) -> ValueRef<'a> {
     // The accessor matching the value's own type never converts it, so
     // pointers stay valid for 'a. Text/blob first, then the length, as
     // SQLite requires.
-    // SAFETY: `v` is valid per the caller.
-    match unsafe { ffi::sqlite3_value_type(v) } {
+    match ty {
         ffi::SQLITE_NULL => ValueRef::Null,
-        // SAFETY: see above.
+        // SAFETY: `v` is valid per the caller.
         ffi::SQLITE_INTEGER => ValueRef::Integer(unsafe { ffi::sqlite3_value_int64(v) }),
         // SAFETY: see above.
         ffi::SQLITE_FLOAT => ValueRef::Real(unsafe { ffi::sqlite3_value_double(v) }),

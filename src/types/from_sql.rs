@@ -4,7 +4,10 @@ use std::rc::Rc;
 use std::str::Utf8Error;
 use std::sync::Arc;
 
+use std::ffi::c_int;
+
 use super::{Value, ValueRef};
+use crate::ffi::{SQLITE_BLOB, SQLITE_FLOAT, SQLITE_INTEGER, SQLITE_TEXT};
 
 /// Why a [`FromSql`] conversion failed.
 #[derive(Debug)]
@@ -87,11 +90,19 @@ pub trait FromSql: Sized {
     /// # Errors
     /// A [`FromSqlError`] when the value can't be represented.
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self>;
+
+    /// The storage class (`SQLITE_INTEGER`, ...) this type reads without
+    /// conversion, or 0. A hint only: readers that see a value of this type
+    /// skip the general type dispatch; `column_result` still decides.
+    #[doc(hidden)]
+    const __EXPECTED_TYPE: c_int = 0;
 }
 
 macro_rules! from_sql_int {
     ($($t:ty)*) => {$(
         impl FromSql for $t {
+            const __EXPECTED_TYPE: c_int = SQLITE_INTEGER;
+
             #[inline]
             fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
                 let i = value.as_i64()?;
@@ -103,6 +114,8 @@ macro_rules! from_sql_int {
 from_sql_int!(i8 i16 i32 isize u8 u16 u32 u64 usize i128 u128);
 
 impl FromSql for i64 {
+    const __EXPECTED_TYPE: c_int = SQLITE_INTEGER;
+
     #[inline]
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         value.as_i64()
@@ -110,6 +123,8 @@ impl FromSql for i64 {
 }
 
 impl FromSql for f64 {
+    const __EXPECTED_TYPE: c_int = SQLITE_FLOAT;
+
     /// REAL, or INTEGER converted to the nearest float.
     #[inline]
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
@@ -122,6 +137,8 @@ impl FromSql for f64 {
 }
 
 impl FromSql for f32 {
+    const __EXPECTED_TYPE: c_int = SQLITE_FLOAT;
+
     /// REAL or INTEGER, rounded to `f32`.
     #[inline]
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
@@ -134,6 +151,8 @@ impl FromSql for f32 {
 }
 
 impl FromSql for bool {
+    const __EXPECTED_TYPE: c_int = SQLITE_INTEGER;
+
     /// INTEGER: zero is `false`, anything else `true`.
     #[inline]
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
@@ -142,6 +161,8 @@ impl FromSql for bool {
 }
 
 impl FromSql for String {
+    const __EXPECTED_TYPE: c_int = SQLITE_TEXT;
+
     #[inline]
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         value.as_str().map(ToOwned::to_owned)
@@ -149,6 +170,8 @@ impl FromSql for String {
 }
 
 impl FromSql for Box<str> {
+    const __EXPECTED_TYPE: c_int = SQLITE_TEXT;
+
     #[inline]
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         value.as_str().map(Into::into)
@@ -156,6 +179,8 @@ impl FromSql for Box<str> {
 }
 
 impl FromSql for Rc<str> {
+    const __EXPECTED_TYPE: c_int = SQLITE_TEXT;
+
     #[inline]
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         value.as_str().map(Into::into)
@@ -163,6 +188,8 @@ impl FromSql for Rc<str> {
 }
 
 impl FromSql for Arc<str> {
+    const __EXPECTED_TYPE: c_int = SQLITE_TEXT;
+
     #[inline]
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         value.as_str().map(Into::into)
@@ -170,6 +197,8 @@ impl FromSql for Arc<str> {
 }
 
 impl FromSql for Vec<u8> {
+    const __EXPECTED_TYPE: c_int = SQLITE_BLOB;
+
     /// BLOB only; TEXT is `InvalidType` (read its bytes through `ValueRef`).
     #[inline]
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
@@ -178,6 +207,8 @@ impl FromSql for Vec<u8> {
 }
 
 impl<const N: usize> FromSql for [u8; N] {
+    const __EXPECTED_TYPE: c_int = SQLITE_BLOB;
+
     #[inline]
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         let blob = value.as_blob()?;
@@ -189,6 +220,8 @@ impl<const N: usize> FromSql for [u8; N] {
 }
 
 impl<T: FromSql> FromSql for Option<T> {
+    const __EXPECTED_TYPE: c_int = T::__EXPECTED_TYPE;
+
     #[inline]
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         match value {
