@@ -32,11 +32,17 @@ impl Connection {
     #[doc(alias = "SQLITE_PREPARE_PERSISTENT")]
     #[inline]
     pub fn prepare_cached(&self, sql: &str) -> Result<CachedStatement<'_>> {
-        if let Some(raw) = self.cache.take(sql) {
-            return Ok(CachedStatement {
+        match self.cache.take(sql) {
+            Some(raw) => Ok(CachedStatement {
                 stmt: ManuallyDrop::new(Statement::new(self, raw)),
-            });
+            }),
+            None => self.prepare_uncached(sql),
         }
+    }
+
+    /// A cache miss: prepares `sql` as a statement for the cache.
+    #[inline(never)]
+    fn prepare_uncached(&self, sql: &str) -> Result<CachedStatement<'_>> {
         let mut stmt = self.prepare_with_flags(sql, PrepFlags::SQLITE_PREPARE_PERSISTENT)?;
         stmt.stmt.set_cache_key(Arc::from(sql));
         Ok(CachedStatement {
@@ -88,15 +94,33 @@ impl StatementCache {
         Some(inner.entries.swap_remove(pos).1)
     }
 
-    #[inline]
+    #[inline(always)]
     fn put_back(&self, raw: RawStatement) {
+        let mut inner = self.0.borrow_mut();
+        if inner.entries.len() >= inner.capacity {
+            drop(inner);
+            self.put_back_full(raw);
+            return;
+        }
+        raw.reset();
+        // Bindings read as cleared at the next use, as rusqlite's cache
+        // does, but lazily: a full rebind skips the clearing entirely.
+        raw.mark_stale();
+        inner.tick += 1;
+        let tick = inner.tick;
+        inner.entries.push((tick, raw));
+    }
+
+    /// [`put_back`](Self::put_back) into a full cache: evicts the least
+    /// recently used statements first (or finalizes `raw` if the capacity
+    /// is 0).
+    #[inline(never)]
+    fn put_back_full(&self, raw: RawStatement) {
         let mut inner = self.0.borrow_mut();
         if inner.capacity == 0 {
             return; // `raw` is finalized on drop
         }
         raw.reset();
-        // Bindings read as cleared at the next use, as rusqlite's cache
-        // does, but lazily: a full rebind skips the clearing entirely.
         raw.mark_stale();
         while inner.entries.len() >= inner.capacity {
             inner.evict_oldest();
@@ -166,7 +190,7 @@ impl<'conn> DerefMut for CachedStatement<'conn> {
 }
 
 impl Drop for CachedStatement<'_> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: `self.stmt` is not used again: this is the drop.
         let stmt = unsafe { ManuallyDrop::take(&mut self.stmt) };

@@ -380,6 +380,7 @@ impl Connection {
     ///
     /// # Errors
     /// As [`prepare`](Self::prepare).
+    #[inline]
     pub fn prepare_with_flags(&self, sql: &str, flags: crate::PrepFlags) -> Result<Statement<'_>> {
         let (stmt, tail) = self.prepare_raw(sql, flags.bits())?;
         if tail < sql.len() && has_more_statements(self, &sql[tail..])? {
@@ -390,6 +391,7 @@ impl Connection {
 
     /// Prepares the first statement of `sql`; returns it and the byte offset
     /// of the unparsed rest.
+    #[inline]
     pub(crate) fn prepare_raw(&self, sql: &str, flags: u32) -> Result<(RawStatement, usize)> {
         // SAFETY: `nul_follows` is false. A NUL inside `sql` only makes
         // SQLite stop parsing there; it is detected below, off the hot path
@@ -412,6 +414,7 @@ impl Connection {
     /// If `nul_follows`, the byte just after `sql` is a readable NUL. (A
     /// NUL inside `sql` is not unsafe: SQLite stops parsing at it; callers
     /// that care detect it.)
+    #[inline]
     pub(crate) unsafe fn prepare_raw_in_place(
         &self,
         sql: &str,
@@ -424,9 +427,15 @@ impl Connection {
         let mut tail = std::ptr::null();
         // Preparing may run user callbacks (authorizer, functions and
         // collations during query planning): a frame of the error stash.
-        let frame = self.callbacks.stash.enter();
-        self.callbacks.watchdog.clear_abort();
-        let rc = if self.callbacks.stash.is_restricted() {
+        let stash = &self.callbacks.stash;
+        let quiet = stash.is_quiet() && self.callbacks.watchdog.is_quiet();
+        let frame = if quiet {
+            stash.enter_quiet()
+        } else {
+            self.callbacks.watchdog.clear_abort();
+            stash.enter()
+        };
+        let rc = if !quiet && stash.is_restricted() {
             self.callbacks.stash.refuse()
         } else {
             // SAFETY: live handle; `sql` (plus the NUL after it when
@@ -439,21 +448,8 @@ impl Connection {
         };
         let rc = self.callbacks.stash.leave(frame, rc);
         if rc != ffi::SQLITE_OK {
-            // A callback panicked although SQLite succeeded.
             // SAFETY: `stmt` is null or a fresh statement nobody else owns.
-            drop(unsafe { RawStatement::new(stmt) });
-            // A deadline, cancel or panicking progress handler may have
-            // stopped the parse.
-            let abort = self.callbacks.watchdog.take_abort_error(rc);
-            // SAFETY: live handle.
-            if let Some(err) = unsafe { self.callbacks.stash.take(db) } {
-                return Err(err);
-            }
-            if let Some(e) = abort {
-                return Err(e);
-            }
-            // SAFETY: live handle; the statement (if any) is null on error.
-            return Err(unsafe { error_with_offset(db, rc, sql) });
+            return Err(unsafe { self.prepare_failed(rc, stmt, sql) });
         }
         let offset = if tail.is_null() {
             sql.len()
@@ -464,6 +460,32 @@ impl Connection {
         };
         // SAFETY: `stmt` is null or a fresh statement we now own.
         Ok((unsafe { RawStatement::new(stmt) }, offset))
+    }
+
+    /// The error of a failed `sqlite3_prepare_v3` that returned `rc`.
+    ///
+    /// # Safety
+    /// `stmt` is null or a fresh statement nobody else owns (it is
+    /// finalized here).
+    #[cold]
+    #[inline(never)]
+    unsafe fn prepare_failed(&self, rc: c_int, stmt: *mut ffi::sqlite3_stmt, sql: &str) -> Error {
+        let db = self.db.db();
+        // A callback panicked although SQLite succeeded.
+        // SAFETY: per the caller.
+        drop(unsafe { RawStatement::new(stmt) });
+        // A deadline, cancel or panicking progress handler may have
+        // stopped the parse.
+        let abort = self.callbacks.watchdog.take_abort_error(rc);
+        // SAFETY: live handle.
+        if let Some(err) = unsafe { self.callbacks.stash.take(db) } {
+            return err;
+        }
+        if let Some(e) = abort {
+            return e;
+        }
+        // SAFETY: live handle; the statement (if any) is null on error.
+        unsafe { error_with_offset(db, rc, sql) }
     }
 
     /// `Ok(())` for `SQLITE_OK`, else this connection's error for `rc`.

@@ -104,7 +104,7 @@ impl<'stmt> FallibleStreamingIterator for Rows<'stmt> {
     type Item = Row<'stmt>;
     type Error = Error;
 
-    #[inline]
+    #[inline(always)]
     fn advance(&mut self) -> Result<()> {
         let Some(stmt) = self.stmt else {
             self.row = None;

@@ -198,11 +198,28 @@ impl Stash {
         })
     }
 
+    /// True when nothing is recorded and no restricting callback runs: a
+    /// frame may start with [`enter_quiet`](Self::enter_quiet).
+    #[inline]
+    pub(crate) fn is_quiet(&self) -> bool {
+        (self.restricted.get() == 0) & !self.pending.get()
+    }
+
+    /// [`enter`](Self::enter) when [`is_quiet`](Self::is_quiet) (nothing
+    /// stale to drop).
+    #[inline]
+    pub(crate) fn enter_quiet(&self) -> u32 {
+        // Can't wrap: each level of nesting is a Rust stack frame.
+        let depth = self.depth.get().wrapping_add(1);
+        self.depth.set(depth);
+        depth
+    }
+
     /// Starts a frame (a step or a prepare); returns its depth for
     /// [`leave`](Self::leave).
     #[inline]
     pub(crate) fn enter(&self) -> u32 {
-        let depth = self.depth.get().saturating_add(1);
+        let depth = self.depth.get().wrapping_add(1);
         self.depth.set(depth);
         if self.pending.get() {
             self.drop_stale(depth);
@@ -225,7 +242,7 @@ impl Stash {
     /// without an error channel panicked in this frame.
     #[inline]
     pub(crate) fn leave(&self, depth: u32, rc: c_int) -> c_int {
-        self.depth.set(depth.saturating_sub(1));
+        self.depth.set(depth.wrapping_sub(1));
         if self.pending.get() {
             self.settle(depth, rc)
         } else {

@@ -73,12 +73,34 @@ impl<'conn> Statement<'conn> {
     /// `sqlite3_changes` keeps the count of the last INSERT, UPDATE or
     /// DELETE, so after DDL or an empty statement it would report a stale
     /// number; the total counter tells whether this statement changed rows.
+    /// Once it did, the statement is known to count its changes (its kind
+    /// never changes), and later runs read `sqlite3_changes` alone.
+    #[inline]
     pub(crate) fn execute_with_bound_parameters(&mut self) -> Result<usize> {
+        if self.stmt.counts_changes() {
+            let rc = self.step_raw();
+            let result = match rc {
+                ffi::SQLITE_DONE => Ok(self.conn.changes() as usize),
+                ffi::SQLITE_ROW => Err(Error::ExecuteReturnedResults),
+                _ => Err(self.error(rc)),
+            };
+            self.stmt.reset();
+            return result;
+        }
+        self.execute_counting_changes()
+    }
+
+    /// [`execute_with_bound_parameters`](Self::execute_with_bound_parameters)
+    /// for a statement not yet seen to change rows.
+    fn execute_counting_changes(&mut self) -> Result<usize> {
         let total_before = self.conn.total_changes();
         let rc = self.step_raw();
         let result = match rc {
             ffi::SQLITE_DONE if self.conn.total_changes() == total_before => Ok(0),
-            ffi::SQLITE_DONE => Ok(self.conn.changes() as usize),
+            ffi::SQLITE_DONE => {
+                self.stmt.set_counts_changes();
+                Ok(self.conn.changes() as usize)
+            }
             ffi::SQLITE_ROW => Err(Error::ExecuteReturnedResults),
             _ => Err(self.error(rc)),
         };
@@ -112,6 +134,19 @@ impl<'conn> Statement<'conn> {
         // A step may run user callbacks: one frame of the error stash,
         // which may turn a success into a failure if a callback without an
         // error channel (collation, hook) panicked.
+        let stash = &self.conn.callbacks.stash;
+        if stash.is_quiet() && self.conn.callbacks.watchdog.is_quiet() {
+            // The usual case: nothing recorded, restricted or armed.
+            let frame = stash.enter_quiet();
+            let rc = self.stmt.step();
+            return stash.leave(frame, rc);
+        }
+        self.step_raw_slow()
+    }
+
+    /// [`step_raw`](Self::step_raw) when something needs attention.
+    #[inline(never)]
+    fn step_raw_slow(&self) -> c_int {
         let stash = &self.conn.callbacks.stash;
         let frame = stash.enter();
         let watchdog = &self.conn.callbacks.watchdog;

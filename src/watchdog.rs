@@ -83,8 +83,12 @@ pub(crate) struct Watchdog {
     /// innermost last, and the earliest of their deadlines.
     scopes: RefCell<Vec<Arc<TokenInner>>>,
     scope_deadline: Cell<Option<Instant>>,
-    /// Why the last abort happened, until the error is built.
+    /// Why the last abort happened, until the error is built. Set only
+    /// through [`set_reason`](Self::set_reason) (which keeps `busy_state` in step).
     reason: Cell<Option<Abort>>,
+    /// `armed || reason.is_some()`: one check tells a step that nothing
+    /// needs watching and no stale abort record needs clearing.
+    busy_state: Cell<bool>,
     /// The user's progress handler and the number of instructions between
     /// its calls (0: none).
     progress: RefCell<Option<Box<ProgressFn>>>,
@@ -112,6 +116,7 @@ impl Default for Watchdog {
             scopes: RefCell::new(Vec::new()),
             scope_deadline: Cell::new(None),
             reason: Cell::new(None),
+            busy_state: Cell::new(false),
             progress: RefCell::new(None),
             progress_every: Cell::new(0),
             progress_acc: Cell::new(0),
@@ -175,6 +180,7 @@ impl Watchdog {
         self.armed
             .set(self.statement_timeout.get().is_some() || !scopes.is_empty());
         drop(scopes);
+        self.sync_busy_state();
         self.sync_period();
     }
 
@@ -304,14 +310,35 @@ impl Watchdog {
     /// Forgets a recorded abort (at the start of a step or prepare).
     #[inline]
     pub(crate) fn clear_abort(&self) {
-        self.reason.set(None);
+        self.set_reason(None);
+    }
+
+    /// True when nothing is armed and no abort is recorded: a step needs
+    /// neither watching nor [`clear_abort`](Self::clear_abort).
+    #[inline]
+    pub(crate) fn is_quiet(&self) -> bool {
+        !self.busy_state.get()
+    }
+
+    /// Records (or clears) why the running statement was aborted.
+    #[inline]
+    fn set_reason(&self, why: Option<Abort>) {
+        self.reason.set(why);
+        self.sync_busy_state();
+    }
+
+    #[inline]
+    fn sync_busy_state(&self) {
+        self.busy_state
+            .set(self.armed.get() || self.reason.get().is_some());
     }
 
     /// Turns a recorded abort into the error for result code `rc`
     /// (clearing the record). `None`: use SQLite's own error.
     #[cold]
     pub(crate) fn take_abort_error(&self, rc: c_int) -> Option<Error> {
-        let why = self.reason.take()?;
+        let why = self.reason.get()?;
+        self.set_reason(None);
         let busy = matches!(rc & 0xff, ffi::SQLITE_BUSY | ffi::SQLITE_LOCKED);
         if !busy && rc & 0xff != ffi::SQLITE_INTERRUPT {
             return None;
@@ -339,7 +366,7 @@ impl Watchdog {
     fn on_progress(&self) -> bool {
         if self.armed.get() {
             if let Some(why) = self.overdue() {
-                self.reason.set(Some(why));
+                self.set_reason(Some(why));
                 return true;
             }
         }
@@ -366,7 +393,7 @@ impl Watchdog {
 
     fn on_busy(&self, count: c_int) -> bool {
         if let Some(why) = self.cancelled_while_waiting() {
-            self.reason.set(Some(why));
+            self.set_reason(Some(why));
             return false;
         }
         match self.busy.get() {
@@ -378,7 +405,7 @@ impl Watchdog {
                 };
                 if retry {
                     if let Some(why) = self.cancelled_while_waiting() {
-                        self.reason.set(Some(why));
+                        self.set_reason(Some(why));
                         return false;
                     }
                 }
@@ -405,7 +432,7 @@ impl Watchdog {
                     None => std::thread::sleep(nap),
                 }
                 if let Some(why) = self.cancelled_while_waiting() {
-                    self.reason.set(Some(why));
+                    self.set_reason(Some(why));
                     return false;
                 }
                 true
@@ -438,7 +465,7 @@ unsafe extern "C" fn progress_trampoline(p: *mut c_void) -> c_int {
     match catch_panic(|| w.on_progress()) {
         Ok(stop) => c_int::from(stop),
         Err(_) => {
-            w.reason.set(Some(Abort::Panic));
+            w.set_reason(Some(Abort::Panic));
             1
         }
     }
@@ -450,7 +477,7 @@ unsafe extern "C" fn busy_trampoline(p: *mut c_void, count: c_int) -> c_int {
     match catch_panic(|| w.on_busy(count)) {
         Ok(retry) => c_int::from(retry),
         Err(_) => {
-            w.reason.set(Some(Abort::Panic));
+            w.set_reason(Some(Abort::Panic));
             0
         }
     }
@@ -477,7 +504,7 @@ pub(crate) fn step_watched(stmt: &Statement<'_>) -> c_int {
             // clear a pending interrupt when the statement starts.
             w.statement_deadline.set(None);
             if let Some(why) = w.overdue() {
-                w.reason.set(Some(why));
+                w.set_reason(Some(why));
                 return ffi::SQLITE_INTERRUPT;
             }
             let d = timeout.and_then(|t| Instant::now().checked_add(t));
@@ -490,7 +517,7 @@ pub(crate) fn step_watched(stmt: &Statement<'_>) -> c_int {
     if rc & 0xff == ffi::SQLITE_INTERRUPT && w.reason.get().is_none() {
         // Interrupted by a token's cancel() (through sqlite3_interrupt) or
         // past a deadline just as something else stopped it.
-        w.reason.set(w.overdue());
+        w.set_reason(w.overdue());
     }
     w.statement_deadline.set(outer);
     rc

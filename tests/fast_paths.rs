@@ -225,3 +225,37 @@ fn typed_reads_convert_or_reject_values_of_other_types() {
         .unwrap();
     assert_eq!(kinds, ["int 7", "real 2.5", "text txt", "other", "other"]);
 }
+
+/// Once a statement has changed rows, `execute` reads `sqlite3_changes`
+/// alone: it must still count this run's rows, including none, and DDL run
+/// afterwards must still report 0 rather than the stale count.
+#[test]
+fn execute_counts_each_runs_own_changes() {
+    let conn = mem();
+    conn.execute_batch(
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, x); INSERT INTO t(x) VALUES (1), (2), (3);",
+    )
+    .unwrap();
+    let mut upd = conn
+        .prepare("UPDATE t SET x = x + 1 WHERE id <= ?1")
+        .unwrap();
+    assert_eq!(upd.execute([3]).unwrap(), 3);
+    assert_eq!(upd.execute([1]).unwrap(), 1);
+    assert_eq!(upd.execute([0]).unwrap(), 0, "a run that matched nothing");
+    assert_eq!(upd.execute([2]).unwrap(), 2);
+    // DDL and a no-op after the UPDATE: 0, not the UPDATE's 2.
+    assert_eq!(conn.execute("CREATE TABLE u(a)", []).unwrap(), 0);
+    let mut ddl = conn.prepare("CREATE TABLE IF NOT EXISTS u(a)").unwrap();
+    assert_eq!(ddl.execute([]).unwrap(), 0);
+    assert_eq!(ddl.execute([]).unwrap(), 0);
+    // A DELETE first run changing nothing, then rows.
+    let mut del = conn.prepare("DELETE FROM t WHERE id = ?1").unwrap();
+    assert_eq!(del.execute([99]).unwrap(), 0);
+    assert_eq!(del.execute([1]).unwrap(), 1);
+    assert_eq!(del.execute([1]).unwrap(), 0);
+    let left: i64 = conn
+        .query_row("SELECT sum(x) FROM t", [], |r| r.get(0))
+        .unwrap();
+    // x was 1, 2, 3; +1 for ids <= 3, <= 1, <= 2: 4, 4, 4; id 1 deleted.
+    assert_eq!(left, 4 + 4);
+}

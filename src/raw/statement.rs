@@ -19,18 +19,27 @@ pub(crate) struct RawStatement {
     ptr: *mut ffi::sqlite3_stmt,
     /// Allocated on first use: the cache key, column names, a watched run.
     extra: OnceCell<Box<Extra>>,
-    /// A parameter was bound with `SQLITE_STATIC` to a borrowed buffer in
-    /// the current bind-and-run call (see [`finish_borrowed`](Self::finish_borrowed)).
-    pending_static: bool,
-    /// The bindings may point at buffers that no longer exist (a finished
-    /// zero-copy call), or must read as cleared (returned to the cache).
-    /// Every path that steps or reads bindings without rebinding them all
-    /// clears them first: see [`step`](Self::step) and
-    /// [`clear_if_stale`](Self::clear_if_stale).
-    stale: Cell<bool>,
-    /// Stepped since the last reset (so a reset is needed).
-    stepped: Cell<bool>,
+    /// `sqlite3_bind_parameter_count`, read at first use (`u32::MAX`
+    /// before): the SQL text fixes it, so re-preparation can't change it.
+    nparams: Cell<u32>,
+    /// [`PENDING_STATIC`], [`STALE`], [`STEPPED`], [`COUNTS_CHANGES`] (one byte, so that the
+    /// struct moves as three words).
+    flags: Cell<u8>,
 }
+
+/// A parameter was bound with `SQLITE_STATIC` to a borrowed buffer in the
+/// current bind-and-run call (see [`RawStatement::finish_borrowed`]).
+const PENDING_STATIC: u8 = 1;
+/// The bindings may point at buffers that no longer exist (a finished
+/// zero-copy call), or must read as cleared (returned to the cache). Every
+/// path that steps or reads bindings without rebinding them all clears them
+/// first: see [`RawStatement::step`] and [`RawStatement::clear_if_stale`].
+const STALE: u8 = 2;
+/// Stepped since the last reset (so a reset is needed).
+const STEPPED: u8 = 4;
+/// A run of this statement changed rows: it is an INSERT, UPDATE or DELETE,
+/// so `sqlite3_changes` after it counts its own changes.
+const COUNTS_CHANGES: u8 = 8;
 
 /// The parts of a [`RawStatement`] that most statements never use.
 #[derive(Default)]
@@ -55,9 +64,8 @@ impl RawStatement {
         RawStatement {
             ptr,
             extra: OnceCell::new(),
-            pending_static: false,
-            stale: Cell::new(false),
-            stepped: Cell::new(false),
+            nparams: Cell::new(u32::MAX),
+            flags: Cell::new(0),
         }
     }
 
@@ -113,7 +121,7 @@ impl RawStatement {
             return ffi::SQLITE_DONE;
         }
         self.clear_if_stale();
-        self.stepped.set(true);
+        self.set(STEPPED);
         // SAFETY: `ptr` is a live statement owned by self; no binding
         // points at freed memory (cleared above if it might).
         unsafe { ffi::sqlite3_step(self.ptr) }
@@ -125,9 +133,10 @@ impl RawStatement {
         if let Some(extra) = self.extra.get() {
             extra.run.set(None);
         }
-        if self.ptr.is_null() || !self.stepped.replace(false) {
+        if self.ptr.is_null() || !self.is(STEPPED) {
             return ffi::SQLITE_OK;
         }
+        self.unset(STEPPED);
         // SAFETY: `ptr` is a live statement owned by self.
         unsafe { ffi::sqlite3_reset(self.ptr) }
     }
@@ -135,7 +144,7 @@ impl RawStatement {
     /// Clears the bindings if they may dangle or must read as cleared.
     #[inline]
     pub(crate) fn clear_if_stale(&self) {
-        if self.stale.get() {
+        if self.is(STALE) {
             self.clear_bindings_now();
         }
     }
@@ -145,7 +154,22 @@ impl RawStatement {
         // SAFETY: `ptr` is a live statement owned by self (non-null: only
         // bindings of a real statement can be stale).
         unsafe { ffi::sqlite3_clear_bindings(self.ptr) };
-        self.stale.set(false);
+        self.unset(STALE);
+    }
+
+    #[inline]
+    fn is(&self, flag: u8) -> bool {
+        self.flags.get() & flag != 0
+    }
+
+    #[inline]
+    fn set(&self, flag: u8) {
+        self.flags.set(self.flags.get() | flag);
+    }
+
+    #[inline]
+    fn unset(&self, flag: u8) {
+        self.flags.set(self.flags.get() & !flag);
     }
 
     /// `sqlite3_clear_bindings`.
@@ -154,13 +178,13 @@ impl RawStatement {
         if !self.ptr.is_null() {
             self.clear_bindings_now();
         }
-        self.pending_static = false;
+        self.unset(PENDING_STATIC);
     }
 
     /// Every parameter was just bound afresh: nothing stale remains.
     #[inline]
     pub(crate) fn all_rebound(&self) {
-        self.stale.set(false);
+        self.unset(STALE);
     }
 
     /// Ends a bind-and-run call that may have bound borrowed buffers: the
@@ -169,18 +193,29 @@ impl RawStatement {
     /// does not rebind them all.
     #[inline]
     pub(crate) fn finish_borrowed(&mut self) {
-        if self.pending_static {
-            self.pending_static = false;
+        if self.is(PENDING_STATIC) {
+            self.unset(PENDING_STATIC);
             self.reset();
-            self.stale.set(true);
+            self.set(STALE);
         }
+    }
+
+    /// Whether a run of this statement was seen to change rows.
+    #[inline]
+    pub(crate) fn counts_changes(&self) -> bool {
+        self.is(COUNTS_CHANGES)
+    }
+
+    /// Records that a run of this statement changed rows.
+    pub(crate) fn set_counts_changes(&self) {
+        self.set(COUNTS_CHANGES);
     }
 
     /// Marks the bindings to read as cleared at the next use (a statement
     /// going back to the cache), without clearing them now.
     #[inline]
     pub(crate) fn mark_stale(&self) {
-        self.stale.set(true);
+        self.set(STALE);
     }
 
     /// Index of the column named `name` (ASCII case-insensitive), from
@@ -286,11 +321,20 @@ impl RawStatement {
     /// `sqlite3_bind_parameter_count`.
     #[inline]
     pub(crate) fn bind_parameter_count(&self) -> usize {
+        let n = self.nparams.get();
+        if n != u32::MAX {
+            return n as usize;
+        }
         if self.ptr.is_null() {
             return 0;
         }
         // SAFETY: live statement.
-        unsafe { ffi::sqlite3_bind_parameter_count(self.ptr) as usize }
+        let n = unsafe { ffi::sqlite3_bind_parameter_count(self.ptr) };
+        // Never negative; u32::MAX parameters can't exist (SQLite's own
+        // limit is an i32, and far lower in practice).
+        let n = u32::try_from(n).unwrap_or(0);
+        self.nparams.set(n);
+        n as usize
     }
 
     /// `sqlite3_bind_parameter_index` for a NUL-terminated name; 0 if none.
@@ -322,7 +366,7 @@ impl RawStatement {
     /// bound with `SQLITE_STATIC` (no copy): the caller must call
     /// [`finish_borrowed`](Self::finish_borrowed) before the borrowed data
     /// can go away.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn bind_value(&mut self, idx: c_int, value: ValueRef<'_>, borrow_ok: bool) -> c_int {
         let s = self.ptr;
         if s.is_null() {
@@ -342,7 +386,7 @@ impl RawStatement {
             ValueRef::Real(f) => unsafe { ffi::sqlite3_bind_double(s, idx, f) },
             ValueRef::Text(t) => {
                 if borrow_ok {
-                    self.pending_static = true;
+                    self.set(PENDING_STATIC);
                 }
                 // SAFETY: `t` is valid for its length; SQLite copies it
                 // (TRANSIENT) or the caller keeps it alive (STATIC, see doc).
@@ -364,7 +408,7 @@ impl RawStatement {
                     unsafe { ffi::sqlite3_bind_zeroblob(s, idx, 0) }
                 } else {
                     if borrow_ok {
-                        self.pending_static = true;
+                        self.set(PENDING_STATIC);
                     }
                     // SAFETY: as for text.
                     unsafe {
