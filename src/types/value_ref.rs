@@ -69,7 +69,7 @@ impl<'a> ValueRef<'a> {
     }
 
     /// The text as `&str`: `InvalidType` unless TEXT, `Utf8Error` unless valid UTF-8.
-    #[inline]
+    #[inline(always)]
     pub fn as_str(&self) -> FromSqlResult<&'a str> {
         match *self {
             ValueRef::Text(t) => utf8(t).map_err(FromSqlError::Utf8Error),
@@ -181,14 +181,63 @@ where
     }
 }
 
+/// `[u8]::is_ascii`, with the lengths of typical column values (up to 16
+/// bytes) checked as two overlapping words instead of word plus bytes.
+#[inline]
+fn is_ascii(b: &[u8]) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let n = b.len();
+    match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+        (Some(head), Some(tail)) if n <= 16 => {
+            (u64::from_ne_bytes(*head) | u64::from_ne_bytes(*tail)) & HIGH == 0
+        }
+        (Some(_), Some(_)) => b.is_ascii(),
+        _ => match (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+            (Some(head), Some(tail)) => {
+                (u32::from_ne_bytes(*head) | u32::from_ne_bytes(*tail)) & HIGH as u32 == 0
+            }
+            _ => b.iter().fold(0, |acc, &x| acc | x) < 0x80,
+        },
+    }
+}
+
 /// `str::from_utf8` with a fast path for ASCII, the common case for short
 /// column values.
 #[inline]
 pub(crate) fn utf8(b: &[u8]) -> Result<&str, std::str::Utf8Error> {
-    if b.is_ascii() {
+    if is_ascii(b) {
         // SAFETY: ASCII is valid UTF-8.
         Ok(unsafe { std::str::from_utf8_unchecked(b) })
     } else {
-        std::str::from_utf8(b)
+        utf8_full(b)
+    }
+}
+
+/// [`utf8`] for text that is not all ASCII (out of line: the rare case).
+#[inline(never)]
+fn utf8_full(b: &[u8]) -> Result<&str, std::str::Utf8Error> {
+    std::str::from_utf8(b)
+}
+
+#[cfg(test)]
+mod ascii_tests {
+    use super::is_ascii;
+
+    /// Every length up to 40, with one non-ASCII byte at every position (and
+    /// none): the overlapping-word checks must agree with the standard one.
+    #[test]
+    fn agrees_with_std_at_every_length_and_position() {
+        for len in 0..=40usize {
+            let clean = vec![b'a'; len];
+            assert!(is_ascii(&clean), "len {len}");
+            for pos in 0..len {
+                for high in [0x80u8, 0xc3, 0xff] {
+                    let mut b = clean.clone();
+                    b[pos] = high;
+                    assert_eq!(is_ascii(&b), b.is_ascii(), "len {len} pos {pos}");
+                    assert!(!is_ascii(&b), "len {len} pos {pos}");
+                }
+            }
+        }
     }
 }
