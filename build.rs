@@ -48,7 +48,10 @@ const SQLITE_OPTIONS: &[(&str, Option<&str>)] = &[
     ("SQLITE_ENABLE_STAT4", None),
     // sqlite3_column_{database,table,origin}_name for result metadata.
     ("SQLITE_ENABLE_COLUMN_METADATA", None),
-    // sqlite3_unlock_notify for shared-cache lock waits.
+    // sqlite3_unlock_notify for shared-cache lock waits. Costs a global
+    // mutex at the end of every autocommit statement (see BENCHMARKS.md);
+    // without shared cache, FERROLITE_SQLITE_FLAGS=-USQLITE_ENABLE_UNLOCK_NOTIFY
+    // removes it.
     ("SQLITE_ENABLE_UNLOCK_NOTIFY", None),
     // sqlite3_preupdate_hook (and the session extension, which needs it).
     ("SQLITE_ENABLE_PREUPDATE_HOOK", None),
@@ -101,22 +104,31 @@ fn compile_amalgamation(dir: &Path) {
         // No debug info for SQLite itself: a much faster build.
         .debug(false)
         .warnings(false);
+    // Removals of our defaults: FERROLITE_SQLITE_FLAGS="-USQLITE_ENABLE_UNLOCK_NOTIFY".
+    let extra = env::var("FERROLITE_SQLITE_FLAGS").unwrap_or_default();
+    let removed: Vec<&str> = extra
+        .split_whitespace()
+        .filter_map(|opt| opt.strip_prefix("-U"))
+        .collect();
     for (name, value) in SQLITE_OPTIONS {
-        cfg.define(name, *value);
+        if !removed.contains(name) {
+            cfg.define(name, *value);
+        }
     }
     if env::var_os("CARGO_FEATURE_LOAD_EXTENSION").is_none() {
         // Extension loading is compiled out unless feature `load_extension`.
         cfg.define("SQLITE_OMIT_LOAD_EXTENSION", None);
     }
-    // User additions: FERROLITE_SQLITE_FLAGS="SQLITE_MAX_VARIABLE_NUMBER=99999 -DSQLITE_FOO"
-    if let Ok(extra) = env::var("FERROLITE_SQLITE_FLAGS") {
-        for opt in extra.split_whitespace() {
-            let opt = opt.strip_prefix("-D").unwrap_or(opt);
-            match opt.split_once('=') {
-                Some((k, v)) => cfg.define(k, v),
-                None => cfg.define(opt, None),
-            };
+    // User additions: FERROLITE_SQLITE_FLAGS="SQLITE_MAX_VARIABLE_NUMBER=99999 -DSQLITE_FOO".
+    for opt in extra.split_whitespace() {
+        if opt.starts_with("-U") {
+            continue; // a removal, applied above
         }
+        let opt = opt.strip_prefix("-D").unwrap_or(opt);
+        match opt.split_once('=') {
+            Some((k, v)) => cfg.define(k, v),
+            None => cfg.define(opt, None),
+        };
     }
     cfg.compile("ferrolite_sqlite3");
 }

@@ -98,6 +98,9 @@ def main(raw_path, out_path):
                "alternating; medians")
     out.append(f"- machine: {os.cpu_count()} CPUs, {cpu_model()}, {platform.system()} "
                f"{platform.release()}")
+    if os.environ.get("FERROLITE_SQLITE_FLAGS"):
+        out.append("- SQLite options changed for C and ferrolite: "
+                   f"`FERROLITE_SQLITE_FLAGS={os.environ['FERROLITE_SQLITE_FLAGS']}`")
     if os.environ.get("FERRO_STATE") == "pending":
         out.append("- ferrolite: **pending** (the crate did not build)")
     out.append("")

@@ -73,6 +73,14 @@ if [ "$n_opts" -lt 5 ] || [ "$n_opts" != "$n_lines" ]; then
 fi
 # Feature `load_extension` is off in the bench, so build.rs adds this one too.
 OPTS="$OPTS -DSQLITE_OMIT_LOAD_EXTENSION"
+# The user's additions and removals, as build.rs applies them to ferrolite's
+# copy (e.g. FERROLITE_SQLITE_FLAGS=-USQLITE_ENABLE_UNLOCK_NOTIFY).
+for f in ${FERROLITE_SQLITE_FLAGS:-}; do
+    case "$f" in
+        -U* | -D*) OPTS="$OPTS $f" ;;
+        *) OPTS="$OPTS -D$f" ;;
+    esac
+done
 # -O2 and the flags the `cc` crate adds by default on x86_64 Linux.
 SQLITE_CFLAGS="-O2 -ffunction-sections -fdata-sections -fPIC -m64 -march=x86-64 $OPTS"
 VENDORED=$ROOT/sqlite3-vendored

@@ -71,6 +71,61 @@ struct Inner {
     entries: Vec<(u64, RawStatement)>,
     capacity: usize,
     tick: u64,
+    /// The transaction-control statements, prepared once on first use
+    /// (outside the LRU: they never evict a user's statement).
+    control: [Option<RawStatement>; Control::COUNT],
+}
+
+/// A transaction-control statement the crate runs itself (`Transaction`'s
+/// `BEGIN`, `COMMIT` and `ROLLBACK`), kept prepared per connection instead
+/// of being parsed again for every transaction.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Control {
+    BeginDeferred,
+    BeginImmediate,
+    BeginExclusive,
+    Commit,
+    Rollback,
+}
+
+impl Control {
+    const COUNT: usize = 5;
+
+    fn sql(self) -> &'static str {
+        match self {
+            Control::BeginDeferred => "BEGIN DEFERRED",
+            Control::BeginImmediate => "BEGIN IMMEDIATE",
+            Control::BeginExclusive => "BEGIN EXCLUSIVE",
+            Control::Commit => "COMMIT",
+            Control::Rollback => "ROLLBACK",
+        }
+    }
+}
+
+impl Connection {
+    /// Runs a transaction-control statement: the same as `execute_batch`
+    /// of its SQL (same errors, hooks, interrupts and deadlines), without
+    /// preparing it again each time.
+    pub(crate) fn run_control(&self, control: Control) -> Result<()> {
+        let taken = self.cache.0.borrow_mut().control[control as usize].take();
+        let stmt = match taken {
+            Some(raw) => Statement::new(self, raw),
+            None => self.prepare_with_flags(control.sql(), PrepFlags::SQLITE_PREPARE_PERSISTENT)?,
+        };
+        let result = stmt.run_to_completion();
+        let raw = stmt.into_raw();
+        let mut inner = self.cache.0.borrow_mut();
+        let slot = &mut inner.control[control as usize];
+        if slot.is_none() {
+            *slot = Some(raw);
+        } else {
+            // A nested run (from a callback) filled the slot meanwhile:
+            // finalize this copy, after the borrow.
+            drop(inner);
+            drop(raw);
+        }
+        result
+    }
 }
 
 impl Default for StatementCache {
@@ -78,6 +133,7 @@ impl Default for StatementCache {
         StatementCache(RefCell::new(Inner {
             entries: Vec::new(),
             capacity: DEFAULT_CAPACITY,
+            control: Default::default(),
             tick: 0,
         }))
     }
@@ -141,8 +197,12 @@ impl StatementCache {
     pub(crate) fn flush(&self) {
         // Drop outside the borrow: finalizing never calls back into us, but
         // keep the borrow short anyway.
-        let entries = std::mem::take(&mut self.0.borrow_mut().entries);
+        let mut inner = self.0.borrow_mut();
+        let entries = std::mem::take(&mut inner.entries);
+        let control = std::mem::take(&mut inner.control);
+        drop(inner);
         drop(entries);
+        drop(control);
     }
 
     /// Number of cached statements (for tests).

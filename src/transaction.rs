@@ -5,6 +5,7 @@ use std::ffi::c_int;
 use std::fmt;
 use std::ops::Deref;
 
+use crate::cache::Control;
 use crate::name::quote_identifier;
 use crate::{Connection, Error, Name, Result, ffi};
 
@@ -98,12 +99,11 @@ impl Transaction<'_> {
         conn: &Connection,
         behavior: TransactionBehavior,
     ) -> Result<Transaction<'_>> {
-        let sql = match behavior {
-            TransactionBehavior::Deferred => "BEGIN DEFERRED",
-            TransactionBehavior::Immediate => "BEGIN IMMEDIATE",
-            TransactionBehavior::Exclusive => "BEGIN EXCLUSIVE",
-        };
-        conn.execute_batch(sql)?;
+        conn.run_control(match behavior {
+            TransactionBehavior::Deferred => Control::BeginDeferred,
+            TransactionBehavior::Immediate => Control::BeginImmediate,
+            TransactionBehavior::Exclusive => Control::BeginExclusive,
+        })?;
         // Errors from here on tell `commit` why SQLite may have ended the
         // transaction by itself.
         conn.last_error.set(ffi::SQLITE_OK);
@@ -205,14 +205,14 @@ fn commit_or_report(conn: &Connection) -> Result<()> {
     if conn.is_autocommit() {
         return Err(rolled_back_error(conn));
     }
-    conn.execute_batch("COMMIT")
+    conn.run_control(Control::Commit)
 }
 
 fn rollback_if_open(conn: &Connection) -> Result<()> {
     if conn.is_autocommit() {
         Ok(())
     } else {
-        conn.execute_batch("ROLLBACK")
+        conn.run_control(Control::Rollback)
     }
 }
 

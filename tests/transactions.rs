@@ -467,3 +467,55 @@ fn beginning_fails_cleanly() {
     assert!(!conn.is_autocommit());
     conn.execute_batch("COMMIT").unwrap();
 }
+
+/// `BEGIN`, `COMMIT` and `ROLLBACK` stay prepared between transactions:
+/// that must not change what they do, what the authorizer sees, the user's
+/// statement cache, or closing.
+#[test]
+fn kept_transaction_statements_behave_like_fresh_ones() {
+    use ferrolite::hooks::{AuthAction, AuthContext, Authorization};
+
+    let mut conn = setup();
+    conn.set_prepared_statement_cache_capacity(0);
+    for i in 0..3 {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .unwrap();
+        tx.execute("INSERT INTO t VALUES (?1)", [i]).unwrap();
+        tx.commit().unwrap();
+    }
+    {
+        let tx = conn.transaction().unwrap();
+        tx.execute("INSERT INTO t VALUES (100)", []).unwrap();
+        tx.rollback().unwrap();
+    }
+    assert_eq!(xs(&conn), [0, 1, 2]);
+
+    // A failing BEGIN (already in a transaction) reports SQLite's error and
+    // leaves the statement usable.
+    {
+        let tx = conn.unchecked_transaction().unwrap();
+        let err = conn.unchecked_transaction().map(|_| ()).unwrap_err();
+        assert!(err.to_string().contains("within a transaction"), "{err}");
+        tx.commit().unwrap();
+    }
+
+    // An authorizer installed now is consulted again by the kept BEGIN.
+    conn.authorizer(Some(|ctx: AuthContext<'_>| match ctx.action {
+        AuthAction::Transaction { .. } => Authorization::Deny,
+        _ => Authorization::Allow,
+    }))
+    .unwrap();
+    let err = conn.transaction().map(|_| ()).unwrap_err();
+    assert_eq!(
+        err.sqlite_error_code(),
+        Some(ErrorCode::AuthorizationForStatementDenied),
+        "{err}"
+    );
+    conn.authorizer(None::<fn(AuthContext<'_>) -> Authorization>)
+        .unwrap();
+    conn.transaction().unwrap().commit().unwrap();
+
+    // No statement left behind keeps the handle from closing.
+    conn.close().map_err(|(_, e)| e).unwrap();
+}
