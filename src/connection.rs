@@ -206,11 +206,13 @@ impl Connection {
         // copies all the remaining text for every statement, which made
         // long scripts (such as dumps) quadratic.
         let script = CString::new(sql)?;
-        let mut rest = script.to_str()?; // the bytes of `sql`: valid UTF-8
+        let with_nul = script.as_bytes_with_nul();
+        let mut rest = sql;
         while !rest.is_empty() {
-            // SAFETY: `rest` is a suffix of `script`'s text, so a NUL
-            // byte follows it.
-            let (stmt, tail) = unsafe { self.prepare_raw_in_place(rest, true, 0) }?;
+            // `rest` is a suffix of `sql`: the same suffix of the script
+            // still ends with its NUL.
+            let text = &with_nul[sql.len() - rest.len()..];
+            let (stmt, tail) = self.prepare_text(rest, text, 0)?;
             if !stmt.is_null() {
                 let stmt = Statement::new(self, stmt);
                 stmt.run_to_completion()?;
@@ -393,10 +395,12 @@ impl Connection {
     /// of the unparsed rest.
     #[inline]
     pub(crate) fn prepare_raw(&self, sql: &str, flags: u32) -> Result<(RawStatement, usize)> {
-        // SAFETY: `nul_follows` is false. A NUL inside `sql` only makes
-        // SQLite stop parsing there; it is detected below, off the hot path
-        // (SQLite then either fails, or leaves the NUL in the unparsed tail).
-        let prepared = unsafe { self.prepare_raw_in_place(sql, false, flags) };
+        // A NUL inside `sql` only makes SQLite stop parsing there; it is
+        // detected below, off the hot path (SQLite then either fails, or
+        // leaves the NUL in the unparsed tail). (Without a NUL after the
+        // text SQLite parses a terminated copy; copying short statements to
+        // a terminated stack buffer ourselves measured no faster.)
+        let prepared = self.prepare_text(sql, sql.as_bytes(), flags);
         match prepared {
             Ok((_, tail)) if tail < sql.len() && sql.as_bytes()[tail..].contains(&0) => {
                 Err(nul_error(sql))
@@ -406,22 +410,25 @@ impl Connection {
         }
     }
 
-    /// As [`prepare_raw`](Self::prepare_raw) for `sql` without a NUL. With
-    /// `nul_follows`, SQLite is also given the NUL byte after `sql`, which
-    /// lets it parse the text in place instead of copying all of it.
-    ///
-    /// # Safety
-    /// If `nul_follows`, the byte just after `sql` is a readable NUL. (A
-    /// NUL inside `sql` is not unsafe: SQLite stops parsing at it; callers
-    /// that care detect it.)
+    /// As [`prepare_raw`](Self::prepare_raw), giving SQLite `text`: either
+    /// `sql` itself, or `sql` followed by a NUL byte, which lets SQLite parse
+    /// it in place instead of first copying it to add the terminator. (A
+    /// NUL inside `sql` only makes SQLite stop parsing there; callers that
+    /// care detect it.)
     #[inline]
-    pub(crate) unsafe fn prepare_raw_in_place(
+    pub(crate) fn prepare_text(
         &self,
         sql: &str,
-        nul_follows: bool,
+        text: &[u8],
         flags: u32,
     ) -> Result<(RawStatement, usize)> {
-        let len = crate::raw::len_as_c_int(sql.len() + usize::from(nul_follows))?;
+        // (Not needed for soundness: SQLite reads `text` alone, and offsets
+        // are clamped to `sql` below.)
+        debug_assert!(
+            text == sql.as_bytes()
+                || (text.len() == sql.len() + 1 && text.starts_with(sql.as_bytes()))
+        );
+        let len = crate::raw::len_as_c_int(text.len())?;
         let db = self.db.db();
         let mut stmt = std::ptr::null_mut();
         let mut tail = std::ptr::null();
@@ -438,12 +445,10 @@ impl Connection {
         let rc = if !quiet && stash.is_restricted() {
             self.callbacks.stash.refuse()
         } else {
-            // SAFETY: live handle; `sql` (plus the NUL after it when
-            // `nul_follows`, per the caller) is valid for `len` bytes, with
-            // no NUL inside, so SQLite reads exactly those; out-pointers
-            // are valid.
+            // SAFETY: live handle; `text` is valid for `len` bytes and SQLite
+            // reads no further; out-pointers are valid.
             unsafe {
-                ffi::sqlite3_prepare_v3(db, sql.as_ptr().cast(), len, flags, &mut stmt, &mut tail)
+                ffi::sqlite3_prepare_v3(db, text.as_ptr().cast(), len, flags, &mut stmt, &mut tail)
             }
         };
         let rc = self.callbacks.stash.leave(frame, rc);
@@ -454,8 +459,8 @@ impl Connection {
         let offset = if tail.is_null() {
             sql.len()
         } else {
-            // SAFETY: SQLite sets `tail` inside `sql` (or one past its end).
-            let off = unsafe { tail.cast::<u8>().offset_from(sql.as_ptr()) };
+            // SAFETY: SQLite sets `tail` inside `text` (or one past its end).
+            let off = unsafe { tail.cast::<u8>().offset_from(text.as_ptr()) };
             (off as usize).min(sql.len())
         };
         // SAFETY: `stmt` is null or a fresh statement we now own.
