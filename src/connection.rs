@@ -207,11 +207,12 @@ impl Connection {
         // long scripts (such as dumps) quadratic.
         let script = CString::new(sql)?;
         let with_nul = script.as_bytes_with_nul();
-        let mut rest = sql;
+        let base = script.to_str()?; // the bytes of `sql`: valid UTF-8
+        let mut rest = base;
         while !rest.is_empty() {
-            // `rest` is a suffix of `sql`: the same suffix of the script
-            // still ends with its NUL.
-            let text = &with_nul[sql.len() - rest.len()..];
+            // `rest` is a suffix of the script's text: the same suffix of
+            // its bytes still ends with the NUL.
+            let text = &with_nul[base.len() - rest.len()..];
             let (stmt, tail) = self.prepare_text(rest, text, 0)?;
             if !stmt.is_null() {
                 let stmt = Statement::new(self, stmt);
@@ -424,9 +425,10 @@ impl Connection {
     ) -> Result<(RawStatement, usize)> {
         // (Not needed for soundness: SQLite reads `text` alone, and offsets
         // are clamped to `sql` below.)
+        // O(1) on purpose: `execute_batch` passes every suffix of a script.
         debug_assert!(
-            text == sql.as_bytes()
-                || (text.len() == sql.len() + 1 && text.starts_with(sql.as_bytes()))
+            text.as_ptr() == sql.as_ptr()
+                && (text.len() == sql.len() || text.len() == sql.len() + 1)
         );
         let len = crate::raw::len_as_c_int(text.len())?;
         let db = self.db.db();
