@@ -222,14 +222,23 @@ fn busy_timeout_bounds_the_wait_for_a_lock() {
         waited >= Duration::from_millis(90),
         "gave up after {waited:?}"
     );
-    assert!(waited < Duration::from_secs(4), "waited {waited:?}");
+    // Upper bounds: far above the timeout, stretched under valgrind (one
+    // thread at a time, ~50x slower), where the statement itself is slow.
+    let slack = if std::env::var_os("FERROLITE_UNDER_VALGRIND").is_some() {
+        20
+    } else {
+        1
+    };
+    assert!(waited < Duration::from_secs(4) * slack, "waited {waited:?}");
 
-    // Zero: fail at once.
+    // Zero: fail at once (well before the 100 ms wait above).
     waiter.busy_timeout(Duration::ZERO).unwrap();
     let start = Instant::now();
     let err = waiter.execute("INSERT INTO t VALUES (1)", []).unwrap_err();
     assert!(err.is_busy());
-    assert!(start.elapsed() < Duration::from_millis(90));
+    if slack == 1 {
+        assert!(start.elapsed() < Duration::from_millis(90));
+    }
 
     tx.commit().unwrap();
     waiter.execute("INSERT INTO t VALUES (1)", []).unwrap();

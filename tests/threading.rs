@@ -214,7 +214,14 @@ fn an_interrupt_from_another_thread_stops_a_running_query() {
     let t0 = Instant::now();
     let err = rows.next().unwrap_err();
     assert!(err.is_interrupted(), "{err:?}");
-    assert!(t0.elapsed() < Duration::from_secs(5));
+    // "Promptly": under valgrind (one thread at a time, ~50x slower) the
+    // interrupting thread itself may wait that long to be scheduled.
+    let promptly = if std::env::var_os("FERROLITE_UNDER_VALGRIND").is_some() {
+        Duration::from_secs(60)
+    } else {
+        Duration::from_secs(5)
+    };
+    assert!(t0.elapsed() < promptly, "{:?}", t0.elapsed());
     drop(rows);
     drop(stmt);
     let handle = interrupter.join().unwrap();
