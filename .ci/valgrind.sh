@@ -57,7 +57,10 @@ while read -r name bin; do
     found=$((found + 1))
     printf '\n--- valgrind memcheck: %s\n' "$name"
     start=$(date +%s)
-    if ! valgrind --quiet --error-exitcode=99 --leak-check=full \
+    # --fair-sched: without it a thread spinning in SQLite can keep
+    # valgrind's one-thread-at-a-time lock for seconds, starving the thread
+    # that would interrupt it.
+    if ! valgrind --quiet --fair-sched=yes --error-exitcode=99 --leak-check=full \
         --errors-for-leak-kinds=definite --show-leak-kinds=definite \
         "$bin" "$@"; then
         echo "valgrind: errors in $name" >&2
