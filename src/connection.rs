@@ -401,7 +401,23 @@ impl Connection {
         // leaves the NUL in the unparsed tail). (Without a NUL after the
         // text SQLite parses a terminated copy; copying short statements to
         // a terminated stack buffer ourselves measured no faster.)
-        let prepared = self.prepare_text(sql, sql.as_bytes(), flags);
+        let prepared = if sql.len() < STACK_SQL {
+            // Not zeroed first: only the `len + 1` bytes written are read.
+            let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); STACK_SQL];
+            let len = sql.len();
+            // SAFETY: `len < STACK_SQL`: the copy and the terminator fit;
+            // the source and the fresh stack buffer don't overlap; the
+            // first `len + 1` bytes are initialised before the slice is made.
+            let text = unsafe {
+                let p = buf.as_mut_ptr().cast::<u8>();
+                std::ptr::copy_nonoverlapping(sql.as_ptr(), p, len);
+                p.add(len).write(0);
+                std::slice::from_raw_parts(p.cast_const(), len + 1)
+            };
+            self.prepare_text(sql, text, flags)
+        } else {
+            self.prepare_text(sql, sql.as_bytes(), flags)
+        };
         match prepared {
             Ok((_, tail)) if tail < sql.len() && sql.as_bytes()[tail..].contains(&0) => {
                 Err(nul_error(sql))
@@ -562,6 +578,10 @@ impl Connection {
         }
     }
 }
+
+/// SQL shorter than this is copied to a NUL-terminated stack buffer for
+/// `sqlite3_prepare_v3` (see `Connection::prepare_raw`).
+const STACK_SQL: usize = 256;
 
 /// True if `rest` holds another statement (not just space, comments, `;`).
 fn has_more_statements(conn: &Connection, rest: &str) -> Result<bool> {
