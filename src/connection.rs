@@ -439,13 +439,11 @@ impl Connection {
         text: &[u8],
         flags: u32,
     ) -> Result<(RawStatement, usize)> {
-        // (Not needed for soundness: SQLite reads `text` alone, and offsets
-        // are clamped to `sql` below.)
-        // O(1) on purpose: `execute_batch` passes every suffix of a script.
-        debug_assert!(
-            text.as_ptr() == sql.as_ptr()
-                && (text.len() == sql.len() || text.len() == sql.len() + 1)
-        );
+        // `text` holds the bytes of `sql`, perhaps in another buffer (a
+        // terminated copy). Not needed for soundness: SQLite reads `text`
+        // alone, and offsets are clamped to `sql` below. O(1) on purpose:
+        // `execute_batch` passes every suffix of a script.
+        debug_assert!(text.len() == sql.len() || text.len() == sql.len() + 1);
         let len = crate::raw::len_as_c_int(text.len())?;
         let db = self.db.db();
         let mut stmt = std::ptr::null_mut();
