@@ -77,31 +77,17 @@ impl<'conn> Statement<'conn> {
     /// never changes), and later runs read `sqlite3_changes` alone.
     #[inline]
     pub(crate) fn execute_with_bound_parameters(&mut self) -> Result<usize> {
-        if self.stmt.counts_changes() {
-            let rc = self.step_raw();
-            let result = match rc {
-                ffi::SQLITE_DONE => Ok(self.conn.changes() as usize),
-                ffi::SQLITE_ROW => Err(Error::ExecuteReturnedResults),
-                _ => Err(self.error(rc)),
-            };
-            self.stmt.reset();
-            return result;
-        }
-        self.execute_counting_changes()
-    }
-
-    /// [`execute_with_bound_parameters`](Self::execute_with_bound_parameters)
-    /// for a statement not yet seen to change rows.
-    fn execute_counting_changes(&mut self) -> Result<usize> {
-        let total_before = self.conn.total_changes();
+        let total_before = (!self.stmt.counts_changes()).then(|| self.conn.total_changes());
         let rc = self.step_raw();
-        let result = match rc {
-            ffi::SQLITE_DONE if self.conn.total_changes() == total_before => Ok(0),
-            ffi::SQLITE_DONE => {
-                self.stmt.set_counts_changes();
+        let result = match (rc, total_before) {
+            (ffi::SQLITE_DONE, Some(before)) if self.conn.total_changes() == before => Ok(0),
+            (ffi::SQLITE_DONE, before) => {
+                if before.is_some() {
+                    self.stmt.set_counts_changes();
+                }
                 Ok(self.conn.changes() as usize)
             }
-            ffi::SQLITE_ROW => Err(Error::ExecuteReturnedResults),
+            (ffi::SQLITE_ROW, _) => Err(Error::ExecuteReturnedResults),
             _ => Err(self.error(rc)),
         };
         self.stmt.reset();
