@@ -154,33 +154,15 @@ impl StatementCache {
     fn put_back(&self, raw: RawStatement) {
         let mut inner = self.0.borrow_mut();
         if inner.entries.len() >= inner.capacity {
-            drop(inner);
-            self.put_back_full(raw);
-            return;
+            if inner.capacity == 0 {
+                return; // `raw` is finalized on drop
+            }
+            inner.make_room();
         }
         raw.reset();
         // Bindings read as cleared at the next use, as rusqlite's cache
         // does, but lazily: a full rebind skips the clearing entirely.
         raw.mark_stale();
-        inner.tick += 1;
-        let tick = inner.tick;
-        inner.entries.push((tick, raw));
-    }
-
-    /// [`put_back`](Self::put_back) into a full cache: evicts the least
-    /// recently used statements first (or finalizes `raw` if the capacity
-    /// is 0).
-    #[inline(never)]
-    fn put_back_full(&self, raw: RawStatement) {
-        let mut inner = self.0.borrow_mut();
-        if inner.capacity == 0 {
-            return; // `raw` is finalized on drop
-        }
-        raw.reset();
-        raw.mark_stale();
-        while inner.entries.len() >= inner.capacity {
-            inner.evict_oldest();
-        }
         inner.tick += 1;
         let tick = inner.tick;
         inner.entries.push((tick, raw));
@@ -213,6 +195,15 @@ impl StatementCache {
 }
 
 impl Inner {
+    /// Evicts the least recently used statements until one more fits
+    /// (out of line: the cache is rarely full).
+    #[inline(never)]
+    fn make_room(&mut self) {
+        while self.entries.len() >= self.capacity {
+            self.evict_oldest();
+        }
+    }
+
     /// Finalizes the least recently used statement.
     fn evict_oldest(&mut self) {
         let oldest = self

@@ -296,6 +296,13 @@ impl RawStatement {
     /// it to a borrow of the row.
     #[inline]
     pub(crate) fn value_ref(&self, idx: usize) -> ValueRef<'_> {
+        self.value_ref_expecting(idx, 0)
+    }
+
+    /// As [`value_ref`](Self::value_ref), guessing the type `expected`
+    /// (see [`value_ref_expecting`]).
+    #[inline(always)]
+    pub(crate) fn value_ref_expecting(&self, idx: usize, expected: c_int) -> ValueRef<'_> {
         // One column access (`sqlite3_column_value`), then the value
         // accessors, which skip the per-call column lookup. The value is an
         // "unprotected" sqlite3_value: fine here, since a connection is only
@@ -303,16 +310,6 @@ impl RawStatement {
         // SAFETY: live statement positioned on a row; SQLite range-checks
         // the index (callers check it too) and returns a valid value object
         // that lives until the row changes.
-        let v = unsafe { ffi::sqlite3_column_value(self.ptr, idx as c_int) };
-        // SAFETY: `v` is valid for the current row (above).
-        unsafe { value_ref(v) }
-    }
-
-    /// As [`value_ref`](Self::value_ref), guessing the type `expected`
-    /// (see [`value_ref_expecting`]).
-    #[inline(always)]
-    pub(crate) fn value_ref_expecting(&self, idx: usize, expected: c_int) -> ValueRef<'_> {
-        // SAFETY: as in `value_ref`.
         let v = unsafe { ffi::sqlite3_column_value(self.ptr, idx as c_int) };
         // SAFETY: `v` is valid for the current row (above).
         unsafe { value_ref_expecting(v, expected) }
@@ -521,7 +518,7 @@ impl Drop for RawStatement {
 #[inline]
 pub(crate) unsafe fn value_ref<'a>(v: *mut ffi::sqlite3_value) -> ValueRef<'a> {
     // SAFETY: forwarded.
-    unsafe { value_of_type(v, ffi::sqlite3_value_type(v)) }
+    unsafe { value_ref_expecting(v, 0) }
 }
 
 /// As [`value_ref`], with a guess at the value's type (a constant such as
