@@ -81,8 +81,10 @@ for f in ${FERROLITE_SQLITE_FLAGS:-}; do
         *) OPTS="$OPTS -D$f" ;;
     esac
 done
-# -O2 and the flags the `cc` crate adds by default on x86_64 Linux.
-SQLITE_CFLAGS="-O2 -ffunction-sections -fdata-sections -fPIC -m64 -march=x86-64 $OPTS"
+# -O2 and the flags the `cc` crate adds by default on x86_64 Linux, then
+# $CFLAGS, which `cc` also appends when it builds ferrolite's copy (so
+# `CFLAGS=-O3 bench/run.sh` builds both at -O3).
+SQLITE_CFLAGS="-O2 -ffunction-sections -fdata-sections -fPIC -m64 -march=x86-64 $OPTS ${CFLAGS:-}"
 VENDORED=$ROOT/sqlite3-vendored
 key=$({ gcc --version | head -1; echo "$SQLITE_CFLAGS"; cat "$VENDORED/sqlite3.c"; } | sha256sum | cut -c1-16)
 OBJ=$TARGET/c/sqlite3-$key.o
