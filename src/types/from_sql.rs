@@ -163,7 +163,7 @@ impl FromSql for bool {
 impl FromSql for String {
     const __EXPECTED_TYPE: c_int = SQLITE_TEXT;
 
-    #[inline]
+    #[inline(always)]
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         value.as_str().map(ToOwned::to_owned)
     }
