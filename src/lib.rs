@@ -81,7 +81,7 @@ mod raw;
 mod row;
 #[cfg(feature = "serde")]
 pub mod serde;
-mod serialize;
+pub mod serialize;
 mod series;
 mod statement;
 mod transaction;
