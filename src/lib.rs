@@ -63,6 +63,7 @@ pub mod ffi;
 mod busy;
 mod cache;
 mod callbacks;
+mod clientdata;
 mod complete;
 pub mod config;
 mod connection;
