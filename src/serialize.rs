@@ -108,7 +108,7 @@ impl fmt::Debug for Data<'_> {
 /// in-memory database), so it can't be built; see [`Data::Shared`].
 pub struct SharedData<'conn> {
     never: Infallible,
-    _conn: PhantomData<&'conn Connection>,
+    _conn: PhantomData<&'conn ()>,
 }
 
 impl Deref for SharedData<'_> {

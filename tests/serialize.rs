@@ -483,7 +483,8 @@ fn owned_data_from_raw_and_bad_images() -> Result<()> {
 }
 
 #[test]
-fn owned_data_is_send() {
+fn serialized_data_is_send() {
     fn is_send_sync<T: Send + Sync>() {}
     is_send_sync::<OwnedData>();
+    is_send_sync::<Data<'static>>();
 }
