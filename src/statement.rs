@@ -94,6 +94,23 @@ impl<'conn> Statement<'conn> {
         result
     }
 
+    /// Resets the statement and reports the reset's error: stopping a
+    /// writing statement early (`INSERT … RETURNING` read in part) commits
+    /// it there in autocommit mode, and that commit may fail. Callbacks the
+    /// commit runs get an error-stash frame, as a step does.
+    #[inline]
+    pub(crate) fn finish_run(&self) -> Result<()> {
+        let stash = &self.conn.callbacks.stash;
+        let frame = stash.enter();
+        let rc = self.stmt.reset();
+        let rc = stash.leave(frame, rc);
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(self.error(rc))
+        }
+    }
+
     /// Steps to the end, discarding rows (for `execute_batch`).
     pub(crate) fn run_to_completion(&self) -> Result<()> {
         loop {
@@ -208,18 +225,26 @@ impl<'conn> Statement<'conn> {
     /// True if the query returns at least one row.
     ///
     /// # Errors
-    /// Parameter and SQLite errors.
+    /// Parameter and SQLite errors, including a failed commit of a writing
+    /// statement stopped after its first row (see [`Rows::finish`]).
     pub fn exists<P: Params>(&mut self, params: P) -> Result<bool> {
         params.__with_bound(self, |stmt| {
             let mut rows = Rows::new(stmt);
-            Ok(rows.next()?.is_some())
+            let found = rows.next()?.is_some();
+            rows.finish()?;
+            Ok(found)
         })
     }
 
-    /// Runs the query and maps its first row with `f`.
+    /// Runs the query and maps its first row with `f`, then resets the
+    /// statement.
     ///
     /// # Errors
     /// `QueryReturnedNoRows` if there is none; errors from `f` or SQLite.
+    /// Stopping a writing statement after its first row (`INSERT …
+    /// RETURNING` outside a transaction) commits it: a failed commit (a
+    /// deferred foreign key, a commit hook's veto, `SQLITE_BUSY`) is
+    /// returned, not the row SQLite rolled back (see [`Rows::finish`]).
     pub fn query_row<T, P, F>(&mut self, params: P, f: F) -> Result<T>
     where
         P: Params,
@@ -227,10 +252,14 @@ impl<'conn> Statement<'conn> {
     {
         params.__with_bound(self, |stmt| {
             let mut rows = Rows::new(stmt);
-            match rows.next()? {
-                Some(row) => f(row),
-                None => Err(Error::QueryReturnedNoRows),
-            }
+            let value = match rows.next()? {
+                Some(row) => f(row)?,
+                None => return Err(Error::QueryReturnedNoRows),
+            };
+            // The statement may have stopped before its end: a write
+            // commits now, and a failed commit must not pass for success.
+            rows.finish()?;
+            Ok(value)
         })
     }
 
@@ -238,7 +267,7 @@ impl<'conn> Statement<'conn> {
     ///
     /// # Errors
     /// `QueryReturnedNoRows`, `QueryReturnedMoreThanOneRow`, errors from `f`
-    /// or SQLite.
+    /// or SQLite, including a failed commit of a writing statement.
     pub fn query_one<T, P, F>(&mut self, params: P, f: F) -> Result<T>
     where
         P: Params,
@@ -253,6 +282,7 @@ impl<'conn> Statement<'conn> {
             if rows.next()?.is_some() {
                 return Err(Error::QueryReturnedMoreThanOneRow);
             }
+            rows.finish()?;
             Ok(value)
         })
     }
