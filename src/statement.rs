@@ -392,15 +392,41 @@ impl<'conn> Statement<'conn> {
             .and_then(|s| s.to_str().ok())
     }
 
-    /// Checks that exactly `n` parameters were given.
+    /// Checks that exactly `n` parameters were given by position, and that
+    /// the statement takes positions: a parameter named `:a`, `@a` or `$a`
+    /// must be bound by name (`?` and `?NNN` are positional).
     #[inline]
     pub(crate) fn ensure_parameter_count(&self, n: usize) -> Result<()> {
         let expected = self.parameter_count();
-        if n == expected {
-            Ok(())
-        } else {
-            Err(Error::InvalidParameterCount(n, expected))
+        if n != expected {
+            return Err(Error::InvalidParameterCount(n, expected));
         }
+        if n != 0 && self.stmt.has_word_names() {
+            return Err(self.named_by_position());
+        }
+        Ok(())
+    }
+
+    /// The error for positions given to a statement with named parameters.
+    #[cold]
+    fn named_by_position(&self) -> Error {
+        let name = (1..=self.parameter_count())
+            .filter_map(|i| self.stmt.bind_parameter_name(i))
+            .find(|n| !n.to_bytes().starts_with(b"?"))
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Error::NamedParameterByPosition(name)
+    }
+
+    /// The error for a named set that left out a named parameter: the
+    /// first named parameter (in statement order) for which `bound` is
+    /// false, if any.
+    #[cold]
+    pub(crate) fn missing_parameter(&self, bound: impl Fn(usize) -> bool) -> Option<Error> {
+        (1..=self.parameter_count()).find_map(|i| {
+            let name = self.stmt.bind_parameter_name(i)?;
+            (!bound(i)).then(|| Error::MissingParameter(name.to_string_lossy().into_owned()))
+        })
     }
 
     /// Binds one value at 1-based `idx`; `borrow` allows `SQLITE_STATIC`.
@@ -575,12 +601,24 @@ pub trait BindIndex: sealed::Sealed + Copy {
     /// # Errors
     /// `InvalidParameterName` for an unknown name.
     fn idx(&self, stmt: &Statement<'_>) -> Result<usize>;
+
+    /// True for a name: the parameter it finds always has one.
+    #[doc(hidden)]
+    #[inline]
+    fn __is_name(&self) -> bool {
+        true
+    }
 }
 
 impl BindIndex for usize {
     #[inline]
     fn idx(&self, _: &Statement<'_>) -> Result<usize> {
         Ok(*self)
+    }
+
+    #[inline]
+    fn __is_name(&self) -> bool {
+        false
     }
 }
 
