@@ -457,3 +457,42 @@ impl RowIndex for &str {
         stmt.column_index(self)
     }
 }
+
+/// `TryFrom<&Row>` for tuples of up to 16 [`FromSql`] types, as in
+/// rusqlite: column `i` into field `i`; columns past the tuple are
+/// ignored, and a tuple longer than the row is `InvalidColumnIndex` of the
+/// first missing column. (`()` reads nothing.) [`FromRow`](crate::FromRow)
+/// does the same for `query_as`.
+macro_rules! tuple_try_from_row {
+    ($(($($idx:tt $ty:ident),*))+) => {$(
+        impl<'a, $($ty: FromSql),*> TryFrom<&'a Row<'a>> for ($($ty,)*) {
+            type Error = Error;
+
+            #[inline]
+            #[allow(unused_variables)] // `row`, for `()`
+            fn try_from(row: &'a Row<'a>) -> Result<Self> {
+                Ok(($(row.get::<usize, $ty>($idx)?,)*))
+            }
+        }
+    )+};
+}
+
+tuple_try_from_row! {
+    ()
+    (0 A)
+    (0 A, 1 B)
+    (0 A, 1 B, 2 C)
+    (0 A, 1 B, 2 C, 3 D)
+    (0 A, 1 B, 2 C, 3 D, 4 E)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M, 13 N)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M, 13 N, 14 O)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M, 13 N, 14 O, 15 P)
+}
