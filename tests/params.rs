@@ -650,7 +650,8 @@ fn positions_for_named_placeholders_are_an_error() {
     let get = |r: &ferrolite::Row<'_>| r.get::<_, String>(0);
     assert_eq!(conn.query_row(sql, ("p", "q", "r"), get), want());
     assert_eq!(conn.query_row(sql, ["p", "q", "r"], get), want());
-    assert_eq!(conn.query_row(sql, &["p", "q", "r"], get), want());
+    let refs: &[&str; 3] = &["p", "q", "r"];
+    assert_eq!(conn.query_row(sql, refs, get), want());
     assert_eq!(conn.query_row(sql, params!["p", "q", "r"], get), want());
     assert_eq!(
         conn.query_row(sql, params_from_iter(["p", "q", "r"]), get),
