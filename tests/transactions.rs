@@ -618,9 +618,8 @@ fn one_row_calls_report_defer_foreign_keys_failing_the_commit() {
     let sql = "INSERT INTO strict_child (pid) VALUES (7) RETURNING id";
     // Checked at once without the pragma.
     assert_fk_failure("immediate", conn.query_row(sql, [], |r| r.get::<_, i64>(0)));
-    // Deferred to the commit with it (which also ends it). In a
-    // transaction, so that the pragma is still on when the insert runs;
-    // the statement is the last step before COMMIT.
+    // With it, the check waits for the commit (which also switches the
+    // pragma off): the autocommit insert's own, at its reset.
     conn.execute_batch("PRAGMA defer_foreign_keys = ON")
         .unwrap();
     assert_fk_failure("deferred", conn.query_row(sql, [], |r| r.get::<_, i64>(0)));
