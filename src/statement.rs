@@ -186,7 +186,9 @@ impl<'conn> Statement<'conn> {
     }
 
     /// Binds `params` and starts the query. Rows are read with
-    /// [`Rows::next`]; the statement resets when `Rows` is dropped.
+    /// [`Rows::next`]; the statement resets when `Rows` is dropped, or
+    /// with [`Rows::finish`], which returns the error of that reset (a
+    /// writing statement stopped early commits there).
     ///
     /// # Errors
     /// Parameter errors.
