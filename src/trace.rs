@@ -171,7 +171,7 @@ impl Connection {
         if rc != ffi::SQLITE_OK {
             return self.decode_result(rc);
         }
-        drop(std::mem::replace(&mut self.callbacks.trace, new));
+        drop(self.callbacks.hooks.trace.replace(new));
         Ok(())
     }
 }

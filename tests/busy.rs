@@ -323,31 +323,35 @@ fn lock_waits_in_prepare_are_cancelled_too() -> Result<()> {
     Ok(())
 }
 
+/// A statement that runs for seconds.
+const SLOW: &str = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000000) \
+                    SELECT count(*) FROM c";
+
 #[test]
-fn borrowed_handle_wrappers_unregister_only_their_handlers() -> Result<()> {
+fn a_borrowed_wrapper_cannot_switch_off_the_owners_handlers() -> Result<()> {
     let (_dir, path) = file();
     let _lock = locker(&path);
     let a = Connection::open(&path)?;
     a.busy_timeout(Duration::from_millis(200))?;
-    // A wrapper that registers nothing leaves the owner's handler alone.
-    {
-        // SAFETY: `a` keeps the handle open for the wrapper's lifetime.
-        let _b = unsafe { Connection::from_handle(a.handle()) }?;
-    }
-    let start = Instant::now();
-    assert!(write(&a).unwrap_err().is_busy());
-    assert!(
-        start.elapsed() >= Duration::from_millis(190),
-        "{:?}",
-        start.elapsed()
-    );
-
-    // A wrapper that registers handlers removes them when dropped: SQLite
-    // must not call into its freed closures afterwards.
+    a.set_statement_timeout(Some(Duration::from_millis(100)));
     let calls = Arc::new(AtomicUsize::new(0));
     {
-        // SAFETY: as above.
+        // SAFETY: `a` keeps the handle open for the wrapper's lifetime, and
+        // both are used on this thread only.
         let mut b = unsafe { Connection::from_handle(a.handle()) }?;
+        // One connection, one set of settings.
+        assert_eq!(b.statement_timeout(), Some(Duration::from_millis(100)));
+        assert_eq!(b.get_busy_timeout(), Some(Duration::from_millis(200)));
+        // Everything that used to register the wrapper's own handlers.
+        b.set_statement_timeout(Some(Duration::from_millis(100)));
+        b.busy_timeout(Duration::from_millis(200))?;
+        let token = CancelToken::new();
+        let n: i64 = b.with_cancel(&token, |b| {
+            b.query_row("SELECT count(*) FROM generate_series(1, 1000)", [], |r| {
+                r.get(0)
+            })
+        })?;
+        assert_eq!(n, 1000);
         let c = Arc::clone(&calls);
         b.progress_handler(
             10,
@@ -356,20 +360,23 @@ fn borrowed_handle_wrappers_unregister_only_their_handlers() -> Result<()> {
                 false
             }),
         )?;
-        b.busy_handler(Some(|_| false))?;
-        b.set_statement_timeout(Some(Duration::from_secs(3600)));
-        let n: i64 = b.query_row("SELECT count(*) FROM generate_series(1, 1000)", [], |r| {
-            r.get(0)
-        })?;
-        assert_eq!(n, 1000);
     }
-    let before = calls.load(Ordering::Relaxed);
-    assert!(before > 0);
-    let n: i64 = a.query_row("SELECT count(*) FROM generate_series(1, 1000)", [], |r| {
-        r.get(0)
-    })?;
-    assert_eq!(n, 1000);
-    assert_eq!(calls.load(Ordering::Relaxed), before);
+    // The owner's statement timeout still fires...
+    let start = Instant::now();
+    let err = a.query_row(SLOW, [], |r| r.get::<_, i64>(0)).unwrap_err();
+    assert!(err.is_interrupted(), "{err:?}");
+    assert!(err.to_string().contains("statement timeout"), "{err}");
+    assert!(start.elapsed() < PROMPT, "{:?}", start.elapsed());
+    // ...the progress handler set through the wrapper is the connection's...
+    assert!(calls.load(Ordering::Relaxed) > 0);
+    // ...and the busy timeout still waits.
+    a.set_statement_timeout(None);
+    let start = Instant::now();
     assert!(write(&a).unwrap_err().is_busy());
+    assert!(
+        start.elapsed() >= Duration::from_millis(190),
+        "{:?}",
+        start.elapsed()
+    );
     Ok(())
 }
