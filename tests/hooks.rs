@@ -678,3 +678,61 @@ fn connection_with_hooks_moves_between_threads() -> Result<()> {
     assert_eq!(n.load(Ordering::SeqCst), 2);
     Ok(())
 }
+
+#[test]
+fn trace_profile_reports_the_statements_real_duration() -> Result<()> {
+    let mut conn = db();
+    let took = Arc::new(Mutex::new(Vec::new()));
+    let t = took.clone();
+    conn.trace_v2(
+        TraceEventCodes::SQLITE_TRACE_PROFILE,
+        Some(move |ev: TraceEvent<'_>| {
+            if let TraceEvent::Profile(stmt, d) = ev {
+                t.lock().unwrap().push((stmt.sql().into_owned(), d));
+            }
+        }),
+    )?;
+    let sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) \
+               SELECT count(*) FROM c";
+    let start = std::time::Instant::now();
+    let n: i64 = conn.query_row(sql, [], |r| r.get(0))?;
+    let wall = start.elapsed();
+    assert_eq!(n, 3_000_000);
+    let took = took.lock().unwrap();
+    assert_eq!(took.len(), 1, "{took:?}");
+    assert_eq!(took[0].0, sql);
+    let d = took[0].1;
+    // SQLite's clock has millisecond resolution: allow that much slack.
+    assert!(d > std::time::Duration::ZERO, "profile reported {d:?}");
+    assert!(
+        d <= wall + std::time::Duration::from_millis(5),
+        "profile {d:?} > wall {wall:?}"
+    );
+    assert!(d * 2 >= wall, "profile {d:?} far below wall {wall:?}");
+    drop(took);
+
+    // A statement of microseconds reports microseconds, not SQLite's 0 ms;
+    // also when only profiling was asked for (no `Stmt` events reported).
+    let took = Arc::new(Mutex::new(Vec::new()));
+    let t = took.clone();
+    conn.trace_v2(
+        TraceEventCodes::SQLITE_TRACE_PROFILE,
+        Some(move |ev: TraceEvent<'_>| match ev {
+            TraceEvent::Profile(_, d) => t.lock().unwrap().push(Some(d)),
+            _ => t.lock().unwrap().push(None),
+        }),
+    )?;
+    for _ in 0..3 {
+        conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
+    }
+    let took = took.lock().unwrap();
+    assert_eq!(took.len(), 3, "{took:?}");
+    for d in took.iter() {
+        let d = d.expect("only Profile events were asked for");
+        assert!(
+            d > std::time::Duration::ZERO && d < std::time::Duration::from_secs(1),
+            "{d:?}"
+        );
+    }
+    Ok(())
+}
