@@ -483,7 +483,12 @@ impl Connection {
             (off as usize).min(sql.len())
         };
         // SAFETY: `stmt` is null or a fresh statement we now own.
-        Ok((unsafe { RawStatement::new(stmt) }, offset))
+        let stmt = unsafe { RawStatement::new(stmt) };
+        // `PRAGMA busy_timeout` runs as it is prepared (see `busy.rs`).
+        if crate::busy::mentions_busy_timeout(&sql.as_bytes()[..offset]) && !stmt.is_null() {
+            return self.after_busy_timeout_pragma(stmt, text, flags, offset);
+        }
+        Ok((stmt, offset))
     }
 
     /// The error of a failed `sqlite3_prepare_v3` that returned `rc`.

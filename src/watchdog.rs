@@ -239,12 +239,16 @@ impl Watchdog {
             drop(old);
         }
         self.busy.set(busy);
+        self.register_busy();
+    }
+
+    /// (Re-)registers the busy trampoline (`PRAGMA busy_timeout` or a raw
+    /// `sqlite3_busy_timeout` replace it with SQLite's sleeper).
+    pub(crate) fn register_busy(&self) {
         let db = self.db.get();
         if db.is_null() {
             return;
         }
-        // Registered every time: `PRAGMA busy_timeout` or a raw
-        // sqlite3_busy_timeout may have replaced ours with SQLite's sleeper.
         // SAFETY: live handle; the user data is this watchdog (see
         // `sync_period`).
         unsafe { ffi::sqlite3_busy_handler(db, Some(busy_trampoline), self.user_data()) };
