@@ -284,3 +284,32 @@ impl Connection {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::mentions_busy_timeout as m;
+
+    #[test]
+    fn finds_the_name_anywhere_in_any_case() {
+        assert!(m(b"busy_timeout"));
+        assert!(m(b"PRAGMA BUSY_TIMEOUT"));
+        assert!(m(b"pragma main.Busy_Timeout = 5"));
+        for pad in 0..20 {
+            let mut s = vec![b' '; pad];
+            s.extend_from_slice(b"busy_timeout");
+            s.extend(std::iter::repeat_n(b'_', pad));
+            assert!(m(&s), "{pad}");
+        }
+    }
+
+    #[test]
+    fn ignores_near_misses() {
+        assert!(!m(b""));
+        assert!(!m(b"busy_timeou"));
+        assert!(!m(b"usy_timeout"));
+        assert!(!m(b"busy timeout"));
+        assert!(!m(b"busy_timeo_t"));
+        assert!(!m(b"____________________"));
+        assert!(!m(b"PRAGMA cache_size = 5; SELECT a_b FROM busy"));
+    }
+}
