@@ -61,7 +61,7 @@ pub enum TraceEvent<'s> {
     Stmt(StmtRef<'s>, &'s str),
     /// A statement finished running (was reset or finalized), after this
     /// long: the wall time from the start of its run to its end, measured
-    /// with the monotonic clock ([`Instant`](std::time::Instant)), so a
+    /// with the monotonic clock ([`Instant`]), so a
     /// statement of a few microseconds reports a few microseconds (SQLite's
     /// own figure has millisecond resolution, and reads 0 for most
     /// statements).
