@@ -451,9 +451,10 @@ fn backoff(count: c_int) -> Duration {
 }
 
 unsafe extern "C" fn progress_trampoline(p: *mut c_void) -> c_int {
-    // SAFETY: `p` is the handle's watchdog, registered by
-    // `sync_period` and unregistered before the box is freed; SQLite calls
-    // this on the connection's own thread, while one of its calls runs.
+    // SAFETY: `p` is the handle's watchdog, registered by `sync_period`; it
+    // lives until the handle has closed, or is unregistered before it is
+    // freed (`callbacks.rs`). SQLite calls this on the connection's own
+    // thread, while one of its calls runs.
     let w = unsafe { &*p.cast::<Watchdog>() };
     match catch_panic(|| w.on_progress()) {
         Ok(stop) => c_int::from(stop),
