@@ -643,13 +643,16 @@ fn hooks_of_a_handle_closed_by_c_are_unregistered_before_they_are_freed() -> Res
     };
     assert_eq!(rc, ffi::SQLITE_OK);
     let drops = Arc::new(AtomicUsize::new(0));
+    let calls = Arc::new(AtomicUsize::new(0));
     {
         // SAFETY: `db` is live until closed below, used on this thread only.
         let mut conn = unsafe { Connection::from_handle(db) }?;
         conn.execute_batch("CREATE TABLE t(x); BEGIN; INSERT INTO t VALUES (1);")?;
         let g = DropCount(drops.clone());
+        let c = calls.clone();
         conn.rollback_hook(Some(move || {
             let _ = &g;
+            c.fetch_add(1, Ordering::SeqCst);
         }))?;
     }
     assert_eq!(drops.load(Ordering::SeqCst), 0, "still registered");
@@ -658,6 +661,7 @@ fn hooks_of_a_handle_closed_by_c_are_unregistered_before_they_are_freed() -> Res
     // SAFETY: no wrapper of `db` is alive; closed exactly once.
     assert_eq!(unsafe { ffi::sqlite3_close(db) }, ffi::SQLITE_OK);
     assert_eq!(drops.load(Ordering::SeqCst), 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 0, "unregistered, not called");
     Ok(())
 }
 
