@@ -117,41 +117,47 @@ impl Connection {
 
     fn open_raw(path: &CStr, flags: OpenFlags, vfs: Option<&CStr>) -> Result<Connection> {
         let db = RawConnection::open(path, flags.bits(), vfs)?;
-        let conn = Connection::from_raw(db);
+        let conn = Connection::from_raw(db)?;
         conn.busy_timeout(DEFAULT_BUSY_TIMEOUT)?;
         crate::callbacks::on_open(&conn)?;
         Ok(conn)
     }
 
-    pub(crate) fn from_raw(db: RawConnection) -> Connection {
-        let callbacks = Callbacks {
-            stash: crate::stash::Stash::for_handle(db.db()),
-            ..Callbacks::default()
-        };
-        Connection {
+    /// Wraps `db`, sharing the callback state already attached to its
+    /// handle (or attaching a new one). On error `db` is dropped (and so
+    /// closed if owned).
+    pub(crate) fn from_raw(db: RawConnection) -> Result<Connection> {
+        // SAFETY: a `RawConnection` holds a live handle.
+        let callbacks = unsafe { Callbacks::for_handle(db.db()) }?;
+        Ok(Connection {
             db,
             cache: StatementCache::default(),
             callbacks,
             last_error: Cell::new(ffi::SQLITE_OK),
             transaction_behavior: crate::TransactionBehavior::Deferred,
             _not_sync: PhantomData,
-        }
+        })
     }
 
     /// Wraps a connection handle opened elsewhere, without taking ownership:
     /// dropping the `Connection` does not close it.
     ///
+    /// The wrapper is another view of the same connection: its handlers,
+    /// hooks, busy and statement timeouts are the handle's, shared with
+    /// every other `Connection` wrapping it (a setting made through one is
+    /// seen by all), and dropping the wrapper leaves them registered.
+    ///
     /// # Safety
     /// `db` must be a live connection that stays open for the lifetime of
-    /// the returned `Connection`, and must not be used concurrently.
+    /// the returned `Connection`, and must not be used concurrently (by
+    /// another thread, through this or any other wrapper).
     ///
     /// # Errors
-    /// Never at present; kept fallible as in rusqlite.
+    /// `SQLITE_NOMEM` if SQLite can't attach ferrolite's callback state
+    /// to a handle that has none yet.
     pub unsafe fn from_handle(db: *mut ffi::sqlite3) -> Result<Connection> {
         // SAFETY: the caller guarantees `db` is live and not closed by us.
-        Ok(Connection::from_raw(unsafe {
-            RawConnection::from_handle(db, false)
-        }))
+        Connection::from_raw(unsafe { RawConnection::from_handle(db, false) })
     }
 
     /// Wraps and takes ownership of a connection handle opened elsewhere.
@@ -160,12 +166,10 @@ impl Connection {
     /// `db` must be a live connection that nobody else closes or uses.
     ///
     /// # Errors
-    /// Never at present; kept fallible as in rusqlite.
+    /// As [`from_handle`](Self::from_handle) (the handle is closed then).
     pub unsafe fn from_handle_owned(db: *mut ffi::sqlite3) -> Result<Connection> {
         // SAFETY: the caller hands us ownership of a live handle.
-        Ok(Connection::from_raw(unsafe {
-            RawConnection::from_handle(db, true)
-        }))
+        Connection::from_raw(unsafe { RawConnection::from_handle(db, true) })
     }
 
     /// The raw `sqlite3*` handle, for calling the C API directly.
@@ -187,7 +191,6 @@ impl Connection {
     #[allow(clippy::result_large_err)]
     pub fn close(mut self) -> std::result::Result<(), (Connection, Error)> {
         self.cache.flush();
-        self.release_borrowed_handle();
         match self.db.close() {
             Ok(()) => Ok(()),
             Err(e) => Err((self, e)),
@@ -480,7 +483,12 @@ impl Connection {
             (off as usize).min(sql.len())
         };
         // SAFETY: `stmt` is null or a fresh statement we now own.
-        Ok((unsafe { RawStatement::new(stmt) }, offset))
+        let stmt = unsafe { RawStatement::new(stmt) };
+        // `PRAGMA busy_timeout` runs as it is prepared (see `busy.rs`).
+        if crate::busy::mentions_busy_timeout(&sql.as_bytes()[..offset]) && !stmt.is_null() {
+            return self.after_busy_timeout_pragma(stmt, text, flags, offset);
+        }
+        Ok((stmt, offset))
     }
 
     /// The error of a failed `sqlite3_prepare_v3` that returned `rc`.
@@ -612,8 +620,9 @@ impl Drop for Connection {
     fn drop(&mut self) {
         // Finalize cached statements, then close; registered closures are
         // dropped after (field order), once SQLite can no longer call them.
+        // A wrapper of a borrowed handle unregisters nothing: the handlers
+        // are the handle's, shared with its other wrappers.
         self.cache.flush();
-        self.release_borrowed_handle();
         self.db.close_for_drop();
     }
 }

@@ -37,6 +37,10 @@
 //! * Registrars take `&mut self`, so no hook can be replaced or cleared
 //!   while it (or any statement) runs; a replaced hook is dropped at once,
 //!   the others when the connection closes.
+//! * Hooks belong to the database handle: a `Connection` made with
+//!   [`Connection::from_handle`] (or handed to a callback) sets and sees the
+//!   same hooks as the connection that opened the handle, and dropping it
+//!   leaves them registered.
 //! * SQLite forbids using the connection from inside the authorizer and
 //!   the commit, rollback and update hooks. ferrolite enforces it: a
 //!   statement prepared or stepped on the same connection from inside one
@@ -451,7 +455,7 @@ impl Connection {
         let new = hook.map(|f| HookSlot::new(f, self.callbacks.stash.clone()));
         let rc = match &new {
             // SAFETY: live handle; the slot stays alive until this hook is
-            // replaced or the connection closes (we keep it in `callbacks`).
+            // replaced or the handle closes (we keep it in `callbacks`).
             Some(slot) => unsafe {
                 ffi::sqlite3_set_authorizer(db, Some(call_authorizer::<F>), slot.as_ptr())
             },
@@ -463,7 +467,7 @@ impl Connection {
             return self.decode_result(rc);
         }
         // SQLite no longer refers to the old closure.
-        drop(std::mem::replace(&mut self.callbacks.authorizer, new));
+        drop(self.callbacks.hooks.authorizer.replace(new));
         Ok(())
     }
 
@@ -488,9 +492,9 @@ impl Connection {
             None => (None, ptr::null_mut()),
         };
         // SAFETY: live handle; `p` is kept alive in `callbacks` until
-        // replaced or the connection closes.
+        // replaced or the handle closes.
         unsafe { ffi::sqlite3_commit_hook(db, cb, p) };
-        drop(std::mem::replace(&mut self.callbacks.commit_hook, new));
+        drop(self.callbacks.hooks.commit_hook.replace(new));
         Ok(())
     }
 
@@ -516,7 +520,7 @@ impl Connection {
         };
         // SAFETY: as in `commit_hook`.
         unsafe { ffi::sqlite3_rollback_hook(db, cb, p) };
-        drop(std::mem::replace(&mut self.callbacks.rollback_hook, new));
+        drop(self.callbacks.hooks.rollback_hook.replace(new));
         Ok(())
     }
 
@@ -542,7 +546,7 @@ impl Connection {
         };
         // SAFETY: as in `commit_hook`.
         unsafe { ffi::sqlite3_update_hook(db, cb, p) };
-        drop(std::mem::replace(&mut self.callbacks.update_hook, new));
+        drop(self.callbacks.hooks.update_hook.replace(new));
         Ok(())
     }
 
@@ -569,7 +573,7 @@ impl Connection {
         };
         // SAFETY: as in `commit_hook`.
         unsafe { ffi::sqlite3_wal_hook(db, cb, p) };
-        drop(std::mem::replace(&mut self.callbacks.wal_hook, new));
+        drop(self.callbacks.hooks.wal_hook.replace(new));
         Ok(())
     }
 }
@@ -737,49 +741,5 @@ where
             record_panic(call.stash(), payload);
             ffi::SQLITE_ERROR
         }
-    }
-}
-
-impl Connection {
-    /// For a wrapper of a borrowed handle (`from_handle`) going away while
-    /// the handle stays open: unregisters the hooks this wrapper set, whose
-    /// closures are about to be dropped, so SQLite can't call freed memory.
-    pub(crate) fn release_borrowed_handle(&mut self) {
-        let db = self.db.db();
-        if self.db.is_owned() || db.is_null() {
-            return;
-        }
-        let cb = &mut self.callbacks;
-        // SAFETY: the borrowed handle is still open (the
-        // caller of `from_handle` guaranteed it outlives the wrapper);
-        // clearing a hook has no other precondition.
-        unsafe {
-            if cb.authorizer.is_some() {
-                ffi::sqlite3_set_authorizer(db, None, ptr::null_mut());
-            }
-            if cb.commit_hook.is_some() {
-                ffi::sqlite3_commit_hook(db, None, ptr::null_mut());
-            }
-            if cb.rollback_hook.is_some() {
-                ffi::sqlite3_rollback_hook(db, None, ptr::null_mut());
-            }
-            if cb.update_hook.is_some() {
-                ffi::sqlite3_update_hook(db, None, ptr::null_mut());
-            }
-            if cb.wal_hook.is_some() {
-                ffi::sqlite3_wal_hook(db, None, ptr::null_mut());
-            }
-            if cb.trace.is_some() {
-                ffi::sqlite3_trace_v2(db, 0, None, ptr::null_mut());
-            }
-        }
-        cb.authorizer = None;
-        cb.commit_hook = None;
-        cb.rollback_hook = None;
-        cb.update_hook = None;
-        cb.wal_hook = None;
-        cb.trace = None;
-        // The busy and progress handlers point at the watchdog too.
-        cb.watchdog.release_borrowed_handle(db);
     }
 }

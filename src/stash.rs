@@ -3,7 +3,8 @@
 //! SQLite only sees an error *message* from a user function, and nothing
 //! at all from a collation, an update hook or a trace callback. So a
 //! callback that fails or panics also records the Rust error here, in a
-//! [`Stash`] shared by every wrapper of one `sqlite3*` handle, and the step
+//! [`Stash`] shared by every wrapper of one `sqlite3*` handle (part of its
+//! `callbacks::Callbacks`), and the step
 //! or prepare that ran it returns that error instead of SQLite's copy:
 //! `Error::UserFunctionError` with the user's own boxed error, or
 //! `Error::UnwindingPanic`.
@@ -28,11 +29,9 @@
 //! `sqlite3_close` or another engineer's raw call) are dropped when the
 //! next frame starts.
 
-use std::cell::{Cell, RefCell};
-use std::ffi::{CStr, c_int, c_void};
-use std::sync::Arc;
-
 use crate::{Error, ffi};
+use std::cell::{Cell, RefCell};
+use std::ffi::{CStr, c_int};
 
 /// The return code a frame reports when a callback without an error
 /// channel panicked during an otherwise successful step or prepare; the
@@ -74,58 +73,7 @@ unsafe impl Sync for Stash {}
 // SAFETY: as above; the cells hold only `Send` data (`Error` is `Send`).
 unsafe impl Send for Stash {}
 
-/// The client-data key under which a handle's stash is shared.
-const CLIENT_DATA_KEY: &CStr = c"ferrolite.stash";
-
-unsafe extern "C" fn drop_shared_stash(p: *mut c_void) {
-    // SAFETY: `p` came from `Arc::into_raw` in `Stash::for_handle`, and
-    // SQLite calls this destructor exactly once, when the handle closes or
-    // the client data is replaced (we never replace it).
-    let stash = unsafe { Arc::from_raw(p.cast_const().cast::<Stash>()) };
-    // Unclaimed errors may hold user types whose Drop panics: not into C.
-    if let Err(payload) = crate::callbacks::catch_panic(move || drop(stash)) {
-        crate::trampoline::drop_payload(payload);
-    }
-}
-
 impl Stash {
-    /// The stash of `db`, created and attached to the handle (as SQLite
-    /// client data) on first use, so every `Connection` wrapping the same
-    /// handle shares it.
-    pub(crate) fn for_handle(db: *mut ffi::sqlite3) -> Arc<Stash> {
-        if db.is_null() {
-            return Arc::default();
-        }
-        // SAFETY: `db` is a live handle (callers pass a freshly opened or
-        // wrapped one); the key is NUL-terminated.
-        let p = unsafe { ffi::sqlite3_get_clientdata(db, CLIENT_DATA_KEY.as_ptr()) };
-        if !p.is_null() {
-            let p = p.cast_const().cast::<Stash>();
-            // SAFETY: the data under our key is always an `Arc<Stash>` set
-            // below and kept alive by the handle; take one more reference.
-            unsafe {
-                Arc::increment_strong_count(p);
-                return Arc::from_raw(p);
-            }
-        }
-        let stash = Arc::<Stash>::default();
-        let raw = Arc::into_raw(Arc::clone(&stash));
-        // SAFETY: live handle; SQLite owns this reference from now on and
-        // releases it with `drop_shared_stash`, also if the call fails.
-        let rc = unsafe {
-            ffi::sqlite3_set_clientdata(
-                db,
-                CLIENT_DATA_KEY.as_ptr(),
-                raw.cast_mut().cast(),
-                Some(drop_shared_stash),
-            )
-        };
-        // On failure (out of memory) SQLite already ran the destructor;
-        // this connection keeps a private stash.
-        let _ = rc;
-        stash
-    }
-
     /// Records `error` from a callback running now. `message` is the text
     /// the callback gave SQLite as its error, `None` if SQLite was told
     /// nothing. The first failure of a frame wins.

@@ -30,7 +30,7 @@ use std::borrow::Cow;
 use std::ffi::{CStr, CString, c_char, c_int, c_uint, c_void};
 use std::marker::PhantomData;
 use std::ptr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::callbacks::catch_panic;
 use crate::trampoline::{CallbackBox, HookSlot, drop_payload};
@@ -60,8 +60,11 @@ pub enum TraceEvent<'s> {
     /// (parameters not expanded), or `-- trigger name` for a trigger.
     Stmt(StmtRef<'s>, &'s str),
     /// A statement finished running (was reset or finalized), after this
-    /// long: wall time as measured by the VFS clock, so with millisecond
-    /// resolution.
+    /// long: the wall time from the start of its run to its end, measured
+    /// with the monotonic clock ([`Instant`]), so a
+    /// statement of a few microseconds reports a few microseconds (SQLite's
+    /// own figure has millisecond resolution, and reads 0 for most
+    /// statements).
     Profile(StmtRef<'s>, Duration),
     /// A statement produced a row.
     Row(StmtRef<'s>),
@@ -159,20 +162,94 @@ impl Connection {
         F: FnMut(TraceEvent<'_>) + Send + 'static,
     {
         let db = self.db.db();
-        let new = trace_fn.map(|f| HookSlot::new(f, self.callbacks.stash.clone()));
+        let user_mask = mask.bits();
+        // Profiling also needs the start of each run (the `Stmt` event),
+        // reported to the closure only if it asked for it.
+        let sqlite_mask = if user_mask & ffi::SQLITE_TRACE_PROFILE as c_uint != 0 {
+            user_mask | ffi::SQLITE_TRACE_STMT as c_uint
+        } else {
+            user_mask
+        };
+        let new = trace_fn.map(|f| {
+            let tracer = Tracer {
+                f,
+                mask: user_mask,
+                starts: Vec::new(),
+            };
+            HookSlot::new(tracer, self.callbacks.stash.clone())
+        });
         type TraceCb = unsafe extern "C" fn(c_uint, *mut c_void, *mut c_void, *mut c_void) -> c_int;
         let (cb, p, mask) = match &new {
-            Some(slot) => (Some(call_trace::<F> as TraceCb), slot.as_ptr(), mask.bits()),
+            Some(slot) => (Some(call_trace::<F> as TraceCb), slot.as_ptr(), sqlite_mask),
             None => (None, ptr::null_mut(), 0),
         };
         // SAFETY: live handle; the slot is kept in `callbacks` until
-        // replaced or the connection has closed (the close event included).
+        // replaced or the handle has closed (the close event included).
         let rc = unsafe { ffi::sqlite3_trace_v2(db, mask, cb, p) };
         if rc != ffi::SQLITE_OK {
             return self.decode_result(rc);
         }
-        drop(std::mem::replace(&mut self.callbacks.trace, new));
+        drop(self.callbacks.hooks.trace.replace(new));
         Ok(())
+    }
+}
+
+/// A trace closure with what it needs to time statements.
+struct Tracer<F> {
+    f: F,
+    /// The events the closure asked for.
+    mask: c_uint,
+    /// When the current run of each running statement started (its `Stmt`
+    /// event), by statement address: a few at most (nested statements).
+    starts: Vec<(usize, Instant)>,
+}
+
+/// At most this many runs are timed at once (statements nested this deep
+/// in user functions; beyond, the oldest start is forgotten and its
+/// statement reports SQLite's own figure).
+const MAX_TIMED: usize = 16;
+
+impl<F> Tracer<F> {
+    /// Notes the start of a run of `stmt` (or of a trigger inside it).
+    fn started(&mut self, stmt: *mut ffi::sqlite3_stmt, text: *const c_char) {
+        let key = stmt as usize;
+        let now = Instant::now();
+        // SAFETY: SQLite passes a live statement with its `Stmt` event.
+        let top_level = text == unsafe { ffi::sqlite3_sql(stmt) };
+        match self.starts.iter_mut().find(|(k, _)| *k == key) {
+            // A new top-level run (the text is the statement's own): a
+            // start left over from a run whose end was not reported (by
+            // a statement at this address since finalized) is stale.
+            Some(entry) if top_level => entry.1 = now,
+            // A trigger fired by the run, or a nested run: the run's start
+            // stays.
+            Some(_) => {}
+            None => {
+                if self.starts.len() >= MAX_TIMED {
+                    self.starts.remove(0);
+                }
+                self.starts.push((key, now));
+            }
+        }
+    }
+
+    /// The duration of the run of `stmt` that just ended; `sqlite_ns` is
+    /// SQLite's own figure (millisecond resolution).
+    fn finished(&mut self, stmt: *mut ffi::sqlite3_stmt, sqlite_ns: i64) -> Duration {
+        let coarse = Duration::from_nanos(u64::try_from(sqlite_ns).unwrap_or(0));
+        let key = stmt as usize;
+        let Some(i) = self.starts.iter().position(|(k, _)| *k == key) else {
+            return coarse;
+        };
+        let measured = self.starts.swap_remove(i).1.elapsed();
+        // SQLite's clock ticks in milliseconds: the true duration is within
+        // a tick of its figure. Further off, our start was stale.
+        let tick = Duration::from_millis(1);
+        if measured <= coarse + tick + tick && measured + tick + tick >= coarse {
+            measured
+        } else {
+            coarse
+        }
     }
 }
 
@@ -185,36 +262,43 @@ unsafe extern "C" fn call_trace<F>(
 where
     F: FnMut(TraceEvent<'_>),
 {
-    // SAFETY: `ctx` is the live `CallbackBox<F>` registered with this
-    // trampoline, kept by the connection's `callbacks` until replaced
+    // SAFETY: `ctx` is the live `CallbackBox<Tracer<F>>` registered with
+    // this trampoline, kept by the connection's `callbacks` until replaced
     // (needs `&mut Connection`) or after the handle closed.
-    let call = unsafe { CallbackBox::enter(ctx.cast::<CallbackBox<F>>()) };
+    let call = unsafe { CallbackBox::enter(ctx.cast::<CallbackBox<Tracer<F>>>()) };
     let stmt = || StmtRef {
         ptr: p.cast(),
         _event: PhantomData,
     };
     let outcome = catch_panic(|| {
         // SAFETY: the only `get_mut` of this call.
-        let Some(f) = (unsafe { call.get_mut() }) else {
+        let Some(t) = (unsafe { call.get_mut() }) else {
             return;
         };
+        let mask = t.mask;
+        let wants = |code: c_int| mask & code as c_uint != 0;
         match event as c_int {
             ffi::SQLITE_TRACE_STMT => {
-                // SAFETY: for STMT events `x` is the NUL-terminated SQL text.
-                let sql = unsafe { CStr::from_ptr(x.cast_const().cast::<c_char>()) };
-                f(TraceEvent::Stmt(stmt(), &sql.to_string_lossy()));
+                let text = x.cast_const().cast::<c_char>();
+                if wants(ffi::SQLITE_TRACE_PROFILE) {
+                    t.started(p.cast(), text);
+                }
+                if wants(ffi::SQLITE_TRACE_STMT) {
+                    // SAFETY: for STMT events `x` is the NUL-terminated SQL
+                    // text.
+                    let sql = unsafe { CStr::from_ptr(text) };
+                    (t.f)(TraceEvent::Stmt(stmt(), &sql.to_string_lossy()));
+                }
             }
             ffi::SQLITE_TRACE_PROFILE => {
                 // SAFETY: for PROFILE events `x` points to the run time in
                 // nanoseconds, an i64.
                 let ns = unsafe { *x.cast_const().cast::<i64>() };
-                f(TraceEvent::Profile(
-                    stmt(),
-                    Duration::from_nanos(u64::try_from(ns).unwrap_or(0)),
-                ));
+                let took = t.finished(p.cast(), ns);
+                (t.f)(TraceEvent::Profile(stmt(), took));
             }
-            ffi::SQLITE_TRACE_ROW => f(TraceEvent::Row(stmt())),
-            ffi::SQLITE_TRACE_CLOSE => f(TraceEvent::Close(ConnRef {
+            ffi::SQLITE_TRACE_ROW => (t.f)(TraceEvent::Row(stmt())),
+            ffi::SQLITE_TRACE_CLOSE => (t.f)(TraceEvent::Close(ConnRef {
                 ptr: p.cast(),
                 _event: PhantomData,
             })),

@@ -3,7 +3,8 @@
 //!
 //! SQLite has one progress handler and one busy handler per connection.
 //! ferrolite registers its own trampoline for each, with a pointer to this
-//! connection's [`Watchdog`] (boxed, so its address is stable), and
+//! connection's [`Watchdog`] (shared by every wrapper of the handle, at a stable
+//! address), and
 //! multiplexes what users ask for on top:
 //!
 //! * the **progress trampoline** checks the running statement's deadline
@@ -98,8 +99,6 @@ pub(crate) struct Watchdog {
     /// The period registered with SQLite (0: no progress handler).
     period: Cell<c_int>,
     busy: Cell<Busy>,
-    /// Whether our busy trampoline is registered.
-    busy_registered: Cell<bool>,
     busy_user: RefCell<Option<Box<BusyFn>>>,
     /// When the current lock wait began.
     busy_since: Cell<Option<Instant>>,
@@ -122,7 +121,6 @@ impl Default for Watchdog {
             progress_acc: Cell::new(0),
             period: Cell::new(0),
             busy: Cell::new(Busy::Off),
-            busy_registered: Cell::new(false),
             busy_user: RefCell::new(None),
             busy_since: Cell::new(None),
         }
@@ -130,11 +128,19 @@ impl Default for Watchdog {
 }
 
 impl Connection {
-    /// This connection's watchdog, bound to its handle.
+    /// This connection's watchdog (its handle's, shared by every wrapper),
+    /// bound to the handle.
     pub(crate) fn watchdog(&self) -> &Watchdog {
         let w = &*self.callbacks.watchdog;
-        w.db.set(self.db.db());
-        w.cell.get_or_init(|| self.db.interrupt_cell().clone());
+        let db = self.db.db();
+        if !db.is_null() {
+            w.db.set(db);
+        }
+        // The cell of the wrapper that owns the handle: interrupt handles of
+        // borrowed wrappers stop working when their wrapper drops.
+        if self.db.is_owned() {
+            w.cell.get_or_init(|| self.db.interrupt_cell().clone());
+        }
         w
     }
 }
@@ -217,8 +223,9 @@ impl Watchdog {
             None
         };
         // SAFETY: live handle (bound by `Connection::watchdog`); the user data
-        // is this boxed watchdog, alive until the connection is dropped, when
-        // the handler is removed before closing (`forget_callbacks`).
+        // is this watchdog, part of the handle's shared callback state, which
+        // lives until the handle has closed, or unregisters this handler
+        // before it is freed (see `callbacks.rs`).
         unsafe { ffi::sqlite3_progress_handler(db, period, callback, self.user_data()) };
     }
 
@@ -232,33 +239,19 @@ impl Watchdog {
             drop(old);
         }
         self.busy.set(busy);
+        self.register_busy();
+    }
+
+    /// (Re-)registers the busy trampoline (`PRAGMA busy_timeout` or a raw
+    /// `sqlite3_busy_timeout` replace it with SQLite's sleeper).
+    pub(crate) fn register_busy(&self) {
         let db = self.db.get();
         if db.is_null() {
             return;
         }
-        // Registered every time: `PRAGMA busy_timeout` or a raw
-        // sqlite3_busy_timeout may have replaced ours with SQLite's sleeper.
-        // SAFETY: live handle; the user data is this boxed watchdog (see
+        // SAFETY: live handle; the user data is this watchdog (see
         // `sync_period`).
         unsafe { ffi::sqlite3_busy_handler(db, Some(busy_trampoline), self.user_data()) };
-        self.busy_registered.set(true);
-    }
-
-    /// Unregisters what we registered on a borrowed handle that outlives
-    /// this wrapper (leaving the owner's handlers alone otherwise).
-    pub(crate) fn release_borrowed_handle(&self, db: *mut ffi::sqlite3) {
-        if db.is_null() {
-            return;
-        }
-        if self.busy_registered.replace(false) {
-            // SAFETY: the borrowed handle is still open (see `from_handle`).
-            unsafe { ffi::sqlite3_busy_handler(db, None, ptr::null_mut()) };
-        }
-        if self.period.replace(0) != 0 {
-            // SAFETY: as above.
-            unsafe { ffi::sqlite3_progress_handler(db, 0, None, ptr::null_mut()) };
-        }
-        self.db.set(ptr::null_mut());
     }
 
     pub(crate) fn busy(&self) -> Busy {
@@ -458,9 +451,10 @@ fn backoff(count: c_int) -> Duration {
 }
 
 unsafe extern "C" fn progress_trampoline(p: *mut c_void) -> c_int {
-    // SAFETY: `p` is the connection's boxed watchdog, registered by
-    // `sync_period` and unregistered before the box is freed; SQLite calls
-    // this on the connection's own thread, while one of its calls runs.
+    // SAFETY: `p` is the handle's watchdog, registered by `sync_period`; it
+    // lives until the handle has closed, or is unregistered before it is
+    // freed (`callbacks.rs`). SQLite calls this on the connection's own
+    // thread, while one of its calls runs.
     let w = unsafe { &*p.cast::<Watchdog>() };
     match catch_panic(|| w.on_progress()) {
         Ok(stop) => c_int::from(stop),

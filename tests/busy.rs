@@ -323,31 +323,35 @@ fn lock_waits_in_prepare_are_cancelled_too() -> Result<()> {
     Ok(())
 }
 
+/// A statement that runs for seconds.
+const SLOW: &str = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000000) \
+                    SELECT count(*) FROM c";
+
 #[test]
-fn borrowed_handle_wrappers_unregister_only_their_handlers() -> Result<()> {
+fn a_borrowed_wrapper_cannot_switch_off_the_owners_handlers() -> Result<()> {
     let (_dir, path) = file();
     let _lock = locker(&path);
     let a = Connection::open(&path)?;
     a.busy_timeout(Duration::from_millis(200))?;
-    // A wrapper that registers nothing leaves the owner's handler alone.
-    {
-        // SAFETY: `a` keeps the handle open for the wrapper's lifetime.
-        let _b = unsafe { Connection::from_handle(a.handle()) }?;
-    }
-    let start = Instant::now();
-    assert!(write(&a).unwrap_err().is_busy());
-    assert!(
-        start.elapsed() >= Duration::from_millis(190),
-        "{:?}",
-        start.elapsed()
-    );
-
-    // A wrapper that registers handlers removes them when dropped: SQLite
-    // must not call into its freed closures afterwards.
+    a.set_statement_timeout(Some(Duration::from_millis(100)));
     let calls = Arc::new(AtomicUsize::new(0));
     {
-        // SAFETY: as above.
+        // SAFETY: `a` keeps the handle open for the wrapper's lifetime, and
+        // both are used on this thread only.
         let mut b = unsafe { Connection::from_handle(a.handle()) }?;
+        // One connection, one set of settings.
+        assert_eq!(b.statement_timeout(), Some(Duration::from_millis(100)));
+        assert_eq!(b.get_busy_timeout(), Some(Duration::from_millis(200)));
+        // Everything that used to register the wrapper's own handlers.
+        b.set_statement_timeout(Some(Duration::from_millis(100)));
+        b.busy_timeout(Duration::from_millis(200))?;
+        let token = CancelToken::new();
+        let n: i64 = b.with_cancel(&token, |b| {
+            b.query_row("SELECT count(*) FROM generate_series(1, 1000)", [], |r| {
+                r.get(0)
+            })
+        })?;
+        assert_eq!(n, 1000);
         let c = Arc::clone(&calls);
         b.progress_handler(
             10,
@@ -356,20 +360,174 @@ fn borrowed_handle_wrappers_unregister_only_their_handlers() -> Result<()> {
                 false
             }),
         )?;
-        b.busy_handler(Some(|_| false))?;
-        b.set_statement_timeout(Some(Duration::from_secs(3600)));
-        let n: i64 = b.query_row("SELECT count(*) FROM generate_series(1, 1000)", [], |r| {
-            r.get(0)
-        })?;
-        assert_eq!(n, 1000);
     }
-    let before = calls.load(Ordering::Relaxed);
-    assert!(before > 0);
-    let n: i64 = a.query_row("SELECT count(*) FROM generate_series(1, 1000)", [], |r| {
-        r.get(0)
-    })?;
-    assert_eq!(n, 1000);
-    assert_eq!(calls.load(Ordering::Relaxed), before);
+    // The owner's statement timeout still fires...
+    let start = Instant::now();
+    let err = a.query_row(SLOW, [], |r| r.get::<_, i64>(0)).unwrap_err();
+    assert!(err.is_interrupted(), "{err:?}");
+    assert!(err.to_string().contains("statement timeout"), "{err}");
+    assert!(start.elapsed() < PROMPT, "{:?}", start.elapsed());
+    // ...the progress handler set through the wrapper is the connection's...
+    assert!(calls.load(Ordering::Relaxed) > 0);
+    // ...and the busy timeout still waits.
+    a.set_statement_timeout(None);
+    let start = Instant::now();
     assert!(write(&a).unwrap_err().is_busy());
+    assert!(
+        start.elapsed() >= Duration::from_millis(190),
+        "{:?}",
+        start.elapsed()
+    );
+    Ok(())
+}
+
+// ---- PRAGMA busy_timeout ----
+
+fn pragma(conn: &Connection) -> i64 {
+    conn.query_row("PRAGMA busy_timeout", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn busy_timeout_pragma_reports_the_timeout_in_force() -> Result<()> {
+    let mut conn = Connection::open_in_memory()?;
+    assert_eq!(pragma(&conn), 5000);
+    assert_eq!(
+        conn.pragma_query_value(None, "busy_timeout", |r| r.get::<_, i64>(0))?,
+        5000
+    );
+    conn.busy_timeout(Duration::from_millis(250))?;
+    assert_eq!(pragma(&conn), 250);
+    // Lower case, a schema name, comments: SQLite's parser decides.
+    let v: i64 = conn.query_row("pragma /* x */ main.BUSY_TIMEOUT", [], |r| r.get(0))?;
+    assert_eq!(v, 250);
+    // Rounded up to a millisecond, capped at what the pragma holds.
+    conn.busy_timeout(Duration::from_micros(10))?;
+    assert_eq!(pragma(&conn), 1);
+    conn.busy_timeout(Duration::from_secs(u64::MAX))?;
+    assert_eq!(pragma(&conn), i64::from(i32::MAX));
+    conn.busy_timeout(Duration::ZERO)?;
+    assert_eq!(pragma(&conn), 0);
+    // A busy handler of one's own has no timeout (as in SQLite).
+    conn.busy_handler(Some(|_| false))?;
+    assert_eq!(pragma(&conn), 0);
+    assert_eq!(conn.get_busy_timeout(), None);
+
+    // Set from SQL: the method sees it, and so does the pragma.
+    let set: i64 = conn.query_row("PRAGMA busy_timeout = 1234", [], |r| r.get(0))?;
+    assert_eq!(set, 1234);
+    assert_eq!(conn.get_busy_timeout(), Some(Duration::from_millis(1234)));
+    assert_eq!(pragma(&conn), 1234);
+    conn.execute_batch("SELECT 1; PRAGMA busy_timeout(77); SELECT 2")?;
+    assert_eq!(conn.get_busy_timeout(), Some(Duration::from_millis(77)));
+    // Naming it elsewhere changes nothing.
+    let s: String = conn.query_row("SELECT 'busy_timeout = 9'", [], |r| r.get(0))?;
+    assert_eq!(s, "busy_timeout = 9");
+    assert_eq!(conn.get_busy_timeout(), Some(Duration::from_millis(77)));
+    assert_eq!(pragma(&conn), 77);
+    // Zero (or less) turns waiting off.
+    conn.execute_batch("PRAGMA busy_timeout = -5")?;
+    assert_eq!(conn.get_busy_timeout(), None);
+    assert_eq!(pragma(&conn), 0);
+    Ok(())
+}
+
+#[test]
+fn busy_handler_survives_reading_the_pragma() -> Result<()> {
+    let (_dir, path) = file();
+    let _lock = locker(&path);
+    let mut b = Connection::open(&path)?;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = Arc::clone(&calls);
+    b.busy_handler(Some(move |n| {
+        c.fetch_add(1, Ordering::SeqCst);
+        n < 3
+    }))?;
+    assert_eq!(pragma(&b), 0);
+    assert!(write(&b).unwrap_err().is_busy());
+    assert_eq!(calls.load(Ordering::SeqCst), 4);
+    // Set to zero from SQL: the handler is gone, as in SQLite.
+    b.execute_batch("PRAGMA busy_timeout = 0")?;
+    assert!(write(&b).unwrap_err().is_busy());
+    assert_eq!(calls.load(Ordering::SeqCst), 4);
+    Ok(())
+}
+
+#[test]
+fn busy_timeout_set_from_sql_waits_that_long() -> Result<()> {
+    let (_dir, path) = file();
+    let _lock = locker(&path);
+    let b = Connection::open(&path)?;
+    b.execute_batch("PRAGMA busy_timeout = 300")?;
+    let start = Instant::now();
+    let err = write(&b).unwrap_err();
+    let took = start.elapsed();
+    assert!(err.is_busy() && !err.is_interrupted(), "{err:?}");
+    assert!(
+        took >= Duration::from_millis(290) && took < PROMPT,
+        "{took:?}"
+    );
+    Ok(())
+}
+
+/// A connection waiting on a lock, its timeout set from SQL to far longer
+/// than the test allows.
+fn sql_set_waiter(path: &PathBuf) -> Result<Connection> {
+    let b = Connection::open(path)?;
+    b.execute_batch("PRAGMA busy_timeout = 8000")?;
+    assert_eq!(b.get_busy_timeout(), Some(Duration::from_secs(8)));
+    Ok(b)
+}
+
+#[test]
+fn busy_timeout_set_from_sql_ends_on_interrupt() -> Result<()> {
+    let (_dir, path) = file();
+    let _lock = locker(&path);
+    let b = sql_set_waiter(&path)?;
+    let h = b.get_interrupt_handle();
+    let t = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(100));
+        h.interrupt();
+    });
+    let start = Instant::now();
+    let err = write(&b).unwrap_err();
+    t.join().unwrap();
+    assert_interrupted(&err, "interrupted");
+    assert!(start.elapsed() < PROMPT, "{:?}", start.elapsed());
+    Ok(())
+}
+
+#[test]
+fn busy_timeout_set_from_sql_ends_on_cancel_and_deadlines() -> Result<()> {
+    let (_dir, path) = file();
+    let _lock = locker(&path);
+    let b = sql_set_waiter(&path)?;
+
+    let token = CancelToken::new();
+    let t = {
+        let token = token.clone();
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(100));
+            token.cancel();
+        })
+    };
+    let start = Instant::now();
+    let err = b.with_cancel(&token, write).unwrap_err();
+    t.join().unwrap();
+    assert_interrupted(&err, "cancelled");
+    assert!(start.elapsed() < PROMPT, "{:?}", start.elapsed());
+
+    let start = Instant::now();
+    let err = b
+        .with_timeout(Duration::from_millis(100), write)
+        .unwrap_err();
+    assert_interrupted(&err, "deadline");
+    assert!(start.elapsed() < PROMPT, "{:?}", start.elapsed());
+
+    b.set_statement_timeout(Some(Duration::from_millis(100)));
+    let start = Instant::now();
+    let err = write(&b).unwrap_err();
+    assert_interrupted(&err, "statement timeout");
+    assert!(start.elapsed() < PROMPT, "{:?}", start.elapsed());
     Ok(())
 }

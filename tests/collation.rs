@@ -3,9 +3,10 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::time::{Duration, Instant};
 
 use ferrolite::functions::FunctionFlags;
-use ferrolite::{Connection, Error, ErrorCode, Result, ffi};
+use ferrolite::{CancelToken, Connection, Error, ErrorCode, Result, ffi};
 
 fn db() -> Connection {
     Connection::open_in_memory().unwrap()
@@ -351,4 +352,47 @@ fn collation_replacing_itself_while_running_is_refused() {
     .join()
     .unwrap();
     assert_eq!(drops.load(AtomicOrdering::SeqCst), 1);
+}
+
+#[test]
+fn collation_needed_wrapper_leaves_the_owners_statement_timeout_armed() -> Result<()> {
+    fn on_demand(conn: &Connection, name: &str) -> Result<()> {
+        // Everything a callback can arm on the connection it is given.
+        conn.set_statement_timeout(conn.statement_timeout());
+        conn.busy_timeout(Duration::from_millis(300))?;
+        let token = CancelToken::new();
+        conn.with_cancel(&token, |c| {
+            c.create_collation(name, |a: &str, b: &str| a.cmp(b))
+        })
+    }
+    let conn = db();
+    conn.set_statement_timeout(Some(Duration::from_millis(100)));
+    conn.collation_needed(on_demand)?;
+    let v = column(
+        &conn,
+        "SELECT x FROM (SELECT 'b' AS x UNION ALL SELECT 'a') ORDER BY x COLLATE mine",
+    )?;
+    assert_eq!(v, ["a", "b"]);
+    // The callback's wrapper is the same connection: it saw the owner's
+    // statement timeout, and the owner sees the busy timeout it set.
+    assert_eq!(conn.statement_timeout(), Some(Duration::from_millis(100)));
+    assert_eq!(conn.get_busy_timeout(), Some(Duration::from_millis(300)));
+    // The owner's statement timeout still fires.
+    let start = Instant::now();
+    let err = conn
+        .query_row(
+            "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000000) \
+             SELECT count(*) FROM c",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap_err();
+    assert!(err.is_interrupted(), "{err:?}");
+    assert!(err.to_string().contains("statement timeout"), "{err}");
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    Ok(())
 }

@@ -575,12 +575,12 @@ fn trace_panic_fails_the_statement() -> Result<()> {
 // ---- borrowed handles ----
 
 #[test]
-fn hooks_of_a_borrowed_wrapper_are_unregistered_when_it_drops() -> Result<()> {
+fn hooks_belong_to_the_handle_not_to_a_borrowed_wrapper() -> Result<()> {
     let mut conn = db();
     conn.execute_batch("CREATE TABLE t(x)")?;
-    static OWNER_CALLED: AtomicBool = AtomicBool::new(false);
+    static OWNER_CALLED: AtomicUsize = AtomicUsize::new(0);
     conn.update_hook(Some(|_: Action, _: &str, _: &str, _: i64| {
-        OWNER_CALLED.store(true, Ordering::SeqCst);
+        OWNER_CALLED.fetch_add(1, Ordering::SeqCst);
     }))?;
     // A second, non-owning wrapper that registers nothing leaves the
     // owner's hooks alone when dropped.
@@ -588,24 +588,80 @@ fn hooks_of_a_borrowed_wrapper_are_unregistered_when_it_drops() -> Result<()> {
     let borrowed = unsafe { Connection::from_handle(conn.handle()) }?;
     drop(borrowed);
     conn.execute("INSERT INTO t VALUES (1)", [])?;
-    assert!(OWNER_CALLED.load(Ordering::SeqCst));
+    assert_eq!(OWNER_CALLED.load(Ordering::SeqCst), 1);
 
-    // A wrapper's own hook is unregistered before its closure is freed.
+    // A hook set through a wrapper is the connection's hook: it stays
+    // registered (and alive) after the wrapper drops, and one wrapper
+    // setting a hook never leaves the owner with a closure SQLite no
+    // longer calls.
     let drops = Arc::new(AtomicUsize::new(0));
     // SAFETY: as above.
     let mut borrowed = unsafe { Connection::from_handle(conn.handle()) }?;
     let g = DropCount(drops.clone());
     borrowed.commit_hook(Some(move || {
         let _ = &g;
-        true
+        true // veto
+    }))?;
+    // Also through a wrapper that sets the same hook as the owner: the
+    // owner's update hook is replaced, for every wrapper.
+    static WRAPPER_CALLED: AtomicUsize = AtomicUsize::new(0);
+    borrowed.update_hook(Some(|_: Action, _: &str, _: &str, _: i64| {
+        WRAPPER_CALLED.fetch_add(1, Ordering::SeqCst);
     }))?;
     drop(borrowed);
+    assert_eq!(drops.load(Ordering::SeqCst), 0);
+    let err = conn.execute("INSERT INTO t VALUES (2)", []).unwrap_err();
+    assert_eq!(
+        err.sqlite_error_code(),
+        Some(ErrorCode::ConstraintViolation),
+        "{err:?}"
+    );
+    assert_eq!(WRAPPER_CALLED.load(Ordering::SeqCst), 1);
+    assert_eq!(OWNER_CALLED.load(Ordering::SeqCst), 1);
+
+    // The owner clears it like its own.
+    conn.commit_hook(None::<fn() -> bool>)?;
     assert_eq!(drops.load(Ordering::SeqCst), 1);
-    // Would be a use-after-free if SQLite still called the freed closure;
-    // instead no commit hook runs and the insert commits.
     conn.execute("INSERT INTO t VALUES (2)", [])?;
     let n: i64 = conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
     assert_eq!(n, 2);
+    Ok(())
+}
+
+#[test]
+fn hooks_of_a_handle_closed_by_c_are_unregistered_before_they_are_freed() -> Result<()> {
+    // A handle opened and closed by C code, wrapped for a while.
+    let mut db = std::ptr::null_mut();
+    // SAFETY: valid C string and out-pointer.
+    let rc = unsafe {
+        ffi::sqlite3_open_v2(
+            c":memory:".as_ptr(),
+            &mut db,
+            ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_CREATE,
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, ffi::SQLITE_OK);
+    let drops = Arc::new(AtomicUsize::new(0));
+    let calls = Arc::new(AtomicUsize::new(0));
+    {
+        // SAFETY: `db` is live until closed below, used on this thread only.
+        let mut conn = unsafe { Connection::from_handle(db) }?;
+        conn.execute_batch("CREATE TABLE t(x); BEGIN; INSERT INTO t VALUES (1);")?;
+        let g = DropCount(drops.clone());
+        let c = calls.clone();
+        conn.rollback_hook(Some(move || {
+            let _ = &g;
+            c.fetch_add(1, Ordering::SeqCst);
+        }))?;
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 0, "still registered");
+    // Closing with a transaction open would call the rollback hook after
+    // the client data holding it is gone: it is unregistered first.
+    // SAFETY: no wrapper of `db` is alive; closed exactly once.
+    assert_eq!(unsafe { ffi::sqlite3_close(db) }, ffi::SQLITE_OK);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 0, "unregistered, not called");
     Ok(())
 }
 
@@ -624,5 +680,63 @@ fn connection_with_hooks_moves_between_threads() -> Result<()> {
     .join()
     .unwrap();
     assert_eq!(n.load(Ordering::SeqCst), 2);
+    Ok(())
+}
+
+#[test]
+fn trace_profile_reports_the_statements_real_duration() -> Result<()> {
+    let mut conn = db();
+    let took = Arc::new(Mutex::new(Vec::new()));
+    let t = took.clone();
+    conn.trace_v2(
+        TraceEventCodes::SQLITE_TRACE_PROFILE,
+        Some(move |ev: TraceEvent<'_>| {
+            if let TraceEvent::Profile(stmt, d) = ev {
+                t.lock().unwrap().push((stmt.sql().into_owned(), d));
+            }
+        }),
+    )?;
+    let sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000000) \
+               SELECT count(*) FROM c";
+    let start = std::time::Instant::now();
+    let n: i64 = conn.query_row(sql, [], |r| r.get(0))?;
+    let wall = start.elapsed();
+    assert_eq!(n, 3_000_000);
+    let took = took.lock().unwrap();
+    assert_eq!(took.len(), 1, "{took:?}");
+    assert_eq!(took[0].0, sql);
+    let d = took[0].1;
+    // SQLite's clock has millisecond resolution: allow that much slack.
+    assert!(d > std::time::Duration::ZERO, "profile reported {d:?}");
+    assert!(
+        d <= wall + std::time::Duration::from_millis(5),
+        "profile {d:?} > wall {wall:?}"
+    );
+    assert!(d * 2 >= wall, "profile {d:?} far below wall {wall:?}");
+    drop(took);
+
+    // A statement of microseconds reports microseconds, not SQLite's 0 ms;
+    // also when only profiling was asked for (no `Stmt` events reported).
+    let took = Arc::new(Mutex::new(Vec::new()));
+    let t = took.clone();
+    conn.trace_v2(
+        TraceEventCodes::SQLITE_TRACE_PROFILE,
+        Some(move |ev: TraceEvent<'_>| match ev {
+            TraceEvent::Profile(_, d) => t.lock().unwrap().push(Some(d)),
+            _ => t.lock().unwrap().push(None),
+        }),
+    )?;
+    for _ in 0..3 {
+        conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
+    }
+    let took = took.lock().unwrap();
+    assert_eq!(took.len(), 3, "{took:?}");
+    for d in took.iter() {
+        let d = d.expect("only Profile events were asked for");
+        assert!(
+            d > std::time::Duration::ZERO && d < std::time::Duration::from_secs(1),
+            "{d:?}"
+        );
+    }
     Ok(())
 }

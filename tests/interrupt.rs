@@ -756,3 +756,40 @@ fn reused_statements_get_a_fresh_clock_every_run() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn a_function_arming_its_borrowed_connection_leaves_the_owners_timeout_armed() -> Result<()> {
+    let conn = db();
+    conn.set_statement_timeout(Some(Duration::from_millis(100)));
+    conn.create_scalar_function(
+        "arm_and_disarm",
+        1,
+        ferrolite::functions::FunctionFlags::default(),
+        |ctx| {
+            // SAFETY: used on this thread only, within this call.
+            let c = unsafe { ctx.get_connection() }?;
+            // The same connection: the owner's timeout, kept as it is.
+            assert_eq!(c.statement_timeout(), Some(Duration::from_millis(100)));
+            c.set_statement_timeout(c.statement_timeout());
+            c.busy_timeout(Duration::from_millis(300))?;
+            let token = CancelToken::new();
+            c.with_cancel(&token, |_| ());
+            ctx.get::<i64>(0)
+        },
+    )?;
+    // The function runs (its wrapper dropped) on every row of a statement
+    // that then runs for seconds: the statement timeout still stops it.
+    let start = Instant::now();
+    let err = conn
+        .query_row(
+            "SELECT count(arm_and_disarm(value)) FROM generate_series(1, 2000000000)",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap_err();
+    assert!(err.is_interrupted(), "{err:?}");
+    assert!(err.to_string().contains("statement timeout"), "{err}");
+    assert!(start.elapsed() < prompt(), "{:?}", start.elapsed());
+    assert_eq!(conn.get_busy_timeout(), Some(Duration::from_millis(300)));
+    Ok(())
+}
