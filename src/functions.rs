@@ -248,7 +248,9 @@ impl Context<'_> {
     ///
     /// # Errors
     /// `GetAuxWrongType` if data of another type is attached; `func`'s
-    /// error as [`Error::UserFunctionError`].
+    /// error as [`Error::UserFunctionError`]; `SQLITE_RANGE`
+    /// ([`ErrorCode::ParameterOutOfRange`](crate::ErrorCode::ParameterOutOfRange))
+    /// for a negative `arg`.
     ///
     /// # Panics
     /// If `arg >= self.len()`.
@@ -261,7 +263,8 @@ impl Context<'_> {
         if let Some(v) = self.get_aux(arg)? {
             return Ok(v);
         }
-        let raw = self.get_raw(usize::try_from(arg).unwrap_or(usize::MAX));
+        // `get_aux` checked that `arg` is an argument index.
+        let raw = self.get_raw(aux_index_usize(arg));
         let value = func(raw).map_err(|e| Error::UserFunctionError(e.into()))?;
         self.set_aux(arg, value)
     }
@@ -273,16 +276,17 @@ impl Context<'_> {
     /// statement ends. Returns a shared handle to it.
     ///
     /// # Errors
-    /// Never at present.
+    /// `SQLITE_RANGE`
+    /// ([`ErrorCode::ParameterOutOfRange`](crate::ErrorCode::ParameterOutOfRange))
+    /// for a negative `arg`: SQLite reserves negative indexes for data
+    /// shared by all functions of a statement (its JSON functions keep
+    /// their parse cache there), which a Rust function must not replace.
     ///
     /// # Panics
-    /// If `arg >= self.len()`.
+    /// If `arg >= self.len()` (as in rusqlite).
     #[doc(alias = "sqlite3_set_auxdata")]
     pub fn set_aux<T: Send + Sync + 'static>(&self, arg: c_int, value: T) -> Result<Arc<T>> {
-        assert!(
-            arg < c_int::try_from(self.len()).unwrap_or(c_int::MAX),
-            "argument index {arg} out of range"
-        );
+        self.check_aux_index(arg)?;
         let value = Arc::new(value);
         let inner: AuxInner = value.clone();
         let p = Box::into_raw(Box::new(inner));
@@ -296,29 +300,47 @@ impl Context<'_> {
     /// if SQLite kept it.
     ///
     /// # Errors
-    /// `GetAuxWrongType` if it is not a `T`.
+    /// `GetAuxWrongType` if it is not a `T`; `SQLITE_RANGE`
+    /// ([`ErrorCode::ParameterOutOfRange`](crate::ErrorCode::ParameterOutOfRange))
+    /// for a negative `arg` (see [`set_aux`](Self::set_aux)).
     ///
     /// # Panics
-    /// If `arg >= self.len()`.
+    /// If `arg >= self.len()` (as in rusqlite).
     #[doc(alias = "sqlite3_get_auxdata")]
     pub fn get_aux<T: Send + Sync + 'static>(&self, arg: c_int) -> Result<Option<Arc<T>>> {
-        assert!(
-            arg < c_int::try_from(self.len()).unwrap_or(c_int::MAX),
-            "argument index {arg} out of range"
-        );
-        // SAFETY: live context.
+        self.check_aux_index(arg)?;
+        // SAFETY: live context; `arg` is one of this call's argument
+        // indexes (checked above), never one of SQLite's negative,
+        // statement-wide slots.
         let p = unsafe { ffi::sqlite3_get_auxdata(self.ctx, arg) }.cast::<AuxInner>();
         if p.is_null() {
             return Ok(None);
         }
-        // SAFETY: everything ferrolite attaches is a boxed `AuxInner`
-        // (`set_aux`), alive until SQLite calls `drop_aux`, which it can't
+        // SAFETY: the slots of argument indexes hold only what `set_aux`
+        // attaches (SQLite itself uses negative indexes only): a boxed
+        // `AuxInner`, alive until SQLite calls `drop_aux`, which it can't
         // do during this read.
         let inner = unsafe { &*p }.clone();
         inner
             .downcast::<T>()
             .map(Some)
             .map_err(|_| Error::GetAuxWrongType)
+    }
+
+    /// Checks an auxiliary-data index: `Err` for a negative one (SQLite's
+    /// statement-wide slots), a panic for one past the arguments (what
+    /// rusqlite documents; also keeps `finalize`, which has no arguments
+    /// and no statement to attach data to, away from SQLite).
+    fn check_aux_index(&self, arg: c_int) -> Result<()> {
+        if arg < 0 {
+            return Err(negative_aux_index(arg));
+        }
+        assert!(
+            aux_index_usize(arg) < self.len(),
+            "auxiliary data index {arg} out of range: the function has {} argument(s)",
+            self.len()
+        );
+        Ok(())
     }
 
     /// A non-owning [`Connection`] for the database running this function.
@@ -603,6 +625,22 @@ unsafe fn args<'a>(argc: c_int, argv: *mut *mut sqlite3_value) -> &'a [*mut sqli
     }
     // SAFETY: per the caller; argc > 0, so `argv` is a non-null array.
     unsafe { std::slice::from_raw_parts(argv, argc as usize) }
+}
+
+/// A non-negative auxiliary-data index as a `usize`.
+#[inline]
+fn aux_index_usize(arg: c_int) -> usize {
+    usize::try_from(arg).unwrap_or(usize::MAX)
+}
+
+#[cold]
+fn negative_aux_index(arg: c_int) -> Error {
+    Error::SqliteFailure(
+        ffi::Error::new(ffi::SQLITE_RANGE),
+        Some(format!(
+            "auxiliary data index {arg} is negative: only argument indexes (0 and up) are allowed"
+        )),
+    )
 }
 
 unsafe extern "C" fn drop_aux(p: *mut c_void) {
