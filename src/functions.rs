@@ -459,7 +459,8 @@ impl Connection {
     ///
     /// # Errors
     /// `NulError` for a name with a NUL; SQLite's error for a name longer
-    /// than 255 bytes or `n_arg` outside -1..=127 (`SQLITE_MISUSE`), or when
+    /// than 255 bytes or `n_arg` below -1 or above SQLite's maximum (1000
+    /// since SQLite 3.48, 127 before) (`SQLITE_MISUSE`), or when
     /// a statement is running and the function would replace an existing
     /// one (`SQLITE_BUSY`).
     #[doc(alias = "sqlite3_create_function_v2")]
