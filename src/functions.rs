@@ -66,7 +66,7 @@
 //! connection is running (`SQLITE_BUSY`).
 
 use std::any::Any;
-use std::ffi::{c_int, c_uint, c_void};
+use std::ffi::{CStr, c_int, c_uint, c_void};
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -594,6 +594,33 @@ impl Connection {
                 None,
             )
         };
+        self.decode_result(rc)
+    }
+
+    /// Sets the connection's current error code and message, as later read
+    /// by `sqlite3_errcode` / `sqlite3_errmsg` (for example from inside a
+    /// callback, for C code that inspects the connection); `None` uses
+    /// SQLite's own text for `code`. Needs SQLite 3.51 or later (always the
+    /// case with the bundled SQLite).
+    ///
+    /// ```
+    /// use ferrolite::{Connection, ffi};
+    ///
+    /// let conn = Connection::open_in_memory()?;
+    /// conn.set_errmsg(ffi::SQLITE_MISUSE, Some(c"not now"))?;
+    /// # Ok::<(), ferrolite::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// What SQLite reports (it accepts any code; `SQLITE_MISUSE` for a
+    /// closed handle).
+    #[doc(alias = "sqlite3_set_errmsg")]
+    pub fn set_errmsg(&self, code: c_int, msg: Option<&CStr>) -> Result<()> {
+        let msg = msg.map_or(std::ptr::null(), CStr::as_ptr);
+        // SAFETY: live handle; `msg` is null or NUL-terminated and outlives
+        // the call (SQLite copies it). Any `code` is safe: SQLite only
+        // stores it and looks up its text with a bounds check.
+        let rc = unsafe { ffi::sqlite3_set_errmsg(self.db.db(), code, msg) };
         self.decode_result(rc)
     }
 }

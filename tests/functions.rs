@@ -1240,3 +1240,38 @@ fn aux_index_bounds() -> Result<()> {
     );
     Ok(())
 }
+
+/// `Connection::set_errmsg` (rusqlite's signature): sets the code and
+/// message `sqlite3_errcode` / `sqlite3_errmsg` report, for example from
+/// inside a callback; `None` uses SQLite's text for the code.
+#[test]
+fn set_errmsg_sets_the_connection_error() -> Result<()> {
+    use std::ffi::CStr;
+    let conn = db();
+    let read = |conn: &Connection| {
+        // SAFETY: a live handle; the message is copied at once.
+        unsafe {
+            let db = conn.handle();
+            (
+                ffi::sqlite3_errcode(db),
+                CStr::from_ptr(ffi::sqlite3_errmsg(db))
+                    .to_string_lossy()
+                    .into_owned(),
+            )
+        }
+    };
+    conn.set_errmsg(ffi::SQLITE_MISUSE, Some(c"Oops"))?;
+    assert_eq!(read(&conn), (ffi::SQLITE_MISUSE, "Oops".to_owned()));
+    conn.set_errmsg(ffi::SQLITE_CONSTRAINT_UNIQUE, None)?;
+    let (code, msg) = read(&conn);
+    assert_eq!(code, ffi::SQLITE_CONSTRAINT_UNIQUE);
+    assert_eq!(msg, "constraint failed");
+    // Any code is accepted, including ones SQLite doesn't know.
+    conn.set_errmsg(-1, Some(c""))?;
+    conn.set_errmsg(i32::MAX, None)?;
+    conn.set_errmsg(ffi::SQLITE_OK, None)?;
+    assert_eq!(read(&conn), (ffi::SQLITE_OK, "not an error".to_owned()));
+    // The connection keeps working.
+    assert_eq!(one::<i64>(&conn, "SELECT 1")?, 1);
+    Ok(())
+}
