@@ -67,6 +67,33 @@ fn function_argument_indexes() -> Result<()> {
         conn.query_row("SELECT pass('x')", [], |r| r.get::<_, String>(0))?,
         "x"
     );
+    /// A hand-made `ToSqlOutput::Arg` with any index.
+    struct ArgAt(usize);
+    impl ferrolite::ToSql for ArgAt {
+        fn to_sql(&self) -> Result<ferrolite::types::ToSqlOutput<'_>> {
+            Ok(ferrolite::types::ToSqlOutput::Arg(self.0))
+        }
+    }
+    conn.create_scalar_function("arg_out", 2, FunctionFlags::default(), |ctx| {
+        Ok(ArgAt(
+            usize::try_from(ctx.get::<i64>(0)?).unwrap_or(usize::MAX),
+        ))
+    })?;
+    let v: i64 = conn.query_row("SELECT arg_out(1, 9)", [], |r| r.get(0))?;
+    assert_eq!(v, 9);
+    for bad in [2, -1] {
+        let err = conn
+            .query_row(&format!("SELECT arg_out({bad}, 9)"), [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .unwrap_err();
+        assert!(matches!(err, Error::ToSqlConversionFailure(_)), "{err}");
+    }
+    // ... and as a parameter, where it means nothing.
+    let err = conn
+        .query_row("SELECT ?1", [ArgAt(0)], |r| r.get::<_, i64>(0))
+        .unwrap_err();
+    assert!(matches!(err, Error::ToSqlConversionFailure(_)), "{err}");
     Ok(())
 }
 
@@ -353,6 +380,22 @@ fn blob_offsets() -> Result<()> {
     assert_eq!(all.len(), 10);
     assert_eq!((all[0], all[9]), (b'S', b'E'));
 
+    // Row ids at the extremes: no such row, an error.
+    for row in [0, -1, i64::MIN, i64::MAX] {
+        assert!(
+            conn.blob_open(MAIN_DB, "b", "x", row, true).is_err(),
+            "{row}"
+        );
+    }
+    drop(blob);
+    let mut blob = conn.blob_open(MAIN_DB, "b", "x", 1, false)?;
+    assert!(blob.reopen(i64::MAX).is_err());
+    assert!(
+        blob.read_at(&mut buf, 0).is_err(),
+        "dead after a failed reopen"
+    );
+    drop(blob);
+
     // An empty BLOB: only offset 0 exists.
     conn.execute("INSERT INTO b VALUES (x'')", [])?;
     let mut empty = conn.blob_open(MAIN_DB, "b", "x", 2, false)?;
@@ -605,6 +648,47 @@ fn deserialize_sizes() -> Result<()> {
     assert_eq!(
         conn.query_row("SELECT x FROM t", [], |r| r.get::<_, i64>(0))?,
         42
+    );
+    Ok(())
+}
+
+/// Every other name that reaches SQLite: an interior NUL is an error (never
+/// a name cut short at the NUL, which could select another object), and
+/// SQL-significant characters in quoted names stay inside the name.
+#[test]
+fn more_names_with_interior_nul() -> Result<()> {
+    let conn = db();
+    conn.execute_batch("CREATE TABLE t (x); PRAGMA user_version = 7;")?;
+    let is_nul = |r: Result<()>| matches!(r, Err(Error::NulError(_)));
+    assert!(is_nul(
+        conn.create_collation("c\0", |a: &str, b: &str| a.cmp(b))
+    ));
+    assert!(is_nul(conn.remove_collation("c\0")));
+    assert!(is_nul(conn.remove_function("f\0", 0)));
+    assert!(is_nul(conn.transaction_state(Some("main\0")).map(|_| ())));
+    assert!(is_nul(
+        conn.wal_checkpoint_v2(Some("main\0"), ferrolite::wal::CheckpointMode::PASSIVE)
+            .map(|_| ())
+    ));
+    let path = std::path::Path::new("a\0b.db");
+    assert!(Connection::open(path).is_err());
+
+    // Pragma names and schema names: an error, not another pragma.
+    for (schema, name) in [(None, "user_version\0"), (Some("main\0"), "user_version")] {
+        let r = conn.pragma_query_value(schema, name, |r| r.get::<_, i64>(0));
+        assert!(r.is_err(), "{schema:?} {name:?}: {r:?}");
+        assert!(conn.pragma_update(schema, name, 1).is_err());
+    }
+    let r = conn.pragma_query_value(None, "user_version; DROP TABLE t", |r| r.get::<_, i64>(0));
+    assert!(r.is_err(), "{r:?}");
+    assert_eq!(
+        conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?,
+        7
+    );
+    assert_eq!(
+        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r
+            .get::<_, i64>(0))?,
+        1
     );
     Ok(())
 }
