@@ -706,3 +706,34 @@ fn more_names_with_interior_nul() -> Result<()> {
     );
     Ok(())
 }
+
+/// SQL text with a NUL: SQLite would stop reading there, so the rest would
+/// be silently ignored; it is an error instead. Open flags and VFS names
+/// with a NUL are errors too.
+#[test]
+fn sql_text_and_vfs_names_with_nul() -> Result<()> {
+    let conn = db();
+    conn.execute_batch("CREATE TABLE t (x)")?;
+    assert!(
+        conn.execute_batch("INSERT INTO t VALUES (1);\0INSERT INTO t VALUES (2)")
+            .is_err()
+    );
+    assert!(conn.execute_batch("INSERT INTO t VALUES (1)\0").is_err());
+    assert!(conn.prepare("SELECT 1\0").is_err());
+    assert!(conn.prepare("SELECT 1;\0SELECT 2").is_err());
+    assert!(conn.execute("INSERT INTO t VALUES (3)\0", []).is_err());
+    let n: i64 = conn.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
+    assert!(n <= 1, "{n}");
+    assert!(
+        Connection::open_in_memory_with_flags_and_vfs(ferrolite::OpenFlags::default(), "unix\0")
+            .is_err()
+    );
+    assert!(
+        Connection::open_in_memory_with_flags_and_vfs(
+            ferrolite::OpenFlags::default(),
+            "no-such-vfs"
+        )
+        .is_err()
+    );
+    Ok(())
+}
