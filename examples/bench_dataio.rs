@@ -68,14 +68,14 @@ fn main() -> Result<()> {
     let (t, ()) = best(3, || Connection::open_in_memory()?.execute_batch(&script))?;
     println!("restore (batch)     {:>8.1} ms", t.as_secs_f64() * 1e3);
 
-    let (t, image) = best(3, || conn.serialize(MAIN_DB))?;
+    let (t, image) = best(3, || conn.serialize_to_vec(MAIN_DB))?;
     println!(
         "serialize           {:>8.1} ms  {:.1} MB",
         t.as_secs_f64() * 1e3,
         mb(image.len())
     );
     let (t, ()) = best(3, || {
-        Connection::open_in_memory()?.deserialize(MAIN_DB, &image, false)
+        Connection::open_in_memory()?.deserialize_copy(MAIN_DB, &image, false)
     })?;
     println!("deserialize         {:>8.1} ms", t.as_secs_f64() * 1e3);
 

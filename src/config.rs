@@ -62,15 +62,59 @@ pub enum DbConfig {
     SQLITE_DBCONFIG_STMT_SCANSTATUS = ffi::SQLITE_DBCONFIG_STMT_SCANSTATUS,
     /// Scan tables in reverse order where order is unspecified.
     SQLITE_DBCONFIG_REVERSE_SCANORDER = ffi::SQLITE_DBCONFIG_REVERSE_SCANORDER,
+    /// Let `ATTACH` create the database file when it does not exist
+    /// (on by default).
+    SQLITE_DBCONFIG_ENABLE_ATTACH_CREATE = ffi::SQLITE_DBCONFIG_ENABLE_ATTACH_CREATE,
+    /// Let `ATTACH` open databases for writing (on by default); off, every
+    /// attached database is read-only.
+    SQLITE_DBCONFIG_ENABLE_ATTACH_WRITE = ffi::SQLITE_DBCONFIG_ENABLE_ATTACH_WRITE,
+    /// Accept comments in SQL text (on by default).
+    SQLITE_DBCONFIG_ENABLE_COMMENTS = ffi::SQLITE_DBCONFIG_ENABLE_COMMENTS,
+    /// The number of significant digits kept when a floating point value
+    /// becomes text. This one is a number, not a switch:
+    /// [`db_config`](Connection::db_config) and
+    /// [`set_db_config`](Connection::set_db_config) refuse it with an error
+    /// (rusqlite reads it as `true` and ignores a change); use
+    /// [`fp_digits`](Connection::fp_digits) and
+    /// [`set_fp_digits`](Connection::set_fp_digits).
+    SQLITE_DBCONFIG_FP_DIGITS = ffi::SQLITE_DBCONFIG_FP_DIGITS,
 }
+
+impl DbConfig {
+    /// True for the options that are on/off switches (all but
+    /// `SQLITE_DBCONFIG_FP_DIGITS`).
+    fn is_switch(self) -> bool {
+        !matches!(self, DbConfig::SQLITE_DBCONFIG_FP_DIGITS)
+    }
+}
+
+/// The error for a numeric option passed to the boolean accessors.
+#[cold]
+fn not_a_switch(config: DbConfig) -> crate::Error {
+    crate::error::error_from_sqlite_code(
+        ffi::SQLITE_MISUSE,
+        Some(format!(
+            "{config:?} is a number, not an on/off option: use fp_digits / set_fp_digits"
+        )),
+    )
+}
+
+/// The smallest and largest values [`Connection::set_fp_digits`] accepts
+/// (SQLite ignores any other).
+const FP_DIGITS_RANGE: std::ops::RangeInclusive<c_int> = 4..=23;
 
 impl Connection {
     /// The current value of a boolean `sqlite3_db_config` option.
     ///
     /// # Errors
-    /// The SQLite library does not know the option.
+    /// The SQLite library does not know the option;
+    /// `SQLITE_DBCONFIG_FP_DIGITS`, which is not boolean (see
+    /// [`fp_digits`](Connection::fp_digits)).
     #[doc(alias = "sqlite3_db_config")]
     pub fn db_config(&self, config: DbConfig) -> Result<bool> {
+        if !config.is_switch() {
+            return Err(not_a_switch(config));
+        }
         let mut value: c_int = 0;
         // SAFETY: live handle; every `DbConfig` is a boolean option whose
         // C signature is `(int onoff, int *pRes)`; -1 queries without change
@@ -86,9 +130,14 @@ impl Connection {
     /// SQLite reports it.
     ///
     /// # Errors
-    /// The SQLite library does not know the option.
+    /// The SQLite library does not know the option;
+    /// `SQLITE_DBCONFIG_FP_DIGITS`, which is not boolean (see
+    /// [`set_fp_digits`](Connection::set_fp_digits)).
     #[doc(alias = "sqlite3_db_config")]
     pub fn set_db_config(&self, config: DbConfig, on: bool) -> Result<bool> {
+        if !config.is_switch() {
+            return Err(not_a_switch(config));
+        }
         let mut value: c_int = 0;
         // SAFETY: as in `db_config`, with 0 or 1 to set.
         let rc = unsafe {
@@ -96,6 +145,56 @@ impl Connection {
         };
         self.decode_result(rc)?;
         Ok(value != 0)
+    }
+
+    /// The number of significant digits SQLite keeps when it turns a
+    /// floating point value into text (`SQLITE_DBCONFIG_FP_DIGITS`; 17 by
+    /// default).
+    ///
+    /// # Errors
+    /// The SQLite library does not know the option (before 3.52).
+    #[doc(alias = "SQLITE_DBCONFIG_FP_DIGITS")]
+    pub fn fp_digits(&self) -> Result<c_int> {
+        self.fp_digits_raw(0)
+    }
+
+    /// Sets the number of significant digits SQLite keeps when it turns a
+    /// floating point value into text (`SQLITE_DBCONFIG_FP_DIGITS`);
+    /// returns the new value.
+    ///
+    /// # Errors
+    /// `digits` outside 4..=23 (SQLite would silently ignore it); the
+    /// SQLite library does not know the option (before 3.52).
+    #[doc(alias = "SQLITE_DBCONFIG_FP_DIGITS")]
+    pub fn set_fp_digits(&self, digits: c_int) -> Result<c_int> {
+        if !FP_DIGITS_RANGE.contains(&digits) {
+            return Err(crate::error::error_from_sqlite_code(
+                ffi::SQLITE_RANGE,
+                Some(format!(
+                    "fp_digits {digits} is out of range {}..={}",
+                    FP_DIGITS_RANGE.start(),
+                    FP_DIGITS_RANGE.end()
+                )),
+            ));
+        }
+        self.fp_digits_raw(digits)
+    }
+
+    fn fp_digits_raw(&self, digits: c_int) -> Result<c_int> {
+        let mut value: c_int = 0;
+        // SAFETY: live handle; SQLITE_DBCONFIG_FP_DIGITS takes
+        // `(int n, int *pOut)`: `n` outside 4..=23 (0 here to read) changes
+        // nothing, and `value` is a valid out-pointer.
+        let rc = unsafe {
+            ffi::sqlite3_db_config(
+                self.db.db(),
+                ffi::SQLITE_DBCONFIG_FP_DIGITS,
+                digits,
+                &mut value,
+            )
+        };
+        self.decode_result(rc)?;
+        Ok(value)
     }
 }
 

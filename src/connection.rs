@@ -533,6 +533,9 @@ impl Connection {
     ///
     /// # Errors
     /// `QueryReturnedNoRows` if there is none; errors from `f` or SQLite.
+    /// For a writing statement stopped after its first row (`INSERT …
+    /// RETURNING`), a commit that fails is returned instead of the row
+    /// SQLite rolled back (see [`Rows::finish`](crate::Rows::finish)).
     #[inline]
     pub fn query_row<T, P, F>(&self, sql: &str, params: P, f: F) -> Result<T>
     where
@@ -547,7 +550,7 @@ impl Connection {
     ///
     /// # Errors
     /// `QueryReturnedNoRows` or `QueryReturnedMoreThanOneRow`; errors from
-    /// `f` or SQLite.
+    /// `f` or SQLite, including a failed commit.
     pub fn query_one<T, P, F>(&self, sql: &str, params: P, f: F) -> Result<T>
     where
         P: Params,
@@ -561,7 +564,8 @@ impl Connection {
     /// error type.
     ///
     /// # Errors
-    /// `f`'s error, or an SQLite error converted with `E::from`.
+    /// `f`'s error, or an SQLite error converted with `E::from` (also a
+    /// failed commit, as for `query_row`).
     pub fn query_row_and_then<T, E, P, F>(&self, sql: &str, params: P, f: F) -> Result<T, E>
     where
         P: Params,
@@ -570,10 +574,14 @@ impl Connection {
     {
         let mut stmt = self.prepare(sql)?;
         let mut rows = stmt.query(params)?;
-        match rows.next()? {
-            Some(row) => f(row),
-            None => Err(E::from(Error::QueryReturnedNoRows)),
-        }
+        let value = match rows.next()? {
+            Some(row) => f(row)?,
+            None => return Err(E::from(Error::QueryReturnedNoRows)),
+        };
+        // A write stopped after its first row commits here (see
+        // `Rows::finish`): a failed commit is the call's error.
+        rows.finish()?;
+        Ok(value)
     }
 }
 

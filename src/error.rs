@@ -85,6 +85,26 @@ pub enum Error {
     },
     /// No attached database has this index.
     InvalidDatabaseIndex(usize),
+    /// Parameters were given by name (`named_params!`, pairs) but left
+    /// out this named parameter of the statement (`:c`, `@c`, `$c` or
+    /// `?3`). Nothing ran: a value from an earlier run, or NULL, is never
+    /// used in its place.
+    MissingParameter(String),
+    /// Parameters were given by position (`params!`, a tuple, an array)
+    /// to a statement whose parameter of this name (`:a`, `@a`, `$a`)
+    /// expects to be bound by name. Nothing ran. `?` and `?NNN` are
+    /// positional and take positions.
+    NamedParameterByPosition(String),
+    /// An item of [`execute_many`](crate::Statement::execute_many) failed
+    /// with an error that has no message of its own to carry the item's
+    /// 0-based index (such as `InvalidParameterCount`); `error` is that
+    /// error, also its `source()`.
+    ExecuteManyItem {
+        /// The 0-based index of the failing item.
+        index: usize,
+        /// The item's error.
+        error: Box<Error>,
+    },
 }
 
 impl PartialEq for Error {
@@ -133,6 +153,18 @@ impl PartialEq for Error {
                 },
             ) => e1 == e2 && m1 == m2 && s1 == s2 && o1 == o2,
             (InvalidDatabaseIndex(i1), InvalidDatabaseIndex(i2)) => i1 == i2,
+            (MissingParameter(n1), MissingParameter(n2)) => n1 == n2,
+            (NamedParameterByPosition(n1), NamedParameterByPosition(n2)) => n1 == n2,
+            (
+                ExecuteManyItem {
+                    index: i1,
+                    error: e1,
+                },
+                ExecuteManyItem {
+                    index: i2,
+                    error: e2,
+                },
+            ) => i1 == i2 && e1 == e2,
             // Boxed user errors have no equality; compare their messages.
             (FromSqlConversionFailure(i1, t1, e1), FromSqlConversionFailure(i2, t2, e2)) => {
                 i1 == i2 && t1 == t2 && e1.to_string() == e2.to_string()
@@ -243,6 +275,15 @@ impl fmt::Display for Error {
                 write!(f, "{msg} in {sql} at offset {offset}")
             }
             Error::InvalidDatabaseIndex(i) => write!(f, "invalid database index: {i}"),
+            Error::MissingParameter(name) => {
+                write!(f, "You did not supply a value for binding parameter {name}")
+            }
+            Error::NamedParameterByPosition(name) => write!(
+                f,
+                "Binding parameter {name} has a name, but the parameters were given by \
+                 position: bind them by name (named_params!)"
+            ),
+            Error::ExecuteManyItem { index, error } => write!(f, "item {index}: {error}"),
         }
     }
 }
@@ -257,6 +298,7 @@ impl error::Error for Error {
             | Error::UserFunctionError(err)
             | Error::ToSqlConversionFailure(err) => Some(&**err),
             Error::SqlInputError { error, .. } => Some(error),
+            Error::ExecuteManyItem { error, .. } => Some(&**error),
             _ => None,
         }
     }

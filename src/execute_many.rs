@@ -65,15 +65,16 @@ impl Statement<'_> {
     /// returns rows (a `SELECT`, or `RETURNING`); `SAVEPOINT`/`RELEASE`
     /// failing; otherwise the first item's error. That error keeps its
     /// variant, so `sqlite_error_code()`, `is_constraint_violation()` and
-    /// matching on the variant work as for [`execute`](Self::execute), and
-    /// names the item's 0-based index where the variant carries a message:
-    /// `SqliteFailure` and `SqlInputError` messages start with
-    /// `"item {index}: "`, and the boxed errors of `ToSqlConversionFailure`,
+    /// matching on the variant work as for [`execute`](Self::execute).
+    /// Every error names the item's 0-based index: its `Display` starts
+    /// with `"item {index}: "`. `SqliteFailure` and `SqlInputError` get it
+    /// in their message; the boxed errors of `ToSqlConversionFailure`,
     /// `FromSqlConversionFailure` and `UserFunctionError` are wrapped in an
-    /// error whose `Display` starts the same way (the original is its
-    /// `source()`). Variants without room for a message
-    /// (`InvalidParameterCount`, `InvalidParameterName`, `NulError`,
-    /// `UnwindingPanic`, …) are returned unchanged.
+    /// error whose `Display` starts that way (the original is its
+    /// `source()`). An error with no message of its own
+    /// (`InvalidParameterCount`, `InvalidParameterName`,
+    /// `MissingParameter`, `UnwindingPanic`, …) comes as
+    /// [`Error::ExecuteManyItem`] holding the index and the original.
     #[doc(alias = "executemany")]
     pub fn execute_many<I>(&mut self, params: I) -> Result<usize>
     where
@@ -210,7 +211,15 @@ fn with_item_index(err: Error, index: usize) -> Error {
         Error::UserFunctionError(source) => {
             Error::UserFunctionError(Box::new(ItemError { index, source }))
         }
-        other => other,
+        // Already labelled (an `execute_many` run inside a user function
+        // of another one): the innermost index is the useful one.
+        e @ Error::ExecuteManyItem { .. } => e,
+        // No message to carry the index: wrapped, the original kept as
+        // the wrapper's `error` and `source()`.
+        other => Error::ExecuteManyItem {
+            index,
+            error: Box::new(other),
+        },
     }
 }
 

@@ -120,6 +120,17 @@ impl<'stmt, T> RowsAs<'stmt, T> {
             _marker: PhantomData,
         }
     }
+
+    /// Ends the query now and reports the error of resetting it, as
+    /// [`Rows::finish`] does (a writing statement stopped early commits
+    /// there, and that commit may fail).
+    ///
+    /// # Errors
+    /// As [`Rows::finish`].
+    #[inline]
+    pub fn finish(self) -> Result<()> {
+        self.rows.finish()
+    }
 }
 
 impl<T: FromRow> Iterator for RowsAs<'_, T> {

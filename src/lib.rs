@@ -63,6 +63,7 @@ pub mod ffi;
 mod busy;
 mod cache;
 mod callbacks;
+mod clientdata;
 mod complete;
 pub mod config;
 mod connection;
@@ -81,7 +82,7 @@ mod raw;
 mod row;
 #[cfg(feature = "serde")]
 pub mod serde;
-mod serialize;
+pub mod serialize;
 mod series;
 mod statement;
 mod transaction;

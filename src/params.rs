@@ -17,8 +17,15 @@ use sealed::Sealed;
 /// [`params_from_iter`].
 ///
 /// Positional sets must match the statement's parameter count
-/// (`Error::InvalidParameterCount(given, expected)`); a name the statement
-/// doesn't have is `Error::InvalidParameterName`.
+/// (`Error::InvalidParameterCount(given, expected)`) and are for `?` and
+/// `?NNN` placeholders: given to a statement with a `:a`, `@a` or `$a`
+/// parameter they are `Error::NamedParameterByPosition`. Named sets must
+/// give every named parameter of the statement a value (else
+/// `Error::MissingParameter` names the first one left out; a value is
+/// never kept from an earlier run, nor replaced by NULL); a name the
+/// statement doesn't have is `Error::InvalidParameterName`. Only
+/// [`Statement::raw_bind_parameter`] binds some parameters and keeps the
+/// values of the others, as in rusqlite.
 ///
 /// Calls that finish before returning (`execute`, `insert`, `query_row`,
 /// `exists`, …) bind borrowed text and BLOBs without copying them;
@@ -109,14 +116,81 @@ fn bind_named<'a, S: BindIndex + 'a, T: ToSql + ?Sized + 'a>(
     pairs: impl Iterator<Item = (&'a S, &'a T)>,
     borrow: bool,
 ) -> Result<()> {
-    // Named sets may bind only some parameters: the others must read as
-    // NULL, not as a buffer a finished zero-copy call borrowed.
+    // Nameless parameters (which no name can bind) must read as NULL, not
+    // as a buffer a finished zero-copy call borrowed.
     stmt.stmt.clear_if_stale();
+    let mut bound = BoundSet::default();
     for (name, value) in pairs {
         let idx = name.idx(stmt)?;
         stmt.bind_one(idx, value, borrow)?;
+        if name.__is_name() || stmt.stmt.bind_parameter_name(idx).is_some() {
+            bound.insert(idx);
+        }
+    }
+    // Every named parameter must have been given a value now: one left
+    // out would read a value of an earlier run, or NULL, silently.
+    if bound.count != stmt.stmt.named_parameter_count() {
+        if let Some(err) = stmt.missing_parameter(|i| bound.contains(i)) {
+            return Err(err);
+        }
     }
     Ok(())
+}
+
+/// The 1-based indexes of the named parameters a named set bound, each
+/// counted once (a name may be given twice).
+#[derive(Default)]
+struct BoundSet {
+    /// Indexes 1 to 64.
+    low: u64,
+    /// Indexes from 65 on, as a bit set (rarely used: no allocation until
+    /// then).
+    high: Vec<u64>,
+    /// How many distinct indexes are in the set.
+    count: usize,
+}
+
+impl BoundSet {
+    #[inline]
+    fn insert(&mut self, idx: usize) {
+        let fresh = match idx {
+            1..=64 => {
+                let bit = 1u64 << (idx - 1);
+                let fresh = self.low & bit == 0;
+                self.low |= bit;
+                fresh
+            }
+            _ => self.insert_high(idx),
+        };
+        self.count += usize::from(fresh);
+    }
+
+    #[cold]
+    fn insert_high(&mut self, idx: usize) -> bool {
+        let Some(i) = idx.checked_sub(65) else {
+            return false; // index 0: no parameter (binding it failed)
+        };
+        let (word, bit) = (i / 64, 1u64 << (i % 64));
+        if self.high.len() <= word {
+            self.high.resize(word + 1, 0);
+        }
+        let fresh = self.high[word] & bit == 0;
+        self.high[word] |= bit;
+        fresh
+    }
+
+    fn contains(&self, idx: usize) -> bool {
+        match idx {
+            1..=64 => self.low & (1u64 << (idx - 1)) != 0,
+            0 => false,
+            _ => {
+                let i = idx - 65;
+                self.high
+                    .get(i / 64)
+                    .is_some_and(|w| w & (1u64 << (i % 64)) != 0)
+            }
+        }
+    }
 }
 
 params_via_ref! {
@@ -243,6 +317,12 @@ where
 {
     fn __bind_in(self, stmt: &mut Statement<'_>) -> Result<()> {
         let expected = stmt.parameter_count();
+        if expected != 0 && stmt.stmt.has_word_names() {
+            // Positions for named parameters: the count error first, as
+            // for the other positional sets.
+            let n = self.0.into_iter().count();
+            return stmt.ensure_parameter_count(n);
+        }
         let mut n = 0;
         for value in self.0 {
             n += 1;

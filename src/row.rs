@@ -13,6 +13,11 @@ use crate::{Error, Result, Statement};
 /// [`Row`] borrows `Rows` and can't be kept across the next step. Dropping
 /// `Rows` resets the statement.
 ///
+/// Dropping `Rows` before the last row discards any error of that reset;
+/// for a statement that writes (`… RETURNING` outside a transaction, which
+/// commits at the reset) use [`finish`](Rows::finish) to see a failed
+/// commit.
+///
 /// ```
 /// use ferrolite::Connection;
 /// let conn = Connection::open_in_memory()?;
@@ -87,6 +92,43 @@ impl<'stmt> Rows<'stmt> {
         AndThenRows { rows: self, map: f }
     }
 
+    /// Ends the query now and reports what ending it did: the statement is
+    /// reset, and an error SQLite returns from that reset is returned.
+    ///
+    /// Stopping before the last row matters for statements that write. An
+    /// `INSERT`, `UPDATE` or `DELETE … RETURNING` run outside a transaction
+    /// commits when its statement is reset, so reading one row and dropping
+    /// `Rows` commits then; if that commit fails (a deferred foreign key,
+    /// a commit hook's veto, `SQLITE_BUSY`), SQLite rolls the change back
+    /// and only the reset says so. `Drop` can't return that error and
+    /// discards it: call `finish` when the query may write and you stop
+    /// early. After [`next`](Self::next) returned `Ok(None)` or an error the
+    /// query is already over and `finish` returns `Ok(())`.
+    ///
+    /// ```
+    /// use ferrolite::Connection;
+    /// let conn = Connection::open_in_memory()?;
+    /// conn.execute_batch("CREATE TABLE t (x INTEGER)")?;
+    /// let mut stmt = conn.prepare("INSERT INTO t VALUES (1), (2) RETURNING x")?;
+    /// let mut rows = stmt.query([])?;
+    /// let first: i64 = rows.next()?.expect("a row").get(0)?;
+    /// rows.finish()?; // the commit happens here: `?` sees it fail
+    /// assert_eq!(first, 1);
+    /// # Ok::<(), ferrolite::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The error of the reset: a failed commit of the statement's changes
+    /// (which SQLite then rolled back), or a callback's error.
+    #[inline]
+    pub fn finish(mut self) -> Result<()> {
+        self.row = None;
+        match self.stmt.take() {
+            Some(stmt) => stmt.finish_run(),
+            None => Ok(()),
+        }
+    }
+
     /// The statement behind these rows, until they are exhausted.
     pub fn as_ref(&self) -> Option<&Statement<'stmt>> {
         self.stmt
@@ -94,6 +136,10 @@ impl<'stmt> Rows<'stmt> {
 }
 
 impl Drop for Rows<'_> {
+    /// Resets the statement if the query is still running. An error of
+    /// that reset (the failed commit of a writing statement stopped before
+    /// its last row) can't be returned from `drop` and is discarded: use
+    /// [`Rows::finish`] to see it.
     #[inline]
     fn drop(&mut self) {
         self.reset();
@@ -154,6 +200,19 @@ pub struct Map<'stmt, F> {
     f: F,
 }
 
+impl<F> Map<'_, F> {
+    /// Ends the query now and reports the error of resetting it, as
+    /// [`Rows::finish`] does (a writing statement stopped early commits
+    /// there, and that commit may fail).
+    ///
+    /// # Errors
+    /// As [`Rows::finish`].
+    #[inline]
+    pub fn finish(self) -> Result<()> {
+        self.rows.finish()
+    }
+}
+
 impl<F, B> FallibleIterator for Map<'_, F>
 where
     F: FnMut(&Row<'_>) -> Result<B>,
@@ -178,6 +237,19 @@ pub struct MappedRows<'stmt, F> {
     map: F,
 }
 
+impl<F> MappedRows<'_, F> {
+    /// Ends the query now and reports the error of resetting it, as
+    /// [`Rows::finish`] does (a writing statement stopped early commits
+    /// there, and that commit may fail).
+    ///
+    /// # Errors
+    /// As [`Rows::finish`].
+    #[inline]
+    pub fn finish(self) -> Result<()> {
+        self.rows.finish()
+    }
+}
+
 impl<T, F> Iterator for MappedRows<'_, F>
 where
     F: FnMut(&Row<'_>) -> Result<T>,
@@ -200,6 +272,19 @@ where
 pub struct AndThenRows<'stmt, F> {
     rows: Rows<'stmt>,
     map: F,
+}
+
+impl<F> AndThenRows<'_, F> {
+    /// Ends the query now and reports the error of resetting it, as
+    /// [`Rows::finish`] does (a writing statement stopped early commits
+    /// there, and that commit may fail).
+    ///
+    /// # Errors
+    /// As [`Rows::finish`].
+    #[inline]
+    pub fn finish(self) -> Result<()> {
+        self.rows.finish()
+    }
 }
 
 impl<T, E, F> Iterator for AndThenRows<'_, F>
@@ -371,4 +456,43 @@ impl RowIndex for &str {
     fn idx(&self, stmt: &Statement<'_>) -> Result<usize> {
         stmt.column_index(self)
     }
+}
+
+/// `TryFrom<&Row>` for tuples of up to 16 [`FromSql`] types, as in
+/// rusqlite: column `i` into field `i`; columns past the tuple are
+/// ignored, and a tuple longer than the row is `InvalidColumnIndex` of the
+/// first missing column. (`()` reads nothing.) [`FromRow`](crate::FromRow)
+/// does the same for `query_as`.
+macro_rules! tuple_try_from_row {
+    ($(($($idx:tt $ty:ident),*))+) => {$(
+        impl<'a, $($ty: FromSql),*> TryFrom<&'a Row<'a>> for ($($ty,)*) {
+            type Error = Error;
+
+            #[inline]
+            #[allow(unused_variables)] // `row`, for `()`
+            fn try_from(row: &'a Row<'a>) -> Result<Self> {
+                Ok(($(row.get::<usize, $ty>($idx)?,)*))
+            }
+        }
+    )+};
+}
+
+tuple_try_from_row! {
+    ()
+    (0 A)
+    (0 A, 1 B)
+    (0 A, 1 B, 2 C)
+    (0 A, 1 B, 2 C, 3 D)
+    (0 A, 1 B, 2 C, 3 D, 4 E)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M, 13 N)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M, 13 N, 14 O)
+    (0 A, 1 B, 2 C, 3 D, 4 E, 5 F, 6 G, 7 H, 8 I, 9 J, 10 K, 11 L, 12 M, 13 N, 14 O, 15 P)
 }

@@ -94,6 +94,23 @@ impl<'conn> Statement<'conn> {
         result
     }
 
+    /// Resets the statement and reports the reset's error: stopping a
+    /// writing statement early (`INSERT … RETURNING` read in part) commits
+    /// it there in autocommit mode, and that commit may fail. Callbacks the
+    /// commit runs get an error-stash frame, as a step does.
+    #[inline]
+    pub(crate) fn finish_run(&self) -> Result<()> {
+        let stash = &self.conn.callbacks.stash;
+        let frame = stash.enter();
+        let rc = self.stmt.reset();
+        let rc = stash.leave(frame, rc);
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(self.error(rc))
+        }
+    }
+
     /// Steps to the end, discarding rows (for `execute_batch`).
     pub(crate) fn run_to_completion(&self) -> Result<()> {
         loop {
@@ -169,7 +186,9 @@ impl<'conn> Statement<'conn> {
     }
 
     /// Binds `params` and starts the query. Rows are read with
-    /// [`Rows::next`]; the statement resets when `Rows` is dropped.
+    /// [`Rows::next`]; the statement resets when `Rows` is dropped, or
+    /// with [`Rows::finish`], which returns the error of that reset (a
+    /// writing statement stopped early commits there).
     ///
     /// # Errors
     /// Parameter errors.
@@ -208,18 +227,26 @@ impl<'conn> Statement<'conn> {
     /// True if the query returns at least one row.
     ///
     /// # Errors
-    /// Parameter and SQLite errors.
+    /// Parameter and SQLite errors, including a failed commit of a writing
+    /// statement stopped after its first row (see [`Rows::finish`]).
     pub fn exists<P: Params>(&mut self, params: P) -> Result<bool> {
         params.__with_bound(self, |stmt| {
             let mut rows = Rows::new(stmt);
-            Ok(rows.next()?.is_some())
+            let found = rows.next()?.is_some();
+            rows.finish()?;
+            Ok(found)
         })
     }
 
-    /// Runs the query and maps its first row with `f`.
+    /// Runs the query and maps its first row with `f`, then resets the
+    /// statement.
     ///
     /// # Errors
     /// `QueryReturnedNoRows` if there is none; errors from `f` or SQLite.
+    /// Stopping a writing statement after its first row (`INSERT …
+    /// RETURNING` outside a transaction) commits it: a failed commit (a
+    /// deferred foreign key, a commit hook's veto, `SQLITE_BUSY`) is
+    /// returned, not the row SQLite rolled back (see [`Rows::finish`]).
     pub fn query_row<T, P, F>(&mut self, params: P, f: F) -> Result<T>
     where
         P: Params,
@@ -227,10 +254,14 @@ impl<'conn> Statement<'conn> {
     {
         params.__with_bound(self, |stmt| {
             let mut rows = Rows::new(stmt);
-            match rows.next()? {
-                Some(row) => f(row),
-                None => Err(Error::QueryReturnedNoRows),
-            }
+            let value = match rows.next()? {
+                Some(row) => f(row)?,
+                None => return Err(Error::QueryReturnedNoRows),
+            };
+            // The statement may have stopped before its end: a write
+            // commits now, and a failed commit must not pass for success.
+            rows.finish()?;
+            Ok(value)
         })
     }
 
@@ -238,7 +269,7 @@ impl<'conn> Statement<'conn> {
     ///
     /// # Errors
     /// `QueryReturnedNoRows`, `QueryReturnedMoreThanOneRow`, errors from `f`
-    /// or SQLite.
+    /// or SQLite, including a failed commit of a writing statement.
     pub fn query_one<T, P, F>(&mut self, params: P, f: F) -> Result<T>
     where
         P: Params,
@@ -253,6 +284,7 @@ impl<'conn> Statement<'conn> {
             if rows.next()?.is_some() {
                 return Err(Error::QueryReturnedMoreThanOneRow);
             }
+            rows.finish()?;
             Ok(value)
         })
     }
@@ -362,15 +394,41 @@ impl<'conn> Statement<'conn> {
             .and_then(|s| s.to_str().ok())
     }
 
-    /// Checks that exactly `n` parameters were given.
+    /// Checks that exactly `n` parameters were given by position, and that
+    /// the statement takes positions: a parameter named `:a`, `@a` or `$a`
+    /// must be bound by name (`?` and `?NNN` are positional).
     #[inline]
     pub(crate) fn ensure_parameter_count(&self, n: usize) -> Result<()> {
         let expected = self.parameter_count();
-        if n == expected {
-            Ok(())
-        } else {
-            Err(Error::InvalidParameterCount(n, expected))
+        if n != expected {
+            return Err(Error::InvalidParameterCount(n, expected));
         }
+        if n != 0 && self.stmt.has_word_names() {
+            return Err(self.named_by_position());
+        }
+        Ok(())
+    }
+
+    /// The error for positions given to a statement with named parameters.
+    #[cold]
+    fn named_by_position(&self) -> Error {
+        let name = (1..=self.parameter_count())
+            .filter_map(|i| self.stmt.bind_parameter_name(i))
+            .find(|n| !n.to_bytes().starts_with(b"?"))
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Error::NamedParameterByPosition(name)
+    }
+
+    /// The error for a named set that left out a named parameter: the
+    /// first named parameter (in statement order) for which `bound` is
+    /// false, if any.
+    #[cold]
+    pub(crate) fn missing_parameter(&self, bound: impl Fn(usize) -> bool) -> Option<Error> {
+        (1..=self.parameter_count()).find_map(|i| {
+            let name = self.stmt.bind_parameter_name(i)?;
+            (!bound(i)).then(|| Error::MissingParameter(name.to_string_lossy().into_owned()))
+        })
     }
 
     /// `SQLITE_RANGE` for a parameter index the statement doesn't have.
@@ -551,12 +609,24 @@ pub trait BindIndex: sealed::Sealed + Copy {
     /// # Errors
     /// `InvalidParameterName` for an unknown name.
     fn idx(&self, stmt: &Statement<'_>) -> Result<usize>;
+
+    /// True for a name: the parameter it finds always has one.
+    #[doc(hidden)]
+    #[inline]
+    fn __is_name(&self) -> bool {
+        true
+    }
 }
 
 impl BindIndex for usize {
     #[inline]
     fn idx(&self, _: &Statement<'_>) -> Result<usize> {
         Ok(*self)
+    }
+
+    #[inline]
+    fn __is_name(&self) -> bool {
+        false
     }
 }
 

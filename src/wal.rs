@@ -33,6 +33,9 @@ pub enum CheckpointMode {
     RESTART = ffi::SQLITE_CHECKPOINT_RESTART,
     /// As `RESTART`, then truncate the log file to zero bytes.
     TRUNCATE = ffi::SQLITE_CHECKPOINT_TRUNCATE,
+    /// Checkpoint nothing: only report the frames in the log and the frames
+    /// already checkpointed (SQLite 3.51 and later).
+    NOOP = ffi::SQLITE_CHECKPOINT_NOOP,
 }
 
 impl Connection {

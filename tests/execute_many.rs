@@ -68,6 +68,8 @@ fn all_parameter_kinds_work() {
         .unwrap(),
         2
     );
+    // Positions for the numbered form.
+    let mut stmt = conn.prepare("INSERT INTO t VALUES (?1, ?2)").unwrap();
     assert_eq!(
         stmt.execute_many([params![3, "c"], params![4, "d"]])
             .unwrap(),
@@ -155,8 +157,22 @@ fn outer_rollback_undoes_a_successful_call() {
     assert!(rows(&conn).is_empty());
 }
 
+/// Asserts that `err` is `ExecuteManyItem` for item `index` holding
+/// `inner`, with `Display` "item {index}: {inner}" and `inner` as source.
+fn assert_item(err: &Error, index: usize, inner: &Error) {
+    match err {
+        Error::ExecuteManyItem { index: i, error } => {
+            assert_eq!((*i, &**error), (index, inner), "{err:?}");
+        }
+        other => panic!("expected ExecuteManyItem, got {other:?}"),
+    }
+    assert_eq!(err.to_string(), format!("item {index}: {inner}"));
+    let source = std::error::Error::source(err).expect("the original is the source");
+    assert_eq!(source.to_string(), inner.to_string());
+}
+
 #[test]
-fn wrong_parameter_count_keeps_its_variant() {
+fn wrong_parameter_count_names_the_item() {
     let conn = db();
     let items: Vec<Vec<i64>> = vec![vec![1, 2], vec![3]];
     let err = conn
@@ -165,23 +181,83 @@ fn wrong_parameter_count_keeps_its_variant() {
             items.iter().map(params_from_iter),
         )
         .unwrap_err();
-    assert_eq!(err, Error::InvalidParameterCount(1, 2));
+    assert_item(&err, 1, &Error::InvalidParameterCount(1, 2));
+    assert!(err.to_string().starts_with("item 1: "), "{err}");
     assert!(rows(&conn).is_empty(), "item 0 was rolled back");
 }
 
 #[test]
-fn unknown_parameter_name_keeps_its_variant() {
+fn parameter_name_errors_name_the_item() {
     let conn = db();
+    let sql = "INSERT INTO t VALUES (:k, :v)";
     let err = conn
         .execute_many(
-            "INSERT INTO t VALUES (:k, :v)",
+            sql,
             [
                 named_params! { ":k": 1, ":v": "a" },
                 named_params! { ":nope": 2 },
             ],
         )
         .unwrap_err();
-    assert_eq!(err, Error::InvalidParameterName(":nope".into()));
+    assert_item(&err, 1, &Error::InvalidParameterName(":nope".into()));
+    let err = conn
+        .execute_many(
+            sql,
+            [
+                named_params! { ":k": 1, ":v": "a" },
+                named_params! { ":k": 2, ":v": "b" },
+                named_params! { ":k": 3 },
+            ],
+        )
+        .unwrap_err();
+    assert_item(&err, 2, &Error::MissingParameter(":v".into()));
+    let err = conn.execute_many(sql, [(1, "a")]).unwrap_err();
+    assert_item(&err, 0, &Error::NamedParameterByPosition(":k".into()));
+    assert!(rows(&conn).is_empty());
+}
+
+#[test]
+fn every_error_kind_names_the_item() {
+    let conn = db();
+    conn.create_scalar_function(
+        "check_v",
+        1,
+        ferrolite::functions::FunctionFlags::SQLITE_UTF8,
+        |ctx| {
+            let v: String = ctx.get(0)?;
+            match v.as_str() {
+                "panic" => panic!("check_v panicked"),
+                "fail" => Err(Error::UserFunctionError("v is 'fail'".into())),
+                _ => Ok(v),
+            }
+        },
+    )
+    .unwrap();
+    let sql = "INSERT INTO t VALUES (?1, check_v(?2))";
+    // A function's panic.
+    let err = conn
+        .execute_many(sql, [(1, "a"), (2, "b"), (3, "panic")])
+        .unwrap_err();
+    assert_item(&err, 2, &Error::UnwindingPanic);
+    // A function's error: wrapped inside its own variant.
+    let err = conn.execute_many(sql, [(1, "a"), (2, "fail")]).unwrap_err();
+    assert!(matches!(err, Error::UserFunctionError(_)), "{err:?}");
+    assert_eq!(err.to_string(), "item 1: v is 'fail'");
+    // SQLite's error: in its message, the code kept.
+    let err = conn.execute_many(sql, [(1, "a"), (1, "b")]).unwrap_err();
+    assert!(err.is_constraint_violation(), "{err:?}");
+    assert!(err.to_string().starts_with("item 1: UNIQUE"), "{err}");
+    // Any other error a `ToSql` returns.
+    struct Odd;
+    impl ToSql for Odd {
+        fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+            Err(Error::InvalidColumnIndex(7))
+        }
+    }
+    let err = conn
+        .execute_many("INSERT INTO t VALUES (1, ?1)", [[Odd]])
+        .unwrap_err();
+    assert_item(&err, 0, &Error::InvalidColumnIndex(7));
     assert!(rows(&conn).is_empty());
 }
 

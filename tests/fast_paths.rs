@@ -11,20 +11,19 @@ fn mem() -> Connection {
     Connection::open_in_memory().unwrap()
 }
 
-/// A named parameter set binds only the names it lists; a parameter left
-/// over from an earlier zero-copy call must read as NULL, not as the
-/// (freed) buffer.
+/// A named parameter set must bind every named parameter, but a nameless
+/// `?` can't be bound by name: one left over from an earlier zero-copy
+/// call must read as NULL, not as the (freed) buffer.
 #[test]
 fn named_partial_rebind_after_a_zero_copy_call_reads_null() {
     let conn = mem();
-    let mut stmt = conn.prepare("SELECT :a, :b").unwrap();
+    let mut stmt = conn.prepare("SELECT :a, ?").unwrap();
     {
         let a = String::from("first a");
         let b = String::from("first b");
+        let pairs: &[(usize, &dyn ferrolite::ToSql)] = &[(1, &a), (2, &b)];
         let v: (String, String) = stmt
-            .query_row(named_params! { ":a": a, ":b": b }, |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(pairs, |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap();
         assert_eq!(v, ("first a".to_owned(), "first b".to_owned()));
     }
@@ -33,6 +32,12 @@ fn named_partial_rebind_after_a_zero_copy_call_reads_null() {
         .query_row(named_params! { ":a": c }, |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap();
     assert_eq!(v, ("second a".to_owned(), None));
+    // A named parameter left out is an error, not NULL.
+    let mut two = conn.prepare("SELECT :a, :b").unwrap();
+    assert_eq!(
+        two.query_row(named_params! { ":a": c }, |r| r.get::<_, String>(0)),
+        Err(Error::MissingParameter(":b".into()))
+    );
 }
 
 /// `raw_bind_parameter` after a zero-copy call keeps the new value and

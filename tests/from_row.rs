@@ -243,3 +243,74 @@ fn turbofish_names_only_the_row_type() {
     let name = stmt.query_row_as::<(i64, String)>([]).unwrap().1;
     assert_eq!(name, "ada");
 }
+
+/// rusqlite's `TryFrom<&Row>` for tuples: same reading as `FromRow`.
+#[test]
+fn try_from_row_for_tuples() {
+    let conn = db();
+    let one = conn.query_row("SELECT id FROM person WHERE id = 1", [], |r| {
+        <(u32,)>::try_from(r)
+    });
+    assert_eq!(one, Ok((1,)));
+    let two: (i64, String) = conn
+        .query_row("SELECT id, name FROM person WHERE id = 2", [], |r| {
+            r.try_into()
+        })
+        .unwrap();
+    assert_eq!(two, (2, "bob".to_owned()));
+    // Extra columns are ignored; a missing one is the first absent index.
+    let short = conn.query_row("SELECT id, name, score FROM person WHERE id = 1", [], |r| {
+        <(i64,)>::try_from(r)
+    });
+    assert_eq!(short, Ok((1,)));
+    let long = conn.query_row("SELECT id, name FROM person WHERE id = 1", [], |r| {
+        <(i64, String, f64)>::try_from(r)
+    });
+    assert_eq!(long, Err(Error::InvalidColumnIndex(2)));
+    // Conversion errors name the column, as `get` does.
+    let bad = conn.query_row("SELECT name FROM person WHERE id = 1", [], |r| {
+        <(i64,)>::try_from(r)
+    });
+    assert!(
+        matches!(bad, Err(Error::InvalidColumnType(0, ref n, Type::Text)) if n == "name"),
+        "{bad:?}"
+    );
+    // `()` reads nothing; sixteen columns is the largest tuple.
+    assert_eq!(
+        conn.query_row("SELECT 1", [], |r| <()>::try_from(r)),
+        Ok(())
+    );
+    let cols: Vec<String> = (0..16).map(|i| i.to_string()).collect();
+    let sql = format!("SELECT {}", cols.join(", "));
+    type T16 = (
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+    );
+    let t: T16 = conn.query_row(&sql, [], |r| T16::try_from(r)).unwrap();
+    assert_eq!((t.0, t.7, t.15), (0, 7, 15));
+    // In a `query_map` over several rows.
+    let mut stmt = conn
+        .prepare("SELECT id, name FROM person ORDER BY id")
+        .unwrap();
+    let all: Vec<(i64, String)> = stmt
+        .query_map([], |r| <(i64, String)>::try_from(r))
+        .unwrap()
+        .collect::<Result<_>>()
+        .unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[2], (3, "cy".to_owned()));
+}

@@ -535,7 +535,7 @@ fn attached_database_names_are_quoted() {
         let blob = conn.blob_open(*name, "b", "x", 1, true).unwrap();
         assert_eq!(blob.len(), 4);
         drop(blob);
-        let image = conn.serialize(*name).unwrap();
+        let image = conn.serialize_to_vec(*name).unwrap();
         assert!(!image.is_empty());
         conn.execute("DETACH ?1", [name]).unwrap();
         victim_intact(&conn);
@@ -558,7 +558,7 @@ fn unknown_schema_names_are_errors() {
             conn.pragma_update(Some(name), "user_version", 1).is_err(),
             "{name}"
         );
-        assert!(conn.serialize(*name).is_err(), "{name}");
+        assert!(conn.serialize_to_vec(*name).is_err(), "{name}");
         assert!(conn.blob_open(*name, "victim", "x", 1, true).is_err());
     }
     victim_intact(&conn);
@@ -832,7 +832,7 @@ fn truncated_and_corrupted_databases() {
             let i = rng.below(bytes.len());
             bytes[i] = !bytes[i];
         }
-        if conn.deserialize("main", &bytes, false).is_ok() {
+        if conn.deserialize_copy("main", &bytes, false).is_ok() {
             read_everything(&conn);
         }
     }

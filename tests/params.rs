@@ -217,8 +217,11 @@ fn placeholder_styles() {
         })
         .unwrap();
     assert_eq!(s, "x12.5");
-    let s: String = conn.query_row(sql, ("p", "q", "r"), |r| r.get(0)).unwrap();
-    assert_eq!(s, "pqr");
+    // Named placeholders take names, not positions.
+    assert_eq!(
+        conn.query_row(sql, ("p", "q", "r"), |r| r.get::<_, String>(0)),
+        Err(Error::NamedParameterByPosition(":a".into()))
+    );
     // A repeated name is one parameter.
     let s: String = conn
         .query_row("SELECT :x || :x", named_params! { ":x": "ab" }, |r| {
@@ -263,8 +266,11 @@ fn named_parameters() {
         stmt.execute(named_params! { ":na\0me": "x" }),
         Err(Error::InvalidParameterName(":na\0me".into()))
     );
-    // Missing names are NULL (named sets are not counted).
-    assert_eq!(stmt.execute(named_params! { ":name": "six" }), Ok(1));
+    // A named parameter left out is an error, not NULL.
+    assert_eq!(
+        stmt.execute(named_params! { ":name": "six" }),
+        Err(Error::MissingParameter(":n".into()))
+    );
     let rows: Vec<(String, Option<i64>)> = conn
         .prepare("SELECT name, n FROM t ORDER BY rowid")
         .unwrap()
@@ -278,7 +284,6 @@ fn named_parameters() {
         ("three", Some(3)),
         ("four", Some(4)),
         ("five", Some(5)),
-        ("six", None),
     ]
     .into_iter()
     .map(|(a, b)| (a.to_owned(), b))
@@ -450,12 +455,14 @@ fn query_copies_its_parameters() {
 /// After a zero-copy call the old bindings may dangle and are cleared
 /// before the statement runs again; every form of parameters must still
 /// bind its new values (a form that rebinds everything must not have them
-/// cleared afterwards, and a partial one must see NULL for the rest).
+/// cleared afterwards, and a partial raw binding must see NULL for the
+/// rest).
 #[test]
 fn rebinding_after_a_zero_copy_call() {
     let conn = mem();
     conn.execute_batch("CREATE TABLE t (a, b)").unwrap();
-    let mut stmt = conn.prepare("INSERT INTO t VALUES (:a, :b)").unwrap();
+    // Numbered parameters: bound by position, or by name ("?1").
+    let mut stmt = conn.prepare("INSERT INTO t VALUES (?1, ?2)").unwrap();
     let borrowed = |stmt: &mut ferrolite::Statement<'_>| {
         let a = String::from("borrowed a");
         let b = vec![1u8; 40];
@@ -474,11 +481,15 @@ fn rebinding_after_a_zero_copy_call() {
     borrowed(&mut stmt);
     stmt.execute(params_from_iter([7, 8])).unwrap();
     borrowed(&mut stmt);
-    stmt.execute(named_params! { ":b": 9, ":a": 10 }).unwrap();
+    stmt.execute(named_params! { "?2": 9, "?1": 10 }).unwrap();
     borrowed(&mut stmt);
-    stmt.execute(named_params! { ":a": 11 }).unwrap(); // :b reads NULL
+    // A partial named set is refused (and runs nothing).
+    assert_eq!(
+        stmt.execute(named_params! { "?1": 11 }),
+        Err(Error::MissingParameter("?2".into()))
+    );
     borrowed(&mut stmt);
-    stmt.raw_bind_parameter(":b", 12).unwrap(); // :a reads NULL
+    stmt.raw_bind_parameter("?2", 12).unwrap(); // ?1 reads NULL
     stmt.raw_execute().unwrap();
     let rows: Vec<(Value, Value)> = conn
         .prepare("SELECT a, b FROM t WHERE typeof(b) <> 'blob' ORDER BY rowid")
@@ -498,7 +509,6 @@ fn rebinding_after_a_zero_copy_call() {
             (t("x"), t("y")),
             (i(7), i(8)),
             (i(10), i(9)),
-            (i(11), Value::Null),
             (Value::Null, i(12)),
         ]
     );
@@ -510,4 +520,205 @@ fn rebinding_after_a_zero_copy_call() {
         )
         .unwrap();
     assert_eq!(kept, 8, "the zero-copy rows were stored whole");
+}
+
+// --------------------------------- named sets bind every named parameter
+
+/// rusqlite keeps a value bound from one run to the next; ferrolite's
+/// zero-copy calls don't. Either way a named set that leaves a parameter
+/// out would store something the caller didn't say (a stale value or
+/// NULL): it is an error naming the parameter, and nothing runs.
+#[test]
+fn a_named_set_must_bind_every_named_parameter() {
+    let conn = mem();
+    conn.execute_batch("CREATE TABLE t (x TEXT, y TEXT)")
+        .unwrap();
+    let mut stmt = conn.prepare("INSERT INTO t VALUES (:x, :y)").unwrap();
+    assert_eq!(
+        stmt.execute(named_params! { ":x": "one", ":y": "a" }),
+        Ok(1)
+    );
+    let err = stmt.execute(named_params! { ":y": "b" }).unwrap_err();
+    assert_eq!(err, Error::MissingParameter(":x".into()));
+    assert_eq!(
+        err.to_string(),
+        "You did not supply a value for binding parameter :x"
+    );
+    // The first missing one in statement order is named.
+    let mut three = conn.prepare("SELECT :d, @c, $b, ?4").unwrap();
+    assert_eq!(
+        three.query_row(named_params! { ":d": 1 }, |r| r.get::<_, i64>(0)),
+        Err(Error::MissingParameter("@c".into()))
+    );
+    // A numbered parameter has a name too ("?4") and must be given.
+    assert_eq!(
+        three.query_row(named_params! { ":d": 1, "@c": 2, "$b": 3 }, |r| r
+            .get::<_, i64>(0)),
+        Err(Error::MissingParameter("?4".into()))
+    );
+    assert_eq!(
+        three.query_row(named_params! { ":d": 1, "@c": 2, "$b": 3, "?4": 4 }, |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(3)?))
+        }),
+        Ok((1, 4))
+    );
+    // Naming one parameter twice doesn't stand in for another.
+    assert_eq!(
+        stmt.execute(named_params! { ":x": "p", ":x": "q" }),
+        Err(Error::MissingParameter(":y".into()))
+    );
+    // Every form of named set, and every call.
+    let pairs: &[(&str, &dyn ToSql)] = &[(":y", &"c")];
+    assert_eq!(
+        stmt.execute(pairs),
+        Err(Error::MissingParameter(":x".into()))
+    );
+    assert_eq!(
+        stmt.execute(&[(":y", "c")][..]),
+        Err(Error::MissingParameter(":x".into()))
+    );
+    assert_eq!(
+        stmt.execute(&[(":y", &"c")]),
+        Err(Error::MissingParameter(":x".into()))
+    );
+    assert_eq!(
+        stmt.insert(named_params! { ":y": "c" }),
+        Err(Error::MissingParameter(":x".into()))
+    );
+    let mut sel = conn.prepare("SELECT :a || :b").unwrap();
+    assert!(matches!(
+        sel.query(named_params! { ":a": "x" }).map(|_| ()),
+        Err(Error::MissingParameter(n)) if n == ":b"
+    ));
+    assert_eq!(
+        sel.exists(named_params! { ":b": "x" }),
+        Err(Error::MissingParameter(":a".into()))
+    );
+    assert_eq!(
+        conn.execute_many(
+            "INSERT INTO t VALUES (:x, :y)",
+            [
+                named_params! { ":x": "m", ":y": "n" },
+                named_params! { ":y": "o" }
+            ],
+        )
+        .unwrap_err()
+        .to_string(),
+        "item 1: You did not supply a value for binding parameter :x"
+    );
+    // Pairs by index count for the parameter at that index.
+    let mut mixed = conn.prepare("SELECT ?1, :b").unwrap();
+    assert_eq!(
+        mixed.query_row(&[(1usize, 5)][..], |r| r.get::<_, i64>(0)),
+        Err(Error::MissingParameter(":b".into()))
+    );
+    assert_eq!(
+        mixed.query_row(&[(1usize, 5), (2, 6)][..], |r| Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?
+        ))),
+        Ok((5, 6))
+    );
+    let rows: Vec<(String, String)> = conn
+        .prepare("SELECT x, y FROM t ORDER BY rowid")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_>>()
+        .unwrap();
+    assert_eq!(
+        rows,
+        [("one".to_owned(), "a".to_owned())],
+        "no failed call ran"
+    );
+    // Nameless parameters can't be bound by name: not required (they
+    // read as NULL, as before).
+    let v: Option<i64> = conn
+        .query_row("SELECT :a + ?", named_params! { ":a": 1 }, |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, None);
+}
+
+/// Parameters given by position to `:name`, `@name` or `$name`
+/// placeholders are an error (SQL written for names, values that may be in
+/// the wrong order); `?` and `?NNN` take positions.
+#[test]
+fn positions_for_named_placeholders_are_an_error() {
+    let conn = mem();
+    let sql = "SELECT :a || @b || $c";
+    let want = || Err(Error::NamedParameterByPosition(":a".into()));
+    let get = |r: &ferrolite::Row<'_>| r.get::<_, String>(0);
+    assert_eq!(conn.query_row(sql, ("p", "q", "r"), get), want());
+    assert_eq!(conn.query_row(sql, ["p", "q", "r"], get), want());
+    let refs: &[&str; 3] = &["p", "q", "r"];
+    assert_eq!(conn.query_row(sql, refs, get), want());
+    assert_eq!(conn.query_row(sql, params!["p", "q", "r"], get), want());
+    assert_eq!(
+        conn.query_row(sql, params_from_iter(["p", "q", "r"]), get),
+        want()
+    );
+    let mut stmt = conn.prepare("SELECT 1 WHERE @b IS NULL").unwrap();
+    assert!(matches!(
+        stmt.query([1]).map(|_| ()),
+        Err(Error::NamedParameterByPosition(n)) if n == "@b"
+    ));
+    let err = stmt.execute([1]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Binding parameter @b has a name, but the parameters were given by position: \
+         bind them by name (named_params!)"
+    );
+    // A wrong count is still reported as such.
+    assert_eq!(
+        conn.query_row(sql, ["p"], get),
+        Err(Error::InvalidParameterCount(1, 3))
+    );
+    // Numbered and bare placeholders are positional.
+    assert_eq!(
+        conn.query_row("SELECT ?2 || ?1 || ?", ["a", "b", "c"], get),
+        Ok("bac".into())
+    );
+    // By name it works, and raw binding by index stays available.
+    assert_eq!(
+        conn.query_row(sql, named_params! { ":a": "x", "@b": "y", "$c": "z" }, get),
+        Ok("xyz".into())
+    );
+    let mut stmt = conn.prepare(sql).unwrap();
+    for (i, v) in ["1", "2", "3"].into_iter().enumerate() {
+        stmt.raw_bind_parameter(i + 1, v).unwrap();
+    }
+    let s: String = stmt.raw_query().next().unwrap().unwrap().get(0).unwrap();
+    assert_eq!(s, "123");
+}
+
+/// `raw_bind_parameter` + `raw_execute` keep rusqlite's behaviour: a
+/// parameter not bound reads NULL, and a bound value stays until rebound
+/// or cleared.
+#[test]
+fn raw_binding_keeps_values_and_leaves_the_rest_null() {
+    let conn = mem();
+    conn.execute_batch("CREATE TABLE t (x, y)").unwrap();
+    let mut stmt = conn.prepare("INSERT INTO t VALUES (:x, :y)").unwrap();
+    stmt.raw_bind_parameter(":y", "a").unwrap();
+    assert_eq!(stmt.raw_execute(), Ok(1));
+    stmt.raw_bind_parameter(":x", "one").unwrap();
+    assert_eq!(stmt.raw_execute(), Ok(1));
+    stmt.raw_bind_parameter(":y", "b").unwrap();
+    assert_eq!(stmt.raw_execute(), Ok(1));
+    let rows: Vec<(Value, Value)> = conn
+        .prepare("SELECT x, y FROM t ORDER BY rowid")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_>>()
+        .unwrap();
+    let t = |s: &str| Value::Text(s.into());
+    assert_eq!(
+        rows,
+        [
+            (Value::Null, t("a")),
+            (t("one"), t("a")),
+            (t("one"), t("b")),
+        ]
+    );
 }

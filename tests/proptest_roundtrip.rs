@@ -60,9 +60,9 @@ where
     check(&restored, "dump/restore");
 
     // serialize -> deserialize
-    let image = conn.serialize("main").unwrap();
+    let image = conn.serialize_to_vec("main").unwrap();
     let mut copy = Connection::open_in_memory().unwrap();
-    copy.deserialize("main", &image, false).unwrap();
+    copy.deserialize_copy("main", &image, false).unwrap();
     check(&copy, "serialize/deserialize");
 }
 
@@ -173,9 +173,9 @@ proptest! {
             .unwrap();
         };
         check(&conn);
-        let image = conn.serialize("main").unwrap();
+        let image = conn.serialize_to_vec("main").unwrap();
         let mut copy = Connection::open_in_memory().unwrap();
-        copy.deserialize("main", &image, false).unwrap();
+        copy.deserialize_copy("main", &image, false).unwrap();
         check(&copy);
     }
 }

@@ -519,3 +519,243 @@ fn kept_transaction_statements_behave_like_fresh_ones() {
     // No statement left behind keeps the handle from closing.
     conn.close().map_err(|(_, e)| e).unwrap();
 }
+
+// ------------------------------------- commit failures of one-row calls
+//
+// An autocommit `INSERT … RETURNING` commits when its statement is reset:
+// read one row and stop, and the commit happens in `sqlite3_reset`. If
+// that commit fails (a deferred foreign key, a commit hook's veto, a busy
+// database), the insert is rolled back, and the call must say so.
+
+const FK_SCHEMA: &str = "PRAGMA foreign_keys = ON;
+    CREATE TABLE parent (id INTEGER PRIMARY KEY);
+    CREATE TABLE child (id INTEGER PRIMARY KEY,
+        pid INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED);
+    CREATE TABLE strict_child (id INTEGER PRIMARY KEY,
+        pid INTEGER REFERENCES parent (id));";
+
+/// An insert of an orphan child: valid until the commit checks its key.
+const ORPHAN: &str = "INSERT INTO child (pid) VALUES (99) RETURNING id";
+
+fn fk_conn() -> Connection {
+    let conn = Connection::open_in_memory().unwrap();
+    conn.execute_batch(FK_SCHEMA).unwrap();
+    conn
+}
+
+fn children(conn: &Connection, table: &str) -> i64 {
+    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+fn assert_fk_failure<T: std::fmt::Debug>(what: &str, r: Result<T>) {
+    match r {
+        Err(e) => assert_eq!(
+            e.sqlite_extended_error_code(),
+            Some(ferrolite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+            "{what}: {e:?}"
+        ),
+        Ok(v) => panic!("{what}: Ok({v:?}) although the commit failed"),
+    }
+}
+
+#[test]
+fn one_row_calls_report_a_deferred_foreign_key_failing_the_commit() {
+    let conn = fk_conn();
+    assert_fk_failure(
+        "query_row",
+        conn.query_row(ORPHAN, [], |r| r.get::<_, i64>(0)),
+    );
+    assert_fk_failure(
+        "query_one",
+        conn.query_one(ORPHAN, [], |r| r.get::<_, i64>(0)),
+    );
+    assert_fk_failure("query_row_as", conn.query_row_as::<i64>(ORPHAN, []));
+    assert_fk_failure(
+        "query_row_and_then",
+        conn.query_row_and_then(ORPHAN, [], |r| r.get::<_, i64>(0)),
+    );
+    let mut stmt = conn.prepare(ORPHAN).unwrap();
+    assert_fk_failure(
+        "Statement::query_row",
+        stmt.query_row([], |r| r.get::<_, i64>(0)),
+    );
+    assert_fk_failure(
+        "Statement::query_one",
+        stmt.query_one([], |r| r.get::<_, i64>(0)),
+    );
+    assert_fk_failure("Statement::query_row_as", stmt.query_row_as::<i64>([]));
+    assert_fk_failure("Statement::exists", stmt.exists([]));
+    // With parameters bound by copy (query) and without copying (the rest).
+    let mut stmt = conn
+        .prepare("INSERT INTO child (pid) VALUES (?1) RETURNING id")
+        .unwrap();
+    let pid = String::from("99");
+    assert_fk_failure(
+        "borrowed parameter",
+        stmt.query_row([&pid], |r| r.get::<_, i64>(0)),
+    );
+    // Rows read early and finished explicitly.
+    let mut rows = stmt.query([&pid]).unwrap();
+    assert!(rows.next().unwrap().is_some());
+    assert_fk_failure("Rows::finish", rows.finish());
+    // execute and insert never stop early: their step reports it.
+    let plain = "INSERT INTO child (pid) VALUES (99)";
+    assert_fk_failure("execute", conn.execute(plain, []));
+    assert_fk_failure("insert", conn.prepare(plain).unwrap().insert([]));
+    assert_eq!(children(&conn, "child"), 0, "every insert was rolled back");
+
+    // A valid insert still returns its row, and keeps it.
+    conn.execute("INSERT INTO parent VALUES (99)", []).unwrap();
+    assert_eq!(conn.query_row(ORPHAN, [], |r| r.get::<_, i64>(0)), Ok(1));
+    assert_eq!(conn.query_row_as::<i64>(ORPHAN, []), Ok(2));
+    assert_eq!(children(&conn, "child"), 2);
+}
+
+#[test]
+fn one_row_calls_report_defer_foreign_keys_failing_the_commit() {
+    let conn = fk_conn();
+    let sql = "INSERT INTO strict_child (pid) VALUES (7) RETURNING id";
+    // Checked at once without the pragma.
+    assert_fk_failure("immediate", conn.query_row(sql, [], |r| r.get::<_, i64>(0)));
+    // With it, the check waits for the commit (which also switches the
+    // pragma off): the autocommit insert's own, at its reset.
+    conn.execute_batch("PRAGMA defer_foreign_keys = ON")
+        .unwrap();
+    assert_fk_failure("deferred", conn.query_row(sql, [], |r| r.get::<_, i64>(0)));
+    assert_eq!(children(&conn, "strict_child"), 0);
+}
+
+#[test]
+fn one_row_calls_report_a_commit_hook_veto() {
+    let mut conn = fk_conn();
+    conn.commit_hook(Some(|| true)).unwrap();
+    let sql = "INSERT INTO parent (id) VALUES (1) RETURNING id";
+    let veto = |what: &str, r: Result<i64>| match r {
+        Err(e) => assert_eq!(
+            e.sqlite_extended_error_code(),
+            Some(ferrolite::ffi::SQLITE_CONSTRAINT_COMMITHOOK),
+            "{what}: {e:?}"
+        ),
+        Ok(v) => panic!("{what}: Ok({v}) although the commit hook vetoed"),
+    };
+    veto("query_row", conn.query_row(sql, [], |r| r.get(0)));
+    veto("query_one", conn.query_one(sql, [], |r| r.get(0)));
+    veto("query_row_as", conn.query_row_as(sql, []));
+    veto(
+        "query_row_and_then",
+        conn.query_row_and_then(sql, [], |r| r.get(0)),
+    );
+    let mut stmt = conn.prepare(sql).unwrap();
+    veto("exists", stmt.exists([]).map(i64::from));
+    drop(stmt);
+    veto(
+        "execute",
+        conn.execute("INSERT INTO parent (id) VALUES (2)", [])
+            .map(|n| n as i64),
+    );
+    veto(
+        "insert",
+        conn.prepare("INSERT INTO parent (id) VALUES (2)")
+            .unwrap()
+            .insert([]),
+    );
+    conn.commit_hook(None::<fn() -> bool>).unwrap();
+    assert_eq!(children(&conn, "parent"), 0);
+}
+
+#[test]
+fn one_row_calls_report_a_busy_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("busy.db");
+    let writer = Connection::open(&path).unwrap();
+    writer
+        .execute_batch(
+            "PRAGMA journal_mode = DELETE;
+             CREATE TABLE t (x INTEGER);
+             INSERT INTO t VALUES (1), (2);",
+        )
+        .unwrap();
+    writer.busy_timeout(std::time::Duration::ZERO).unwrap();
+    let reader = Connection::open(&path).unwrap();
+    let sql = "INSERT INTO t VALUES (3) RETURNING x";
+    {
+        // The reader holds a shared lock while its query is part-way
+        // through: the writer's insert runs, but its commit can't take
+        // the exclusive lock.
+        let mut stmt = reader.prepare("SELECT x FROM t").unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        assert!(rows.next().unwrap().is_some());
+        for (what, r) in [
+            (
+                "query_row",
+                writer.query_row(sql, [], |r| r.get::<_, i64>(0)),
+            ),
+            ("query_row_as", writer.query_row_as::<i64>(sql, [])),
+            (
+                "exists",
+                writer.prepare(sql).unwrap().exists([]).map(i64::from),
+            ),
+        ] {
+            match r {
+                Err(e) => assert!(e.is_busy(), "{what}: {e:?}"),
+                Ok(v) => panic!("{what}: Ok({v}) although the commit was busy"),
+            }
+        }
+        // Rows::finish reports it too.
+        let mut ins = writer.prepare(sql).unwrap();
+        let mut w = ins.query([]).unwrap();
+        assert!(w.next().unwrap().is_some());
+        let e = w.finish().unwrap_err();
+        assert!(e.is_busy(), "{e:?}");
+    }
+    assert!(writer.is_autocommit());
+    assert_eq!(children(&writer, "t"), 2, "no busy insert was kept");
+    // Once the reader is done, the same call commits.
+    assert_eq!(writer.query_row(sql, [], |r| r.get::<_, i64>(0)), Ok(3));
+    assert_eq!(children(&reader, "t"), 3);
+}
+
+#[test]
+fn dropping_rows_early_commits_what_it_can_and_finish_is_idempotent_at_the_end() {
+    let conn = fk_conn();
+    conn.execute("INSERT INTO parent VALUES (99)", []).unwrap();
+    let mut stmt = conn
+        .prepare("INSERT INTO child (pid) VALUES (99), (99) RETURNING id")
+        .unwrap();
+    // Read to the end: finish has nothing left to report.
+    let mut rows = stmt.query([]).unwrap();
+    while rows.next().unwrap().is_some() {}
+    assert_eq!(rows.finish(), Ok(()));
+    // Dropped part-way: the statement still completes and commits.
+    let mut rows = stmt.query([]).unwrap();
+    assert!(rows.next().unwrap().is_some());
+    drop(rows);
+    assert_eq!(children(&conn, "child"), 4);
+    // A read-only query finished early is fine.
+    let mut sel = conn.prepare("SELECT id FROM child").unwrap();
+    let mut rows = sel.query([]).unwrap();
+    assert!(rows.next().unwrap().is_some());
+    assert_eq!(rows.finish(), Ok(()));
+}
+
+#[test]
+fn mapped_iterators_finish_like_rows() {
+    let conn = fk_conn();
+    let sql = "INSERT INTO child (pid) VALUES (99), (99) RETURNING id";
+    let mut stmt = conn.prepare(sql).unwrap();
+    let mut it = stmt.query_map([], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(it.next().unwrap(), Ok(1));
+    assert_fk_failure("MappedRows::finish", it.finish());
+    let mut it = stmt.query_and_then([], |r| r.get::<_, i64>(0)).unwrap();
+    assert_eq!(it.next().unwrap(), Ok(1));
+    assert_fk_failure("AndThenRows::finish", it.finish());
+    let mut it = stmt.query_as::<i64>([]).unwrap();
+    assert_eq!(it.next().unwrap(), Ok(1));
+    assert_fk_failure("RowsAs::finish", it.finish());
+    use ferrolite::fallible_iterator::FallibleIterator;
+    let mut it = stmt.query([]).unwrap().map(|r| r.get::<_, i64>(0));
+    assert_eq!(it.next(), Ok(Some(1)));
+    assert_fk_failure("Map::finish", it.finish());
+    assert_eq!(children(&conn, "child"), 0);
+}

@@ -192,7 +192,7 @@ fn run_top(conn: &mut Connection, ops: &[Op], budget: &mut u32) {
                 assert!(conn.is_autocommit(), "a savepoint guard left it open");
             }
             Op::Deserialize(bytes, read_only) => {
-                if conn.deserialize("main", bytes, *read_only).is_err() {
+                if conn.deserialize_copy("main", bytes, *read_only).is_err() {
                     assert!(conn.is_autocommit());
                 }
                 // Keep the tables the other operations use.
@@ -376,9 +376,9 @@ fn run_shared(conn: &Connection, op: &Op, budget: &mut u32, depth: u32) {
             }
         }
         Op::Serialize => {
-            if let Ok(image) = conn.serialize("main") {
+            if let Ok(image) = conn.serialize_to_vec("main") {
                 let mut other = Connection::open_in_memory().unwrap();
-                let _ = other.deserialize("main", &image, true);
+                let _ = other.deserialize_copy("main", &image, true);
             }
         }
         Op::Dump => {

@@ -16,7 +16,7 @@ pub fn run(data: &[u8]) {
         conn.harden().unwrap();
     }
     let read_only = flags & 2 != 0;
-    if conn.deserialize("main", image, read_only).is_err() {
+    if conn.deserialize_copy("main", image, read_only).is_err() {
         // A refused image leaves the connection empty and working.
         let n: i64 = conn
             .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
@@ -37,11 +37,11 @@ pub fn run(data: &[u8]) {
         let _ = conn.execute_batch("VACUUM");
     }
     rearm(&mut conn);
-    if let Ok(copy) = conn.serialize("main") {
+    if let Ok(copy) = conn.serialize_to_vec("main") {
         // What we got back loads again.
         let mut other = Connection::open_in_memory().unwrap();
         bound(&mut other);
-        if other.deserialize("main", &copy, true).is_ok() {
+        if other.deserialize_copy("main", &copy, true).is_ok() {
             rearm(&mut other);
             let _ = other.query_row("PRAGMA quick_check", [], |r| r.get::<_, String>(0));
         }

@@ -22,10 +22,19 @@ pub(crate) struct RawStatement {
     /// `sqlite3_bind_parameter_count`, read at first use (`u32::MAX`
     /// before): the SQL text fixes it, so re-preparation can't change it.
     nparams: Cell<u32>,
-    /// [`PENDING_STATIC`], [`STALE`], [`STEPPED`], [`COUNTS_CHANGES`] (one byte, so that the
-    /// struct moves as three words).
+    /// How many parameters have a name (`:a`, `@a`, `$a`, `?NNN`), read
+    /// with [`NAMES_KNOWN`]; `u16::MAX` for "too many to keep: count
+    /// again". Fixed by the SQL text, like `nparams`.
+    named: Cell<u16>,
+    /// [`PENDING_STATIC`], [`STALE`], [`STEPPED`], [`COUNTS_CHANGES`],
+    /// [`NAMES_KNOWN`], [`WORD_NAMES`] (one byte, so that the struct moves
+    /// as three words).
     flags: Cell<u8>,
 }
+
+// Statements move in and out of the cache: keep them three words.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<RawStatement>() == 24);
 
 /// A parameter was bound with `SQLITE_STATIC` to a borrowed buffer in the
 /// current bind-and-run call (see [`RawStatement::finish_borrowed`]).
@@ -40,6 +49,11 @@ const STEPPED: u8 = 4;
 /// A run of this statement changed rows: it is an INSERT, UPDATE or DELETE,
 /// so `sqlite3_changes` after it counts its own changes.
 const COUNTS_CHANGES: u8 = 8;
+/// `named` and [`WORD_NAMES`] have been read.
+const NAMES_KNOWN: u8 = 16;
+/// Some parameter is named `:a`, `@a` or `$a` (not `?NNN`): positional
+/// parameter sets are refused.
+const WORD_NAMES: u8 = 32;
 
 /// The parts of a [`RawStatement`] that most statements never use.
 #[derive(Default)]
@@ -65,6 +79,7 @@ impl RawStatement {
             ptr,
             extra: OnceCell::new(),
             nparams: Cell::new(u32::MAX),
+            named: Cell::new(0),
             flags: Cell::new(0),
         }
     }
@@ -332,6 +347,53 @@ impl RawStatement {
         let n = u32::try_from(n).unwrap_or(0);
         self.nparams.set(n);
         n as usize
+    }
+
+    /// How many parameters have a name (`:a`, `@a`, `$a` or `?NNN`), read
+    /// once per statement.
+    #[inline]
+    pub(crate) fn named_parameter_count(&self) -> usize {
+        if !self.is(NAMES_KNOWN) {
+            self.read_names();
+        }
+        match self.named.get() {
+            u16::MAX => self.count_names().0,
+            n => usize::from(n),
+        }
+    }
+
+    /// True if some parameter is named `:a`, `@a` or `$a`, read once per
+    /// statement.
+    #[inline]
+    pub(crate) fn has_word_names(&self) -> bool {
+        if !self.is(NAMES_KNOWN) {
+            self.read_names();
+        }
+        self.is(WORD_NAMES)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn read_names(&self) {
+        let (n, word) = self.count_names();
+        self.named.set(u16::try_from(n).unwrap_or(u16::MAX));
+        if word {
+            self.set(WORD_NAMES);
+        }
+        self.set(NAMES_KNOWN);
+    }
+
+    /// Counts the named parameters; true if one is not `?NNN`.
+    fn count_names(&self) -> (usize, bool) {
+        let mut n = 0;
+        let mut word = false;
+        for i in 1..=self.bind_parameter_count() {
+            if let Some(name) = self.bind_parameter_name(i) {
+                n += 1;
+                word |= !name.to_bytes().starts_with(b"?");
+            }
+        }
+        (n, word)
     }
 
     /// `sqlite3_bind_parameter_index` for a NUL-terminated name; 0 if none.

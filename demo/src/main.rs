@@ -1,6 +1,6 @@
 //! A walk through ferrolite's core API on an in-memory database.
 //!
-//! Run: `cargo run --release --example tour`
+//! Run: `cargo run --release -p ferrolite-demo`
 
 use ferrolite::{
     Connection, DropBehavior, OptionalExtension, Result, TransactionBehavior, named_params, params,
