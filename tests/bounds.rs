@@ -450,7 +450,7 @@ fn names_with_interior_nul() -> Result<()> {
     ));
     let mut conn = conn;
     assert!(matches!(
-        conn.deserialize("main\0", &[], false).unwrap_err(),
+        conn.deserialize_copy("main\0", &[], false).unwrap_err(),
         Error::NulError(_)
     ));
     // A savepoint name with a NUL is refused before any SQL runs.
@@ -637,28 +637,56 @@ fn progress_handler_periods() -> Result<()> {
 
 // ---- serialize / deserialize ----
 
-/// Image sizes given to `deserialize`: empty (an empty database), shorter
-/// than the header, the header alone, and a real image cut short.
+/// Image sizes given to `deserialize_copy` / `deserialize_read_exact`:
+/// empty (an empty database), shorter than the header, the header alone,
+/// a real image cut short, a size larger than what the reader has, and
+/// sizes no allocation can satisfy (`usize::MAX` overflows the padding).
 #[test]
 fn deserialize_sizes() -> Result<()> {
     let src = db();
     src.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (42);")?;
-    let image = src.serialize(MAIN_DB)?;
+    let image = src.serialize_to_vec(MAIN_DB)?;
     assert!(image.len() >= 1024);
 
     let mut conn = db();
-    conn.deserialize(MAIN_DB, &[], false)?;
+    conn.deserialize_copy(MAIN_DB, &[], false)?;
     let n: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
     assert_eq!(n, 0);
     for cut in [1, 15, 16, 99, 100, 101, image.len() - 1] {
-        let err = conn.deserialize(MAIN_DB, &image[..cut], false);
-        if let Ok(()) = err {
+        if conn.deserialize_copy(MAIN_DB, &image[..cut], false).is_ok() {
             // SQLite may accept a short image whose schema still reads;
             // reading it must then fail cleanly or succeed, never crash.
             let _ = conn.query_row("SELECT x FROM t", [], |r| r.get::<_, i64>(0));
         }
     }
-    conn.deserialize(MAIN_DB, &image, true)?;
+    conn.deserialize_copy(MAIN_DB, &image, true)?;
+    assert_eq!(
+        conn.query_row("SELECT x FROM t", [], |r| r.get::<_, i64>(0))?,
+        42
+    );
+
+    // deserialize_read_exact: the size is what the caller says.
+    let mut conn = db();
+    conn.deserialize_read_exact(MAIN_DB, &image[..], 0, false)?;
+    conn.deserialize_read_exact(MAIN_DB, &image[..], image.len(), true)?;
+    assert_eq!(
+        conn.query_row("SELECT x FROM t", [], |r| r.get::<_, i64>(0))?,
+        42
+    );
+    let err = conn
+        .deserialize_read_exact(MAIN_DB, &image[..], image.len() + 1, false)
+        .unwrap_err();
+    assert!(err.sqlite_error().is_some(), "{err}");
+    for huge in [usize::MAX, usize::MAX - 63, isize::MAX as usize, 1 << 62] {
+        let err = conn
+            .deserialize_read_exact(MAIN_DB, &image[..], huge, false)
+            .unwrap_err();
+        assert!(
+            matches!(code(&err), Some(ErrorCode::TooBig | ErrorCode::OutOfMemory)),
+            "{huge}: {err:?}"
+        );
+    }
+    // A failed load leaves the database as it was.
     assert_eq!(
         conn.query_row("SELECT x FROM t", [], |r| r.get::<_, i64>(0))?,
         42
