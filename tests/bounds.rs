@@ -765,3 +765,23 @@ fn sql_text_and_vfs_names_with_nul() -> Result<()> {
     );
     Ok(())
 }
+
+/// `set_fp_digits`: 4 and 23 are the ends of the range SQLite's code
+/// accepts (its docs say 3, its code `> 3`); 3, 24, 0, negative and
+/// `i32::MAX` are `SQLITE_RANGE` and change nothing.
+#[test]
+fn fp_digits_range() -> Result<()> {
+    let conn = db();
+    let orig = conn.fp_digits()?;
+    for ok in [4, 23] {
+        conn.set_fp_digits(ok)?;
+        assert_eq!(conn.fp_digits()?, ok);
+    }
+    conn.set_fp_digits(orig)?;
+    for bad in [3, 24, 0, -1, i32::MIN, i32::MAX] {
+        let err = conn.set_fp_digits(bad).unwrap_err();
+        assert_eq!(code(&err), Some(ErrorCode::ParameterOutOfRange), "{bad}");
+        assert_eq!(conn.fp_digits()?, orig);
+    }
+    Ok(())
+}
