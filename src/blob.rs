@@ -7,8 +7,13 @@
 //! [`write_at`](Blob::write_at) that leave the cursor alone.
 //!
 //! **A BLOB can't grow or shrink through this API.** Make room first, with
-//! [`ZeroBlob`] or SQL's `zeroblob(n)`. A write that would run past the end
-//! is an error and writes nothing — never a silent partial write.
+//! [`ZeroBlob`] or SQL's `zeroblob(n)`. Following the [`Write`] contract,
+//! a `write` that crosses the end stores the bytes that fit and returns
+//! their count, and one at the end returns `Ok(0)`, so `write_all` (and a
+//! `BufWriter`'s flush) fails with [`io::ErrorKind::WriteZero`] after
+//! storing everything that fitted. The positional
+//! [`write_at`](Blob::write_at) is all-or-nothing: it writes nothing and
+//! fails with [`Error::BlobSizeError`] when the buffer doesn't fit.
 //!
 //! If the row is changed or deleted by any statement while the `Blob` is
 //! open, the handle expires: every later read or write fails with
@@ -215,7 +220,8 @@ impl Blob<'_> {
     ///
     /// # Errors
     /// `BlobSizeError` if `write_start + buf.len()` is past the end
-    /// (nothing is written); `ReadOnly` for a read-only handle;
+    /// (nothing is written, as in rusqlite; the [`Write`] impl writes what
+    /// fits instead); `ReadOnly` for a read-only handle;
     /// `OperationAborted` if the row changed since opening.
     #[doc(alias = "sqlite3_blob_write")]
     pub fn write_at(&mut self, buf: &[u8], write_start: usize) -> Result<()> {
@@ -360,18 +366,20 @@ impl Read for Blob<'_> {
 }
 
 impl Write for Blob<'_> {
-    /// Writes all of `buf` at the cursor, or nothing: a write that would
-    /// pass the end of the BLOB fails with `ErrorKind::StorageFull`
-    /// (wrapping [`Error::BlobSizeError`]), because BLOBs can't grow.
+    /// Writes at the cursor as much of `buf` as fits before the end of the
+    /// BLOB and returns that count; `Ok(0)` at the end (BLOBs can't grow),
+    /// so `write_all` then fails with `ErrorKind::WriteZero`. A read-only
+    /// or expired handle is an error, also at the end.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self.write_at(buf, self.pos) {
-            Ok(()) => {
-                self.pos += buf.len();
-                Ok(buf.len())
-            }
-            Err(e @ Error::BlobSizeError) => Err(io::Error::new(io::ErrorKind::StorageFull, e)),
-            Err(e) => Err(io::Error::other(e)),
-        }
+        let len = self.len();
+        let start = self.pos.min(len);
+        let n = (len - start).min(buf.len());
+        // With n == 0 this still asks SQLite (an empty write), so that a
+        // read-only or expired handle reports its error instead of looking
+        // like a full BLOB.
+        self.write_at(&buf[..n], start).map_err(io::Error::other)?;
+        self.pos = start + n;
+        Ok(n)
     }
 
     /// Nothing to do: writes go straight to SQLite's page cache.

@@ -66,7 +66,7 @@
 //! connection is running (`SQLITE_BUSY`).
 
 use std::any::Any;
-use std::ffi::{c_int, c_uint, c_void};
+use std::ffi::{CStr, c_int, c_uint, c_void};
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
@@ -248,7 +248,9 @@ impl Context<'_> {
     ///
     /// # Errors
     /// `GetAuxWrongType` if data of another type is attached; `func`'s
-    /// error as [`Error::UserFunctionError`].
+    /// error as [`Error::UserFunctionError`]; `SQLITE_RANGE`
+    /// ([`ErrorCode::ParameterOutOfRange`](crate::ErrorCode::ParameterOutOfRange))
+    /// for a negative `arg`.
     ///
     /// # Panics
     /// If `arg >= self.len()`.
@@ -261,7 +263,8 @@ impl Context<'_> {
         if let Some(v) = self.get_aux(arg)? {
             return Ok(v);
         }
-        let raw = self.get_raw(usize::try_from(arg).unwrap_or(usize::MAX));
+        // `get_aux` checked that `arg` is an argument index.
+        let raw = self.get_raw(aux_index_usize(arg));
         let value = func(raw).map_err(|e| Error::UserFunctionError(e.into()))?;
         self.set_aux(arg, value)
     }
@@ -273,16 +276,17 @@ impl Context<'_> {
     /// statement ends. Returns a shared handle to it.
     ///
     /// # Errors
-    /// Never at present.
+    /// `SQLITE_RANGE`
+    /// ([`ErrorCode::ParameterOutOfRange`](crate::ErrorCode::ParameterOutOfRange))
+    /// for a negative `arg`: SQLite reserves negative indexes for data
+    /// shared by all functions of a statement (its JSON functions keep
+    /// their parse cache there), which a Rust function must not replace.
     ///
     /// # Panics
-    /// If `arg >= self.len()`.
+    /// If `arg >= self.len()` (as in rusqlite).
     #[doc(alias = "sqlite3_set_auxdata")]
     pub fn set_aux<T: Send + Sync + 'static>(&self, arg: c_int, value: T) -> Result<Arc<T>> {
-        assert!(
-            arg < c_int::try_from(self.len()).unwrap_or(c_int::MAX),
-            "argument index {arg} out of range"
-        );
+        self.check_aux_index(arg)?;
         let value = Arc::new(value);
         let inner: AuxInner = value.clone();
         let p = Box::into_raw(Box::new(inner));
@@ -296,29 +300,47 @@ impl Context<'_> {
     /// if SQLite kept it.
     ///
     /// # Errors
-    /// `GetAuxWrongType` if it is not a `T`.
+    /// `GetAuxWrongType` if it is not a `T`; `SQLITE_RANGE`
+    /// ([`ErrorCode::ParameterOutOfRange`](crate::ErrorCode::ParameterOutOfRange))
+    /// for a negative `arg` (see [`set_aux`](Self::set_aux)).
     ///
     /// # Panics
-    /// If `arg >= self.len()`.
+    /// If `arg >= self.len()` (as in rusqlite).
     #[doc(alias = "sqlite3_get_auxdata")]
     pub fn get_aux<T: Send + Sync + 'static>(&self, arg: c_int) -> Result<Option<Arc<T>>> {
-        assert!(
-            arg < c_int::try_from(self.len()).unwrap_or(c_int::MAX),
-            "argument index {arg} out of range"
-        );
-        // SAFETY: live context.
+        self.check_aux_index(arg)?;
+        // SAFETY: live context; `arg` is one of this call's argument
+        // indexes (checked above), never one of SQLite's negative,
+        // statement-wide slots.
         let p = unsafe { ffi::sqlite3_get_auxdata(self.ctx, arg) }.cast::<AuxInner>();
         if p.is_null() {
             return Ok(None);
         }
-        // SAFETY: everything ferrolite attaches is a boxed `AuxInner`
-        // (`set_aux`), alive until SQLite calls `drop_aux`, which it can't
+        // SAFETY: the slots of argument indexes hold only what `set_aux`
+        // attaches (SQLite itself uses negative indexes only): a boxed
+        // `AuxInner`, alive until SQLite calls `drop_aux`, which it can't
         // do during this read.
         let inner = unsafe { &*p }.clone();
         inner
             .downcast::<T>()
             .map(Some)
             .map_err(|_| Error::GetAuxWrongType)
+    }
+
+    /// Checks an auxiliary-data index: `Err` for a negative one (SQLite's
+    /// statement-wide slots), a panic for one past the arguments (what
+    /// rusqlite documents; also keeps `finalize`, which has no arguments
+    /// and no statement to attach data to, away from SQLite).
+    fn check_aux_index(&self, arg: c_int) -> Result<()> {
+        if arg < 0 {
+            return Err(negative_aux_index(arg));
+        }
+        assert!(
+            aux_index_usize(arg) < self.len(),
+            "auxiliary data index {arg} out of range: the function has {} argument(s)",
+            self.len()
+        );
+        Ok(())
     }
 
     /// A non-owning [`Connection`] for the database running this function.
@@ -437,7 +459,8 @@ impl Connection {
     ///
     /// # Errors
     /// `NulError` for a name with a NUL; SQLite's error for a name longer
-    /// than 255 bytes or `n_arg` outside -1..=127 (`SQLITE_MISUSE`), or when
+    /// than 255 bytes or `n_arg` below -1 or above SQLite's maximum (1000
+    /// since SQLite 3.48, 127 before) (`SQLITE_MISUSE`), or when
     /// a statement is running and the function would replace an existing
     /// one (`SQLITE_BUSY`).
     #[doc(alias = "sqlite3_create_function_v2")]
@@ -573,6 +596,33 @@ impl Connection {
         };
         self.decode_result(rc)
     }
+
+    /// Sets the connection's current error code and message, as later read
+    /// by `sqlite3_errcode` / `sqlite3_errmsg` (for example from inside a
+    /// callback, for C code that inspects the connection); `None` uses
+    /// SQLite's own text for `code`. Needs SQLite 3.51 or later (always the
+    /// case with the bundled SQLite).
+    ///
+    /// ```
+    /// use ferrolite::{Connection, ffi};
+    ///
+    /// let conn = Connection::open_in_memory()?;
+    /// conn.set_errmsg(ffi::SQLITE_MISUSE, Some(c"not now"))?;
+    /// # Ok::<(), ferrolite::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// What SQLite reports (it accepts any code; `SQLITE_MISUSE` for a
+    /// closed handle).
+    #[doc(alias = "sqlite3_set_errmsg")]
+    pub fn set_errmsg(&self, code: c_int, msg: Option<&CStr>) -> Result<()> {
+        let msg = msg.map_or(std::ptr::null(), CStr::as_ptr);
+        // SAFETY: live handle; `msg` is null or NUL-terminated and outlives
+        // the call (SQLite copies it). Any `code` is safe: SQLite only
+        // stores it and looks up its text with a bounds check.
+        let rc = unsafe { ffi::sqlite3_set_errmsg(self.db.db(), code, msg) };
+        self.decode_result(rc)
+    }
 }
 
 // ---- reading arguments ----
@@ -603,6 +653,22 @@ unsafe fn args<'a>(argc: c_int, argv: *mut *mut sqlite3_value) -> &'a [*mut sqli
     }
     // SAFETY: per the caller; argc > 0, so `argv` is a non-null array.
     unsafe { std::slice::from_raw_parts(argv, argc as usize) }
+}
+
+/// A non-negative auxiliary-data index as a `usize`.
+#[inline]
+fn aux_index_usize(arg: c_int) -> usize {
+    usize::try_from(arg).unwrap_or(usize::MAX)
+}
+
+#[cold]
+fn negative_aux_index(arg: c_int) -> Error {
+    Error::SqliteFailure(
+        ffi::Error::new(ffi::SQLITE_RANGE),
+        Some(format!(
+            "auxiliary data index {arg} is negative: only argument indexes (0 and up) are allowed"
+        )),
+    )
 }
 
 unsafe extern "C" fn drop_aux(p: *mut c_void) {

@@ -431,6 +431,18 @@ impl<'conn> Statement<'conn> {
         })
     }
 
+    /// `SQLITE_RANGE` for a parameter index the statement doesn't have.
+    #[cold]
+    fn parameter_out_of_range(&self, idx: usize) -> Error {
+        Error::SqliteFailure(
+            ffi::Error::new(ffi::SQLITE_RANGE),
+            Some(format!(
+                "parameter index {idx} out of range 1..={}",
+                self.parameter_count()
+            )),
+        )
+    }
+
     /// Binds one value at 1-based `idx`; `borrow` allows `SQLITE_STATIC`.
     #[inline]
     pub(crate) fn bind_one<T: ToSql + ?Sized>(
@@ -440,7 +452,7 @@ impl<'conn> Statement<'conn> {
         borrow: bool,
     ) -> Result<()> {
         let Ok(i) = c_int::try_from(idx) else {
-            return Err(Error::InvalidParameterCount(idx, self.parameter_count()));
+            return Err(self.parameter_out_of_range(idx));
         };
         let mut binder = Binder {
             stmt: &mut self.stmt,
@@ -467,13 +479,7 @@ impl<'conn> Statement<'conn> {
     ) -> Result<()> {
         let idx = one_based_index.idx(self)?;
         if idx == 0 || idx > self.parameter_count() {
-            return Err(Error::SqliteFailure(
-                ffi::Error::new(ffi::SQLITE_RANGE),
-                Some(format!(
-                    "parameter index {idx} out of range 1..={}",
-                    self.parameter_count()
-                )),
-            ));
+            return Err(self.parameter_out_of_range(idx));
         }
         // Partial rebinding: bindings left from a finished zero-copy call
         // are cleared now (they read as NULL), not at the next step.

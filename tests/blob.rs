@@ -116,15 +116,9 @@ fn writes_in_place_and_never_past_the_end() -> Result<()> {
     );
     blob.seek(SeekFrom::Start(7)).unwrap();
 
-    // 4 bytes at 7 would need 11: refused whole, nothing written.
-    let err = blob.write(b"!!!!").unwrap_err();
-    assert_eq!(err.kind(), io::ErrorKind::StorageFull);
-    assert_eq!(
-        err.get_ref().and_then(|e| e.downcast_ref::<Error>()),
-        Some(&Error::BlobSizeError)
-    );
-    assert_eq!(blob.stream_position().unwrap(), 7);
+    // 4 bytes at 7 would need 11: the positional write refuses them whole.
     assert_eq!(blob.write_at(b"0123", 7), Err(Error::BlobSizeError));
+    assert_eq!(blob.stream_position().unwrap(), 7);
     assert_eq!(blob.write_at(b"0", usize::MAX), Err(Error::BlobSizeError));
     assert_eq!(blob.write_all_at(b"", 11), Err(Error::BlobSizeError));
     blob.write_at(b"", 10)?; // empty, at the end: fine
@@ -132,7 +126,10 @@ fn writes_in_place_and_never_past_the_end() -> Result<()> {
 
     // Exactly up to the end works; then the BLOB is full.
     blob.write_all(b"789").unwrap();
-    assert!(blob.write_all(b"x").is_err());
+    assert_eq!(
+        blob.write_all(b"x").unwrap_err().kind(),
+        io::ErrorKind::WriteZero
+    );
     blob.close()?;
 
     assert_eq!(data(&conn, 1)?, b"ab23456789");
@@ -156,9 +153,71 @@ fn buffered_writer_reports_overflow_on_flush() -> Result<()> {
     let blob = conn.blob_open(MAIN_DB, "t", "data", 2, false)?;
     let mut w = BufWriter::new(blob);
     w.write_all(b"xyzw").unwrap(); // buffered: 4 bytes into a 3-byte BLOB
-    assert!(w.flush().is_err());
+    assert_eq!(w.flush().unwrap_err().kind(), io::ErrorKind::WriteZero);
     drop(w);
-    assert_eq!(data(&conn, 2)?, b"abc", "nothing written, no truncation");
+    assert_eq!(data(&conn, 2)?, b"xyz", "what fits is written");
+    Ok(())
+}
+
+/// `io::Write` writes what fits and returns the count, `Ok(0)` once the
+/// BLOB is full; `write_all` (and a `BufWriter`'s flush) then fail with
+/// `WriteZero` after storing every byte that fitted.
+#[test]
+fn write_crossing_the_end_writes_what_fits() -> Result<()> {
+    let conn = Connection::open_in_memory()?;
+    conn.execute_batch("CREATE TABLE z (b BLOB)")?;
+    conn.execute("INSERT INTO z VALUES (?1)", [ZeroBlob(10)])?;
+    let stored = |conn: &Connection| -> Result<Vec<u8>> {
+        conn.query_row("SELECT b FROM z", [], |r| r.get(0))
+    };
+
+    // A BufWriter over a 10-byte BLOB given 15 bytes.
+    let blob = conn.blob_open(MAIN_DB, "z", "b", 1, false)?;
+    let mut w = BufWriter::new(blob);
+    w.write_all(b"0123456789ABCDE").unwrap();
+    let err = w.flush().unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::WriteZero, "{err}");
+    let (mut blob, _) = w.into_parts();
+    assert_eq!(blob.stream_position().unwrap(), 10);
+    drop(blob);
+    assert_eq!(stored(&conn)?, b"0123456789");
+
+    // One `write` crossing the end: the count of what fitted.
+    let mut blob = conn.blob_open(MAIN_DB, "z", "b", 1, false)?;
+    blob.seek(SeekFrom::Start(7)).unwrap();
+    assert_eq!(blob.write(b"abcdef").unwrap(), 3);
+    assert_eq!(blob.stream_position().unwrap(), 10);
+    // At the end: Ok(0), for a non-empty and an empty buffer.
+    assert_eq!(blob.write(b"x").unwrap(), 0);
+    assert_eq!(blob.write(b"").unwrap(), 0);
+    let err = blob.write_all(b"x").unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::WriteZero);
+    // Exactly up to the end.
+    blob.seek(SeekFrom::Start(4)).unwrap();
+    blob.write_all(b"WXYZ").unwrap();
+    blob.write_all(b"!?").unwrap();
+    assert_eq!(blob.stream_position().unwrap(), 10);
+    drop(blob);
+    assert_eq!(stored(&conn)?, b"0123WXYZ!?");
+
+    // The positional write stays all-or-nothing (as in rusqlite).
+    let mut blob = conn.blob_open(MAIN_DB, "z", "b", 1, false)?;
+    assert_eq!(blob.write_at(b"abc", 8), Err(Error::BlobSizeError));
+    blob.write_at(b"ab", 8)?;
+    assert_eq!(blob.write_at(b"a", 10), Err(Error::BlobSizeError));
+    blob.write_at(b"", 10)?;
+    drop(blob);
+    assert_eq!(stored(&conn)?, b"0123WXYZab");
+
+    // At the end of a read-only handle, the error is not hidden by Ok(0).
+    let mut blob = conn.blob_open(MAIN_DB, "z", "b", 1, true)?;
+    blob.seek(SeekFrom::End(0)).unwrap();
+    let err = blob.write(b"x").unwrap_err();
+    let err = err.get_ref().and_then(|e| e.downcast_ref::<Error>());
+    assert_eq!(
+        err.and_then(Error::sqlite_error_code),
+        Some(ErrorCode::ReadOnly)
+    );
     Ok(())
 }
 
@@ -271,6 +330,9 @@ fn changing_the_row_expires_the_handle() -> Result<()> {
     assert!(err.to_string().contains("expired"), "{err}");
     assert!(blob.write_at(b"", 0).is_err());
     assert!(blob.read_at(&mut buf, 99).is_err());
+    // `io::Write` too: an error, not an `Ok(0)` that looks like a full BLOB.
+    assert!(blob.write(b"zz").is_err());
+    assert!(blob.write(b"").is_err());
     // The update stands; the expired handle wrote nothing.
     assert_eq!(data(&conn, 1)?, [0xFF, 0xFF]);
     drop(blob);

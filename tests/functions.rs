@@ -1141,3 +1141,137 @@ fn connection_is_send_with_functions_registered() {
         .unwrap();
     assert_eq!(v, 7);
 }
+
+/// SQLite's own JSON functions keep their parse cache in the statement-wide
+/// auxiliary slot -429938 (negative indexes are shared by every function of
+/// a statement). A user function must not be able to read that slot as its
+/// own data (it would reinterpret SQLite's struct as a Rust value) or
+/// replace it (corrupting SQLite's cache).
+#[test]
+fn negative_aux_index_is_an_error_not_sqlites_json_cache() -> Result<()> {
+    const JSON_CACHE_ID: i32 = -429_938;
+    let conn = db();
+    conn.create_scalar_function("peek_aux", 1, FunctionFlags::default(), |ctx| {
+        let slot = ctx.get::<i32>(0)?;
+        let err = ctx.get_aux::<String>(slot).unwrap_err();
+        assert_eq!(
+            err.sqlite_error_code(),
+            Some(ErrorCode::ParameterOutOfRange),
+            "{err}"
+        );
+        let err = ctx.set_aux(slot, String::from("clobber")).unwrap_err();
+        assert_eq!(
+            err.sqlite_error_code(),
+            Some(ErrorCode::ParameterOutOfRange),
+            "{err}"
+        );
+        let err = ctx
+            .get_or_create_aux(slot, |_| Ok::<_, Error>(0i64))
+            .unwrap_err();
+        assert_eq!(
+            err.sqlite_error_code(),
+            Some(ErrorCode::ParameterOutOfRange),
+            "{err}"
+        );
+        // The error reaches SQL when the function passes it on.
+        ctx.get_aux::<String>(slot)?;
+        Ok(0)
+    })?;
+    for slot in [JSON_CACHE_ID, -1, i32::MIN] {
+        // json_extract runs first on each row and fills its cache slot.
+        let err = conn
+            .prepare(
+                "SELECT json_extract(j, '$.a'), peek_aux(?1)
+                 FROM (SELECT '{\"a\":[1,2,3]}' AS j UNION ALL SELECT '{\"a\":4}')",
+            )?
+            .query_map([slot], |r| r.get::<_, Option<String>>(0))?
+            .collect::<Result<Vec<_>>>()
+            .unwrap_err();
+        assert_eq!(
+            err.sqlite_error_code(),
+            Some(ErrorCode::ParameterOutOfRange),
+            "{err}"
+        );
+        assert!(err.to_string().contains(&slot.to_string()), "{err}");
+    }
+    // SQLite's cache is intact: JSON still works in the same statement.
+    let v: Vec<String> = conn
+        .prepare(
+            "SELECT json_extract(j, '$.a') FROM (SELECT '{\"a\":[1,2,3]}' AS j UNION ALL
+             SELECT '{\"a\":[1,2,3]}')",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_>>()?;
+    assert_eq!(v, ["[1,2,3]", "[1,2,3]"]);
+    Ok(())
+}
+
+/// Index 0 .. len-1 are the arguments; `len` and above panic (as rusqlite
+/// documents), caught at the C boundary; a function without arguments, or
+/// an aggregate's `finalize`, has no valid index at all.
+#[test]
+fn aux_index_bounds() -> Result<()> {
+    let conn = db();
+    conn.create_scalar_function("aux_last", 2, FunctionFlags::default(), |ctx| {
+        let arg = ctx.get::<i32>(1)?;
+        let v = ctx.get_or_create_aux(arg, |_| Ok::<_, Error>(arg))?;
+        Ok(*v)
+    })?;
+    assert_eq!(one::<i32>(&conn, "SELECT aux_last(0, 0)")?, 0);
+    assert_eq!(one::<i32>(&conn, "SELECT aux_last(0, 1)")?, 1);
+    for bad in [2, i32::MAX] {
+        let err = one::<i32>(&conn, &format!("SELECT aux_last(0, {bad})")).unwrap_err();
+        assert_eq!(err, Error::UnwindingPanic, "{bad}");
+    }
+    let err = one::<i32>(&conn, "SELECT aux_last(0, -1)").unwrap_err();
+    assert_eq!(
+        err.sqlite_error_code(),
+        Some(ErrorCode::ParameterOutOfRange),
+        "{err}"
+    );
+
+    conn.create_scalar_function("aux_none", 0, FunctionFlags::default(), |ctx| {
+        ctx.set_aux(0, 1i64)?;
+        Ok(0)
+    })?;
+    assert_eq!(
+        one::<i32>(&conn, "SELECT aux_none()").unwrap_err(),
+        Error::UnwindingPanic
+    );
+    Ok(())
+}
+
+/// `Connection::set_errmsg` (rusqlite's signature): sets the code and
+/// message `sqlite3_errcode` / `sqlite3_errmsg` report, for example from
+/// inside a callback; `None` uses SQLite's text for the code.
+#[test]
+fn set_errmsg_sets_the_connection_error() -> Result<()> {
+    use std::ffi::CStr;
+    let conn = db();
+    let read = |conn: &Connection| {
+        // SAFETY: a live handle; the message is copied at once.
+        unsafe {
+            let db = conn.handle();
+            (
+                ffi::sqlite3_errcode(db),
+                CStr::from_ptr(ffi::sqlite3_errmsg(db))
+                    .to_string_lossy()
+                    .into_owned(),
+            )
+        }
+    };
+    conn.set_errmsg(ffi::SQLITE_MISUSE, Some(c"Oops"))?;
+    assert_eq!(read(&conn), (ffi::SQLITE_MISUSE, "Oops".to_owned()));
+    conn.set_errmsg(ffi::SQLITE_CONSTRAINT_UNIQUE, None)?;
+    let (code, msg) = read(&conn);
+    assert_eq!(code, ffi::SQLITE_CONSTRAINT_UNIQUE);
+    assert_eq!(msg, "constraint failed");
+    // Any code is accepted, including ones SQLite doesn't know.
+    conn.set_errmsg(-1, Some(c""))?;
+    conn.set_errmsg(i32::MAX, None)?;
+    conn.set_errmsg(ffi::SQLITE_OK, None)?;
+    assert_eq!(read(&conn), (ffi::SQLITE_OK, "not an error".to_owned()));
+    // The connection keeps working.
+    assert_eq!(one::<i64>(&conn, "SELECT 1")?, 1);
+    Ok(())
+}

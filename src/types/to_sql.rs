@@ -24,7 +24,13 @@ impl Binder<'_> {
             ToSqlOutput::Borrowed(v) => self.stmt.bind_value(idx, v, self.borrow),
             // An owned value dies right after binding: always copied.
             ToSqlOutput::Owned(ref v) => self.stmt.bind_value(idx, ValueRef::from(v), false),
-            ToSqlOutput::ZeroBlob(n) => self.stmt.bind_zeroblob(idx, n),
+            ToSqlOutput::ZeroBlob(n) => match self.stmt.bind_zeroblob(idx, n) {
+                // SQLite returns TOOBIG here without setting a message on
+                // the connection: its current one belongs to an earlier
+                // call, so it must not be reported.
+                crate::ffi::SQLITE_TOOBIG => return Err(zeroblob_too_big(n)),
+                rc => rc,
+            },
             ToSqlOutput::Arg(_) => {
                 return Err(Error::ToSqlConversionFailure(
                     "ToSqlOutput::Arg is only valid as a function result".into(),
@@ -40,6 +46,17 @@ impl Binder<'_> {
     pub(crate) fn value(&mut self, idx: c_int, v: ValueRef<'_>) -> c_int {
         self.stmt.bind_value(idx, v, self.borrow)
     }
+}
+
+#[cold]
+fn zeroblob_too_big(n: u64) -> Error {
+    Error::SqliteFailure(
+        crate::ffi::Error::new(crate::ffi::SQLITE_TOOBIG),
+        Some(format!(
+            "string or blob too big: a zero-filled BLOB of {n} bytes is over \
+             SQLite's length limit (SQLITE_LIMIT_LENGTH)"
+        )),
+    )
 }
 
 /// What a [`ToSql`] value turns into for binding.
