@@ -362,10 +362,7 @@ fn blobs() {
                     blob_size: 3
                 }
             );
-            assert_eq!(
-                e.to_string(),
-                "cannot read a 3-byte BLOB into a 4-byte array"
-            );
+            assert_eq!(e.to_string(), "Cannot read 4 byte value out of 3 byte blob");
         }
         other => panic!("{other:?}"),
     }
@@ -540,10 +537,10 @@ fn value_and_value_ref_conversions() {
 
 #[test]
 fn from_sql_error_behaviour() {
-    assert_eq!(FromSqlError::InvalidType.to_string(), "invalid type");
+    assert_eq!(FromSqlError::InvalidType.to_string(), "Invalid type");
     assert_eq!(
         FromSqlError::OutOfRange(300).to_string(),
-        "value 300 out of range"
+        "Value 300 out of range"
     );
     assert_eq!(FromSqlError::OutOfRange(1), FromSqlError::OutOfRange(1));
     assert_ne!(FromSqlError::OutOfRange(1), FromSqlError::OutOfRange(2));

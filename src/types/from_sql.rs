@@ -9,7 +9,8 @@ use std::ffi::c_int;
 use super::{Value, ValueRef};
 use crate::ffi::{SQLITE_BLOB, SQLITE_FLOAT, SQLITE_INTEGER, SQLITE_TEXT};
 
-/// Why a [`FromSql`] conversion failed.
+/// Why a [`FromSql`] conversion failed. Its `Display` prints what
+/// rusqlite's does.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum FromSqlError {
@@ -28,6 +29,15 @@ pub enum FromSqlError {
     },
     /// Any other failure (for custom types).
     Other(Box<dyn Error + Send + Sync + 'static>),
+}
+
+impl FromSqlError {
+    /// Wraps any error as [`FromSqlError::Other`], for `map_err`:
+    /// `s.parse::<u32>().map_err(FromSqlError::other)`.
+    #[cold]
+    pub fn other<E: Error + Send + Sync + 'static>(error: E) -> FromSqlError {
+        FromSqlError::Other(Box::new(error))
+    }
 }
 
 impl PartialEq for FromSqlError {
@@ -55,15 +65,15 @@ impl PartialEq for FromSqlError {
 impl fmt::Display for FromSqlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FromSqlError::InvalidType => f.write_str("invalid type"),
-            FromSqlError::OutOfRange(i) => write!(f, "value {i} out of range"),
+            FromSqlError::InvalidType => f.write_str("Invalid type"),
+            FromSqlError::OutOfRange(i) => write!(f, "Value {i} out of range"),
             FromSqlError::Utf8Error(e) => e.fmt(f),
             FromSqlError::InvalidBlobSize {
                 expected_size,
                 blob_size,
             } => write!(
                 f,
-                "cannot read a {blob_size}-byte BLOB into a {expected_size}-byte array"
+                "Cannot read {expected_size} byte value out of {blob_size} byte blob"
             ),
             FromSqlError::Other(e) => e.fmt(f),
         }
