@@ -612,3 +612,157 @@ fn custom_conversions_report_their_errors() {
         Err(Error::InvalidColumnType(0, "s".into(), Type::Text))
     );
 }
+
+/// `NonZero*` bind as their integer and read back; 0 (and values out of
+/// the type's range) fail with `IntegralValueOutOfRange`, as in rusqlite.
+#[test]
+fn non_zero_integers_round_trip_and_reject_zero() {
+    use std::num::*;
+    let conn = mem();
+    macro_rules! check {
+        ($($nz:ty => $t:ty),*) => {$(
+            for v in [<$t>::MIN, <$t>::MAX, 1 as $t] {
+                let Some(nz) = <$nz>::new(v) else { continue };
+                match i64::try_from(v) {
+                    Ok(i) => {
+                        assert_eq!(stored(&conn, nz).unwrap(), pair("integer", &i.to_string()));
+                        assert_eq!(
+                            conn.query_row("SELECT ?1", [nz], |r| r.get::<_, $nz>(0)),
+                            Ok(nz),
+                            stringify!($nz)
+                        );
+                        let out = ToSqlOutput::from(Value::Integer(i));
+                        assert_eq!(nz.to_sql().unwrap(), out);
+                    }
+                    Err(_) => match stored(&conn, nz) {
+                        Err(Error::ToSqlConversionFailure(_)) => {}
+                        other => panic!("{}: {other:?}", stringify!($nz)),
+                    },
+                }
+            }
+            assert_eq!(
+                read::<$nz>(&conn, "SELECT 0"),
+                Err(Error::IntegralValueOutOfRange(0, 0)),
+                stringify!($nz)
+            );
+            assert_eq!(
+                read::<Option<$nz>>(&conn, "SELECT NULL"),
+                Ok(None),
+                stringify!($nz)
+            );
+            assert_eq!(
+                read::<$nz>(&conn, "SELECT 'x'"),
+                Err(Error::InvalidColumnType(0, "'x'".into(), Type::Text)),
+                stringify!($nz)
+            );
+            assert_eq!(
+                <$nz>::column_result(ValueRef::Integer(0)),
+                Err(FromSqlError::OutOfRange(0))
+            );
+        )*};
+    }
+    check!(
+        NonZeroI8 => i8, NonZeroI16 => i16, NonZeroI32 => i32, NonZeroI64 => i64,
+        NonZeroI128 => i128, NonZeroIsize => isize, NonZeroU8 => u8, NonZeroU16 => u16,
+        NonZeroU32 => u32, NonZeroU64 => u64, NonZeroU128 => u128, NonZeroUsize => usize
+    );
+    // Out of the narrow type's range.
+    assert_eq!(
+        read::<NonZeroI8>(&conn, "SELECT 128"),
+        Err(Error::IntegralValueOutOfRange(0, 128))
+    );
+    assert_eq!(
+        read::<NonZeroU32>(&conn, "SELECT -1"),
+        Err(Error::IntegralValueOutOfRange(0, -1))
+    );
+    // The conversions into `ToSqlOutput` rusqlite has.
+    assert_eq!(
+        ToSqlOutput::from(NonZeroU32::new(7).unwrap()),
+        ToSqlOutput::Owned(Value::Integer(7))
+    );
+    assert_eq!(
+        ToSqlOutput::from(NonZeroIsize::new(-7).unwrap()),
+        ToSqlOutput::Owned(Value::Integer(-7))
+    );
+    assert_eq!(
+        ToSqlOutput::from(-3isize),
+        ToSqlOutput::Owned(Value::Integer(-3))
+    );
+    assert_eq!(Value::from(-3isize), Value::Integer(-3));
+}
+
+/// `Box<[u8]>`, `Rc<[u8]>`, `Arc<[u8]>` and `Cow<str>` / `Cow<[u8]>` read
+/// and bind like `Vec<u8>` / `String`.
+#[test]
+fn shared_byte_slices_and_cows() {
+    let conn = mem();
+    let bytes: &[u8] = &[0, 1, 0xff];
+    let boxed: Box<[u8]> = bytes.into();
+    let rc: Rc<[u8]> = bytes.into();
+    let arc: Arc<[u8]> = bytes.into();
+    assert_eq!(stored(&conn, &boxed).unwrap(), pair("blob", "X'0001FF'"));
+    assert_eq!(stored(&conn, &rc).unwrap(), pair("blob", "X'0001FF'"));
+    assert_eq!(stored(&conn, &arc).unwrap(), pair("blob", "X'0001FF'"));
+    assert_eq!(read::<Box<[u8]>>(&conn, "SELECT x'0001ff'").unwrap(), boxed);
+    assert_eq!(read::<Rc<[u8]>>(&conn, "SELECT x'0001ff'").unwrap(), rc);
+    assert_eq!(read::<Arc<[u8]>>(&conn, "SELECT x'0001ff'").unwrap(), arc);
+    assert_eq!(&*read::<Box<[u8]>>(&conn, "SELECT x''").unwrap(), b"");
+    // TEXT is not a BLOB, as for Vec<u8>.
+    for r in [
+        read::<Box<[u8]>>(&conn, "SELECT 'ab'").map(drop),
+        read::<Rc<[u8]>>(&conn, "SELECT 'ab'").map(drop),
+        read::<Arc<[u8]>>(&conn, "SELECT 'ab'").map(drop),
+    ] {
+        assert_eq!(
+            r,
+            Err(Error::InvalidColumnType(0, "'ab'".into(), Type::Text))
+        );
+    }
+    let s: Cow<'static, str> = read(&conn, "SELECT 'héllo'").unwrap();
+    assert!(matches!(s, Cow::Owned(ref o) if o == "héllo"));
+    let b: Cow<'static, [u8]> = read(&conn, "SELECT x'0102'").unwrap();
+    assert_eq!(&*b, [1, 2]);
+    assert_eq!(
+        read::<Cow<'static, str>>(&conn, "SELECT 1").map(drop),
+        Err(Error::InvalidColumnType(0, "1".into(), Type::Integer))
+    );
+    assert_eq!(
+        read::<Option<Cow<'static, str>>>(&conn, "SELECT NULL").unwrap(),
+        None
+    );
+    assert_eq!(
+        stored(&conn, Cow::Borrowed("x")).unwrap(),
+        pair("text", "'x'")
+    );
+}
+
+/// `FromSqlError::other` boxes any error, for `map_err`.
+#[test]
+fn from_sql_error_other() {
+    #[derive(Debug)]
+    struct Cents(u32);
+    impl FromSql for Cents {
+        fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+            value
+                .as_str()?
+                .parse::<u32>()
+                .map(Cents)
+                .map_err(FromSqlError::other)
+        }
+    }
+    let conn = mem();
+    assert_eq!(read::<Cents>(&conn, "SELECT '12'").unwrap().0, 12);
+    match read::<Cents>(&conn, "SELECT 'x'") {
+        Err(Error::FromSqlConversionFailure(0, Type::Text, e)) => {
+            assert!(
+                e.downcast_ref::<std::num::ParseIntError>().is_some(),
+                "{e:?}"
+            );
+            assert_eq!(e.to_string(), "invalid digit found in string");
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = FromSqlError::other(std::fmt::Error);
+    assert!(matches!(e, FromSqlError::Other(_)));
+    assert!(e.source().is_some());
+}
