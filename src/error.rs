@@ -451,9 +451,13 @@ unsafe fn message_for(db: *mut ffi::sqlite3, code: c_int) -> (Option<String>, bo
 pub(crate) unsafe fn error_with_offset(db: *mut ffi::sqlite3, code: c_int, sql: &str) -> Error {
     // SAFETY: forwarded caller guarantee.
     let (message, fresh) = unsafe { message_for(db, code) };
+    let error = ffi::Error::new(code);
     // The offset, like the message, belongs to the last recorded error:
-    // only meaningful when that error is this one.
-    let offset = if fresh {
+    // only meaningful when that error is this one. As in rusqlite, only
+    // errors in the SQL itself (`SQLITE_ERROR` and unclassified codes)
+    // become `SqlInputError`; a busy or locked database while preparing
+    // stays `SqliteFailure`.
+    let offset = if fresh && error.code == ffi::ErrorCode::Unknown {
         // SAFETY: `db` is live (fresh implies non-null).
         unsafe { ffi::sqlite3_error_offset(db) }
     } else {
@@ -461,11 +465,11 @@ pub(crate) unsafe fn error_with_offset(db: *mut ffi::sqlite3, code: c_int, sql: 
     };
     match message {
         Some(msg) if offset >= 0 => Error::SqlInputError {
-            error: ffi::Error::new(code),
+            error,
             msg,
             sql: sql.to_owned(),
             offset,
         },
-        message => error_from_sqlite_code(code, message),
+        message => Error::SqliteFailure(error, message),
     }
 }
