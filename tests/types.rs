@@ -766,3 +766,139 @@ fn from_sql_error_other() {
     assert!(matches!(e, FromSqlError::Other(_)));
     assert!(e.source().is_some());
 }
+
+/// Pointer passing: a Rust value bound by pointer is NULL to SQL and is
+/// read back only under the same type name and as the same Rust type.
+#[test]
+fn pointer_values_round_trip_only_as_their_type() {
+    use ferrolite::functions::FunctionFlags;
+    const NAME: &std::ffi::CStr = c"my-rust-ptr";
+    let conn = mem();
+    let shared = Arc::new(vec![1_i64, 2, 3]);
+    {
+        let mut stmt = conn
+            .prepare("SELECT ?1, typeof(?1), ?1 IS NULL, 5")
+            .unwrap();
+        let ptr = ToSqlOutput::from_arc(Arc::clone(&shared), NAME);
+        stmt.query_row([&ptr], |row| {
+            assert_eq!(row.get::<_, String>(1)?, "null");
+            assert!(row.get::<_, bool>(2)?);
+            assert_eq!(row.get::<_, Value>(0)?, Value::Null);
+            assert_eq!(
+                row.get_pointer::<_, Vec<i64>>(0, NAME)?,
+                Some(&vec![1, 2, 3])
+            );
+            // Another name, another type, another column: nothing.
+            assert_eq!(row.get_pointer::<_, Vec<i64>>(0, c"other")?, None);
+            assert_eq!(row.get_pointer::<_, Vec<i32>>(0, NAME)?, None);
+            assert_eq!(row.get_pointer::<_, String>(0, NAME)?, None);
+            assert_eq!(row.get_pointer::<_, i64>(3, NAME)?, None);
+            assert_eq!(row.get_pointer::<_, i64>(1, NAME)?, None);
+            assert_eq!(
+                row.get_pointer::<_, i64>(9, NAME),
+                Err(Error::InvalidColumnIndex(9))
+            );
+            Ok(())
+        })
+        .unwrap();
+        // The binding holds one reference until it is replaced.
+        assert_eq!(Arc::strong_count(&shared), 3);
+        drop(ptr);
+        assert_eq!(Arc::strong_count(&shared), 2);
+        stmt.query_row([1], |_| Ok(())).unwrap();
+        assert_eq!(Arc::strong_count(&shared), 1);
+        // Bound twice, freed twice: once per binding.
+        let ptr = ToSqlOutput::from_arc(Arc::clone(&shared), NAME);
+        let mut two = conn.prepare("SELECT ?1, ?2").unwrap();
+        two.query_row([&ptr, &ptr], |row| {
+            assert_eq!(
+                row.get_pointer::<_, Vec<i64>>(1, NAME)?.map(Vec::len),
+                Some(3)
+            );
+            Ok(())
+        })
+        .unwrap();
+        drop(ptr);
+        assert_eq!(Arc::strong_count(&shared), 3);
+        drop(two);
+        drop(stmt);
+    }
+    assert_eq!(Arc::strong_count(&shared), 1);
+
+    // new_boxed and from_rc; a pointer through a user function's argument.
+    conn.create_scalar_function("passthru", 1, FunctionFlags::SQLITE_UTF8, |ctx| {
+        Ok(ctx.get_arg(0))
+    })
+    .unwrap();
+    let got: String = conn
+        .query_row(
+            "SELECT passthru(?1)",
+            [ToSqlOutput::new_boxed(String::from("boxed"), NAME)],
+            |row| Ok(row.get_pointer::<_, String>(0, NAME)?.unwrap().clone()),
+        )
+        .unwrap();
+    assert_eq!(got, "boxed");
+    let rc = Rc::new(42_u32);
+    let got = conn
+        .query_row("SELECT ?1", [ToSqlOutput::from_rc(rc, NAME)], |row| {
+            Ok(row.get_pointer::<_, u32>(0, NAME)?.copied())
+        })
+        .unwrap();
+    assert_eq!(got, Some(42));
+    // Stored as NULL.
+    conn.execute_batch("CREATE TABLE p (v)").unwrap();
+    conn.execute(
+        "INSERT INTO p VALUES (?1)",
+        [ToSqlOutput::new_boxed(1_u8, NAME)],
+    )
+    .unwrap();
+    assert_eq!(
+        conn.query_row("SELECT typeof(v) FROM p", [], |r| r.get::<_, String>(0))
+            .unwrap(),
+        "null"
+    );
+    // Clone shares the value; equality is identity.
+    let a = ToSqlOutput::new_boxed(1_u8, NAME);
+    assert_eq!(a.clone(), a);
+    assert_ne!(a, ToSqlOutput::new_boxed(1_u8, NAME));
+    assert!(format!("{a:?}").contains("my-rust-ptr"), "{a:?}");
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    send_sync(&a);
+}
+
+/// A Rust value can't be handed to SQLite's C consumers (they would never
+/// see it), and can't be a function result (it could dangle); a raw
+/// pointer reaches C code through the unsafe constructor.
+#[test]
+fn pointer_values_refused_where_unsound_or_unseen() {
+    use ferrolite::functions::FunctionFlags;
+    let conn = mem();
+    for name in [c"carray", c"fts5_api_ptr", c"RtreeMatchArg"] {
+        match conn.query_row("SELECT ?1", [ToSqlOutput::new_boxed(0_u64, name)], |_| {
+            Ok(())
+        }) {
+            Err(Error::ToSqlConversionFailure(e)) => {
+                assert!(e.to_string().contains("from_raw_pointer"), "{e}")
+            }
+            other => panic!("{name:?}: {other:?}"),
+        }
+    }
+    conn.create_scalar_function("mkptr", 0, FunctionFlags::SQLITE_UTF8, |_| {
+        Ok(ToSqlOutput::new_boxed(1_i32, c"x"))
+    })
+    .unwrap();
+    match conn.query_row("SELECT mkptr()", [], |_| Ok(())) {
+        Err(Error::ToSqlConversionFailure(e)) => {
+            assert!(e.to_string().contains("not returned by a function"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // The raw form: FTS5 writes its API pointer where we point it.
+    let mut api: *mut std::ffi::c_void = std::ptr::null_mut();
+    // SAFETY: fts5() writes one pointer through the "fts5_api_ptr" value;
+    // `api` is a pointer-sized slot that outlives the statement.
+    let ptr = unsafe { ToSqlOutput::from_raw_pointer((&raw mut api).cast(), c"fts5_api_ptr") };
+    conn.query_row("SELECT fts5(?1)", [ptr], |_| Ok(()))
+        .unwrap();
+    assert!(!api.is_null());
+}

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use std::ffi::c_int;
 
+use super::pointer::PointerValue;
 use super::{Null, Value, ValueRef};
 use crate::raw::RawStatement;
 use crate::{Error, Result};
@@ -34,6 +35,8 @@ impl Binder<'_> {
                     "ToSqlOutput::Arg is only valid as a function result".into(),
                 ));
             }
+            // SAFETY: `ptr()` is the live statement (or null, handled).
+            ToSqlOutput::Pointer(ref p) => unsafe { p.bind(self.stmt.ptr(), idx)? },
         })
     }
 
@@ -62,6 +65,14 @@ pub enum ToSqlOutput<'a> {
     /// through unchanged (`sqlite3_result_value`); valid only as a function
     /// result.
     Arg(usize),
+    /// A value passed by pointer (`sqlite3_bind_pointer`): NULL to SQL,
+    /// readable by Rust code in the statement with
+    /// [`Row::get_pointer`](crate::Row::get_pointer). Made by
+    /// [`new_boxed`](Self::new_boxed), [`from_arc`](Self::from_arc),
+    /// [`from_rc`](Self::from_rc) or
+    /// [`from_raw_pointer`](Self::from_raw_pointer); valid only as a
+    /// parameter. See [`types::pointer`](crate::types::pointer).
+    Pointer(PointerValue),
 }
 
 impl<'a, T: ?Sized> From<&'a T> for ToSqlOutput<'a>
@@ -106,6 +117,7 @@ impl ToSql for ToSqlOutput<'_> {
             ToSqlOutput::Owned(ref v) => ToSqlOutput::Borrowed(ValueRef::from(v)),
             ToSqlOutput::ZeroBlob(n) => ToSqlOutput::ZeroBlob(n),
             ToSqlOutput::Arg(i) => ToSqlOutput::Arg(i),
+            ToSqlOutput::Pointer(ref p) => ToSqlOutput::Pointer(p.clone()),
         })
     }
 }
