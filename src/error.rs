@@ -17,6 +17,11 @@ pub use crate::ffi::ErrorCode;
 /// variants are detected by ferrolite (wrong column, bad conversion, …).
 /// Use [`Error::sqlite_error_code`] and [`Error::is_interrupted`] rather
 /// than matching numbers.
+///
+/// `{}` prints exactly rusqlite's text for every variant rusqlite has (so
+/// log lines and snapshot tests match); print with `{:#}` to also see the
+/// result code after an SQLite message, and walk
+/// [`source()`](std::error::Error::source) for wrapped errors.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
