@@ -200,12 +200,14 @@ impl From<NulError> for Error {
 /// The column index used when a conversion error is not tied to a column.
 const UNKNOWN_COLUMN: usize = usize::MAX;
 
+/// As rusqlite's: `OutOfRange` becomes `IntegralValueOutOfRange`, the
+/// others `FromSqlConversionFailure` (with the error boxed, or for `Other`
+/// its source), without a column index.
 impl From<FromSqlError> for Error {
     #[cold]
     fn from(err: FromSqlError) -> Error {
         match err {
             FromSqlError::OutOfRange(v) => Error::IntegralValueOutOfRange(UNKNOWN_COLUMN, v),
-            FromSqlError::Utf8Error(e) => Error::Utf8Error(UNKNOWN_COLUMN, e),
             FromSqlError::InvalidBlobSize { .. } => {
                 Error::FromSqlConversionFailure(UNKNOWN_COLUMN, Type::Blob, Box::new(err))
             }

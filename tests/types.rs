@@ -559,6 +559,20 @@ fn from_sql_error_behaviour() {
         Error::from(FromSqlError::OutOfRange(9)),
         Error::IntegralValueOutOfRange(usize::MAX, 9)
     );
+    // The other kinds become FromSqlConversionFailure, as in rusqlite.
+    match Error::from(FromSqlError::Utf8Error(utf8)) {
+        Error::FromSqlConversionFailure(usize::MAX, Type::Null, e) => {
+            assert_eq!(
+                e.downcast_ref::<FromSqlError>(),
+                Some(&FromSqlError::Utf8Error(utf8))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        Error::from(FromSqlError::InvalidType),
+        Error::FromSqlConversionFailure(usize::MAX, Type::Null, _)
+    ));
 }
 
 /// A custom type whose conversions fail on bad input.
