@@ -17,6 +17,11 @@ pub use crate::ffi::ErrorCode;
 /// variants are detected by ferrolite (wrong column, bad conversion, …).
 /// Use [`Error::sqlite_error_code`] and [`Error::is_interrupted`] rather
 /// than matching numbers.
+///
+/// `{}` prints exactly rusqlite's text for every variant rusqlite has (so
+/// log lines and snapshot tests match); print with `{:#}` to also see the
+/// result code after an SQLite message, and walk
+/// [`source()`](std::error::Error::source) for wrapped errors.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -195,12 +200,14 @@ impl From<NulError> for Error {
 /// The column index used when a conversion error is not tied to a column.
 const UNKNOWN_COLUMN: usize = usize::MAX;
 
+/// As rusqlite's: `OutOfRange` becomes `IntegralValueOutOfRange`, the
+/// others `FromSqlConversionFailure` (with the error boxed, or for `Other`
+/// its source), without a column index.
 impl From<FromSqlError> for Error {
     #[cold]
     fn from(err: FromSqlError) -> Error {
         match err {
             FromSqlError::OutOfRange(v) => Error::IntegralValueOutOfRange(UNKNOWN_COLUMN, v),
-            FromSqlError::Utf8Error(e) => Error::Utf8Error(UNKNOWN_COLUMN, e),
             FromSqlError::InvalidBlobSize { .. } => {
                 Error::FromSqlConversionFailure(UNKNOWN_COLUMN, Type::Blob, Box::new(err))
             }
@@ -212,69 +219,85 @@ impl From<FromSqlError> for Error {
     }
 }
 
+/// `Display` prints exactly what rusqlite 0.41.1 prints for the same
+/// variant, so programs and snapshot tests written against rusqlite see the
+/// same text. The alternate form (`{:#}`) adds what ferrolite knows beyond
+/// that text: the result code after an SQLite message
+/// (`"UNIQUE constraint failed: t.name (Error code 2067: constraint failed)"`)
+/// and the SQLite type of a conversion failure that has no column index.
+/// Everything else is also reachable through the variant's fields and
+/// [`source()`](std::error::Error::source).
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::SqliteFailure(err, None) => err.fmt(f),
-            Error::SqliteFailure(_, Some(msg)) => f.write_str(msg),
+            Error::SqliteFailure(err, Some(msg)) => {
+                if f.alternate() {
+                    write!(f, "{msg} ({err})")
+                } else {
+                    f.write_str(msg)
+                }
+            }
             Error::SqliteSingleThreadedMode => {
                 f.write_str("SQLite was compiled or configured for single-threaded use only")
             }
             Error::FromSqlConversionFailure(i, t, err) => {
-                if *i == UNKNOWN_COLUMN {
-                    write!(f, "conversion error from type {t}: {err}")
+                if *i != UNKNOWN_COLUMN {
+                    write!(f, "Conversion error from type {t} at index: {i}, {err}")
+                } else if f.alternate() {
+                    write!(f, "Conversion error from type {t}: {err}")
                 } else {
-                    write!(f, "conversion error from type {t} at column {i}: {err}")
+                    err.fmt(f)
                 }
             }
             Error::IntegralValueOutOfRange(col, val) => {
                 if *col == UNKNOWN_COLUMN {
-                    write!(f, "integer {val} out of range")
+                    write!(f, "Integer {val} out of range")
                 } else {
-                    write!(f, "integer {val} out of range at column {col}")
+                    write!(f, "Integer {val} out of range at index {col}")
                 }
             }
             Error::Utf8Error(col, err) => {
                 if *col == UNKNOWN_COLUMN {
-                    write!(f, "invalid UTF-8: {err}")
+                    err.fmt(f)
                 } else {
-                    write!(f, "invalid UTF-8 at column {col}: {err}")
+                    write!(f, "{err} at index {col}")
                 }
             }
             Error::NulError(err) => err.fmt(f),
-            Error::InvalidParameterName(name) => write!(f, "invalid parameter name: {name}"),
-            Error::InvalidPath(p) => write!(f, "invalid path: {}", p.display()),
+            Error::InvalidParameterName(name) => write!(f, "Invalid parameter name: {name}"),
+            Error::InvalidPath(p) => write!(f, "Invalid path: {}", p.to_string_lossy()),
             Error::ExecuteReturnedResults => {
-                f.write_str("execute returned results; did you mean to call query?")
+                f.write_str("Execute returned results - did you mean to call query?")
             }
-            Error::QueryReturnedNoRows => f.write_str("query returned no rows"),
-            Error::QueryReturnedMoreThanOneRow => f.write_str("query returned more than one row"),
-            Error::InvalidColumnIndex(i) => write!(f, "invalid column index: {i}"),
-            Error::InvalidColumnName(name) => write!(f, "invalid column name: {name}"),
+            Error::QueryReturnedNoRows => f.write_str("Query returned no rows"),
+            Error::QueryReturnedMoreThanOneRow => f.write_str("Query returned more than one row"),
+            Error::InvalidColumnIndex(i) => write!(f, "Invalid column index: {i}"),
+            Error::InvalidColumnName(name) => write!(f, "Invalid column name: {name}"),
             Error::InvalidColumnType(i, name, t) => {
-                write!(f, "invalid column type {t} at index {i}, name: {name}")
+                write!(f, "Invalid column type {t} at index: {i}, name: {name}")
             }
             Error::InvalidFunctionParameterType(i, t) => {
-                write!(f, "invalid function parameter type {t} at index {i}")
+                write!(f, "Invalid function parameter type {t} at index {i}")
             }
-            Error::StatementChangedRows(n) => write!(f, "statement changed {n} rows, expected 1"),
+            Error::StatementChangedRows(n) => write!(f, "Query changed {n} rows"),
             Error::UserFunctionError(err) => err.fmt(f),
             Error::ToSqlConversionFailure(err) => err.fmt(f),
-            Error::InvalidQuery => f.write_str("query is not read-only or has no SQL"),
-            Error::UnwindingPanic => f.write_str("a Rust callback panicked"),
-            Error::GetAuxWrongType => f.write_str("auxiliary data has a different type"),
-            Error::MultipleStatement => f.write_str("multiple statements provided"),
+            Error::InvalidQuery => f.write_str("Query is not read-only"),
+            Error::UnwindingPanic => f.write_str("unwinding panic"),
+            Error::GetAuxWrongType => f.write_str("get_aux called with wrong type"),
+            Error::MultipleStatement => f.write_str("Multiple statements provided"),
             Error::InvalidParameterCount(given, expected) => write!(
                 f,
-                "wrong number of parameters: {given} given, the statement takes {expected}"
+                "Wrong number of parameters passed to query. Got {given}, needed {expected}"
             ),
-            Error::BlobSizeError => f.write_str("BLOB access out of bounds (BLOBs can't grow)"),
+            Error::BlobSizeError => f.write_str("Blob size is insufficient"),
             Error::SqlInputError {
                 msg, sql, offset, ..
             } => {
                 write!(f, "{msg} in {sql} at offset {offset}")
             }
-            Error::InvalidDatabaseIndex(i) => write!(f, "invalid database index: {i}"),
+            Error::InvalidDatabaseIndex(i) => write!(f, "Invalid database index: {i}"),
             Error::MissingParameter(name) => {
                 write!(f, "You did not supply a value for binding parameter {name}")
             }
@@ -283,7 +306,13 @@ impl fmt::Display for Error {
                 "Binding parameter {name} has a name, but the parameters were given by \
                  position: bind them by name (named_params!)"
             ),
-            Error::ExecuteManyItem { index, error } => write!(f, "item {index}: {error}"),
+            Error::ExecuteManyItem { index, error } => {
+                if f.alternate() {
+                    write!(f, "item {index}: {error:#}")
+                } else {
+                    write!(f, "item {index}: {error}")
+                }
+            }
         }
     }
 }
@@ -374,19 +403,50 @@ pub fn error_from_sqlite_code(code: c_int, message: Option<String>) -> Error {
 
 /// Builds an error from a result code and the connection's current message.
 ///
+/// The connection's message belongs to the last API call that recorded an
+/// error on it. Many calls fail without recording one (binding a too-big
+/// value, a check ferrolite makes before calling C, …); the message is then
+/// stale: a previous failure's text, or "not an error". So the message is
+/// used only when the connection's recorded result code is `code`;
+/// otherwise the error carries SQLite's description of `code`
+/// (`sqlite3_errstr`).
+///
 /// # Safety
 /// `db` must be a live connection handle or null.
 #[cold]
 pub(crate) unsafe fn error_from_handle(db: *mut ffi::sqlite3, code: c_int) -> Error {
-    let message = if db.is_null() {
-        None
-    } else {
-        // SAFETY: the caller guarantees `db` is live; sqlite3_errmsg returns
-        // a NUL-terminated string owned by the connection, valid until the
-        // next API call on it, and we copy it at once.
-        unsafe { crate::raw::cstr_to_string(ffi::sqlite3_errmsg(db)) }
-    };
+    // SAFETY: forwarded caller guarantee.
+    let (message, _) = unsafe { message_for(db, code) };
     error_from_sqlite_code(code, message)
+}
+
+/// The message for a failure with `code` on `db`, and whether it is the
+/// connection's own (fresh) message rather than the code's description.
+///
+/// # Safety
+/// `db` must be a live connection handle or null.
+#[cold]
+unsafe fn message_for(db: *mut ffi::sqlite3, code: c_int) -> (Option<String>, bool) {
+    // `sqlite3_errcode` is masked as the API's return values are (primary
+    // codes unless extended result codes are on, as on a handle adopted
+    // through `from_handle`); the extended one matches a code ferrolite
+    // read with `sqlite3_extended_errcode`.
+    // SAFETY: the caller guarantees `db` is live when non-null; these two
+    // functions have no other precondition.
+    let fresh = !db.is_null()
+        && unsafe { ffi::sqlite3_errcode(db) == code || ffi::sqlite3_extended_errcode(db) == code };
+    let text = if fresh {
+        // SAFETY: `db` is live; sqlite3_errmsg returns a NUL-terminated
+        // string owned by the connection, valid until the next API call on
+        // it, and we copy it at once.
+        unsafe { ffi::sqlite3_errmsg(db) }
+    } else {
+        // SAFETY: sqlite3_errstr accepts any integer and returns a static
+        // NUL-terminated string.
+        unsafe { ffi::sqlite3_errstr(code) }
+    };
+    // SAFETY: `text` is null or a NUL-terminated string, copied at once.
+    (unsafe { crate::raw::cstr_to_string(text) }, fresh)
 }
 
 /// Like [`error_from_handle`], adding the SQL and the error offset SQLite
@@ -397,16 +457,26 @@ pub(crate) unsafe fn error_from_handle(db: *mut ffi::sqlite3, code: c_int) -> Er
 #[cold]
 pub(crate) unsafe fn error_with_offset(db: *mut ffi::sqlite3, code: c_int, sql: &str) -> Error {
     // SAFETY: forwarded caller guarantee.
-    let err = unsafe { error_from_handle(db, code) };
-    // SAFETY: `db` is live.
-    let offset = unsafe { ffi::sqlite3_error_offset(db) };
-    match err {
-        Error::SqliteFailure(error, Some(msg)) if offset >= 0 => Error::SqlInputError {
+    let (message, fresh) = unsafe { message_for(db, code) };
+    let error = ffi::Error::new(code);
+    // The offset, like the message, belongs to the last recorded error:
+    // only meaningful when that error is this one. As in rusqlite, only
+    // errors in the SQL itself (`SQLITE_ERROR` and unclassified codes)
+    // become `SqlInputError`; a busy or locked database while preparing
+    // stays `SqliteFailure`.
+    let offset = if fresh && error.code == ffi::ErrorCode::Unknown {
+        // SAFETY: `db` is live (fresh implies non-null).
+        unsafe { ffi::sqlite3_error_offset(db) }
+    } else {
+        -1
+    };
+    match message {
+        Some(msg) if offset >= 0 => Error::SqlInputError {
             error,
             msg,
             sql: sql.to_owned(),
             offset,
         },
-        other => other,
+        message => Error::SqliteFailure(error, message),
     }
 }

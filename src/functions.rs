@@ -722,6 +722,11 @@ pub(crate) unsafe fn set_output(
             // SAFETY: live context; SQLite reports a too-big length itself.
             unsafe { ffi::sqlite3_result_zeroblob64(ctx, n) };
         }
+        ToSqlOutput::Pointer(_) => {
+            return Err(Error::ToSqlConversionFailure(
+                "a pointer value can be bound as a parameter, not returned by a function".into(),
+            ));
+        }
         ToSqlOutput::Arg(i) => match args.get(i) {
             // SAFETY: live context and one of its argument values.
             Some(&v) => unsafe { ffi::sqlite3_result_value(ctx, v) },

@@ -451,7 +451,7 @@ fn malformed_text_is_a_conversion_failure_naming_the_column() {
             msg.contains(&format!("{s:?}")),
             "message quotes the text: {msg}"
         );
-        assert!(err.to_string().contains("column 1"), "{err}");
+        assert!(err.to_string().contains("at index: 1,"), "{err}");
         for e in [
             c.query_row(sql, [s], |r| r.get::<_, DateTime<Utc>>(1))
                 .unwrap_err(),

@@ -1264,7 +1264,7 @@ fn get_unwrap_panics_on_error() {
 }
 
 #[test]
-#[should_panic(expected = "invalid column index")]
+#[should_panic(expected = "Invalid column index")]
 fn get_ref_unwrap_panics_on_error() {
     let conn = mem();
     conn.query_row("SELECT 'x'", [], |r| Ok(r.get_ref_unwrap(3).data_type()))

@@ -344,7 +344,7 @@ fn nul_and_path_errors() {
         let p = std::path::Path::new(std::ffi::OsStr::from_bytes(b"\x80.db"));
         let err = Connection::open(p).unwrap_err();
         assert_eq!(err, Error::InvalidPath(p.to_owned()));
-        assert_eq!(err.to_string(), "invalid path: \u{fffd}.db");
+        assert_eq!(err.to_string(), "Invalid path: \u{fffd}.db");
     }
     assert_eq!(conn.db_name(7), Err(Error::InvalidDatabaseIndex(7)));
     assert_usable(&conn);
@@ -394,73 +394,25 @@ fn errors_compare_by_value() {
     );
 }
 
+/// `Display` of every variant shared with rusqlite 0.41.1 prints exactly
+/// rusqlite's text (checked against rusqlite itself), so programs and
+/// snapshot tests that compare messages keep working. `source()` as well.
 #[test]
-fn display_and_source() {
+fn display_matches_rusqlite_for_every_shared_variant() {
+    let bad_utf8 = {
+        let bytes = vec![b'a', 0xc3];
+        std::str::from_utf8(&bytes).unwrap_err()
+    };
+    let nul = std::ffi::CString::new("a\0b").unwrap_err();
     let cases: Vec<(Error, &str, bool)> = vec![
-        (Error::QueryReturnedNoRows, "query returned no rows", false),
-        (
-            Error::QueryReturnedMoreThanOneRow,
-            "query returned more than one row",
-            false,
-        ),
-        (
-            Error::InvalidColumnIndex(3),
-            "invalid column index: 3",
-            false,
-        ),
-        (
-            Error::InvalidColumnName("nm".into()),
-            "invalid column name: nm",
-            false,
-        ),
-        (
-            Error::InvalidColumnType(2, "c".into(), Type::Blob),
-            "invalid column type Blob at index 2, name: c",
-            false,
-        ),
-        (
-            Error::IntegralValueOutOfRange(1, 300),
-            "integer 300 out of range at column 1",
-            false,
-        ),
-        (
-            Error::InvalidParameterName(":p".into()),
-            "invalid parameter name: :p",
-            false,
-        ),
-        (
-            Error::InvalidParameterCount(1, 2),
-            "wrong number of parameters: 1 given, the statement takes 2",
-            false,
-        ),
-        (
-            Error::StatementChangedRows(0),
-            "statement changed 0 rows, expected 1",
-            false,
-        ),
-        (
-            Error::MultipleStatement,
-            "multiple statements provided",
-            false,
-        ),
-        (
-            Error::InvalidDatabaseIndex(9),
-            "invalid database index: 9",
-            false,
-        ),
-        (
-            Error::ToSqlConversionFailure("bad value".into()),
-            "bad value",
-            true,
-        ),
-        (
-            Error::FromSqlConversionFailure(4, Type::Integer, "odd".into()),
-            "conversion error from type Integer at column 4: odd",
-            true,
-        ),
         (
             Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_BUSY), None),
-            "database is locked (code 5)",
+            "Error code 5: database is locked",
+            true,
+        ),
+        (
+            Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_CONSTRAINT_UNIQUE), None),
+            "Error code 2067: constraint failed",
             true,
         ),
         (
@@ -471,15 +423,177 @@ fn display_and_source() {
             "msg",
             true,
         ),
+        (
+            Error::SqliteSingleThreadedMode,
+            "SQLite was compiled or configured for single-threaded use only",
+            false,
+        ),
+        (
+            Error::FromSqlConversionFailure(4, Type::Integer, "odd".into()),
+            "Conversion error from type Integer at index: 4, odd",
+            true,
+        ),
+        (
+            Error::FromSqlConversionFailure(usize::MAX, Type::Integer, "odd".into()),
+            "odd",
+            true,
+        ),
+        (
+            Error::IntegralValueOutOfRange(1, 300),
+            "Integer 300 out of range at index 1",
+            false,
+        ),
+        (
+            Error::IntegralValueOutOfRange(usize::MAX, 300),
+            "Integer 300 out of range",
+            false,
+        ),
+        (
+            Error::Utf8Error(2, bad_utf8),
+            "incomplete utf-8 byte sequence from index 1 at index 2",
+            true,
+        ),
+        (
+            Error::Utf8Error(usize::MAX, bad_utf8),
+            "incomplete utf-8 byte sequence from index 1",
+            true,
+        ),
+        (
+            Error::NulError(nul),
+            "nul byte found in provided data at position: 1",
+            true,
+        ),
+        (
+            Error::InvalidParameterName(":p".into()),
+            "Invalid parameter name: :p",
+            false,
+        ),
+        (
+            Error::InvalidPath("/x/y.db".into()),
+            "Invalid path: /x/y.db",
+            false,
+        ),
+        (
+            Error::ExecuteReturnedResults,
+            "Execute returned results - did you mean to call query?",
+            false,
+        ),
+        (Error::QueryReturnedNoRows, "Query returned no rows", false),
+        (
+            Error::QueryReturnedMoreThanOneRow,
+            "Query returned more than one row",
+            false,
+        ),
+        (
+            Error::InvalidColumnIndex(3),
+            "Invalid column index: 3",
+            false,
+        ),
+        (
+            Error::InvalidColumnName("nm".into()),
+            "Invalid column name: nm",
+            false,
+        ),
+        (
+            Error::InvalidColumnType(2, "c".into(), Type::Blob),
+            "Invalid column type Blob at index: 2, name: c",
+            false,
+        ),
+        (
+            Error::StatementChangedRows(0),
+            "Query changed 0 rows",
+            false,
+        ),
+        (
+            Error::InvalidFunctionParameterType(1, Type::Real),
+            "Invalid function parameter type Real at index 1",
+            false,
+        ),
+        (Error::UserFunctionError("uf".into()), "uf", true),
+        (
+            Error::ToSqlConversionFailure("bad value".into()),
+            "bad value",
+            true,
+        ),
+        (Error::InvalidQuery, "Query is not read-only", false),
+        (Error::UnwindingPanic, "unwinding panic", false),
+        (
+            Error::GetAuxWrongType,
+            "get_aux called with wrong type",
+            false,
+        ),
+        (
+            Error::MultipleStatement,
+            "Multiple statements provided",
+            false,
+        ),
+        (
+            Error::InvalidParameterCount(1, 2),
+            "Wrong number of parameters passed to query. Got 1, needed 2",
+            false,
+        ),
+        (Error::BlobSizeError, "Blob size is insufficient", false),
+        (
+            Error::SqlInputError {
+                error: ffi::Error::new(ffi::SQLITE_ERROR),
+                msg: "near \"=\": syntax error".into(),
+                sql: "SELECT = 1".into(),
+                offset: 7,
+            },
+            "near \"=\": syntax error in SELECT = 1 at offset 7",
+            true,
+        ),
+        (
+            Error::InvalidDatabaseIndex(9),
+            "Invalid database index: 9",
+            false,
+        ),
+        // Conversion errors without a column, through `From<FromSqlError>`.
+        (Error::from(FromSqlError::InvalidType), "Invalid type", true),
+        (
+            Error::from(FromSqlError::OutOfRange(7)),
+            "Integer 7 out of range",
+            false,
+        ),
+        (
+            Error::from(FromSqlError::InvalidBlobSize {
+                expected_size: 16,
+                blob_size: 3,
+            }),
+            "Cannot read 16 byte value out of 3 byte blob",
+            true,
+        ),
+        (Error::from(FromSqlError::Other("oth".into())), "oth", true),
     ];
     for (err, text, has_source) in cases {
-        assert_eq!(err.to_string(), text);
+        assert_eq!(err.to_string(), text, "{err:?}");
         assert_eq!(err.source().is_some(), has_source, "{err:?}");
     }
-    assert!(
-        Error::ExecuteReturnedResults
-            .to_string()
-            .contains("execute returned results")
+    // `ffi::Error` and `FromSqlError` print as in rusqlite / libsqlite3-sys.
+    assert_eq!(
+        ffi::Error::new(ffi::SQLITE_CANTOPEN).to_string(),
+        "Error code 14: unable to open database file"
+    );
+    assert_eq!(
+        ffi::Error::new(12345).to_string(),
+        "Error code 12345: unknown error"
+    );
+    assert_eq!(FromSqlError::InvalidType.to_string(), "Invalid type");
+    assert_eq!(
+        FromSqlError::OutOfRange(7).to_string(),
+        "Value 7 out of range"
+    );
+    assert_eq!(
+        FromSqlError::InvalidBlobSize {
+            expected_size: 16,
+            blob_size: 3
+        }
+        .to_string(),
+        "Cannot read 16 byte value out of 3 byte blob"
+    );
+    assert_eq!(
+        FromSqlError::Utf8Error(bad_utf8).to_string(),
+        bad_utf8.to_string()
     );
     // The source of an SQLite failure is the typed result code.
     let err = Error::SqliteFailure(ffi::Error::new(ffi::SQLITE_READONLY), Some("ro".into()));
@@ -492,6 +606,119 @@ fn display_and_source() {
     }
     let e = boxed().unwrap_err();
     assert!(e.downcast_ref::<Error>().is_some());
+}
+
+/// The same texts from real calls, not only from constructed values.
+#[test]
+fn display_of_real_errors_matches_rusqlite() {
+    let conn = setup();
+    let text = |r: ferrolite::Result<()>| r.unwrap_err().to_string();
+    assert_eq!(
+        text(conn.query_row("SELECT 1 WHERE 0", [], |_| Ok(()))),
+        "Query returned no rows"
+    );
+    assert_eq!(
+        text(conn.execute("SELECT 1", []).map(drop)),
+        "Execute returned results - did you mean to call query?"
+    );
+    assert_eq!(
+        text(conn.execute("SELECT ?1, ?2", [1]).map(drop)),
+        "Wrong number of parameters passed to query. Got 1, needed 2"
+    );
+    assert_eq!(
+        text(conn.query_row("SELECT 1 AS a", [], |r| r.get::<_, i64>("b").map(drop))),
+        "Invalid column name: b"
+    );
+    assert_eq!(
+        text(conn.query_row("SELECT 'x' AS a", [], |r| r.get::<_, i64>(0).map(drop))),
+        "Invalid column type Text at index: 0, name: a"
+    );
+    assert_eq!(
+        text(conn.query_row("SELECT 300", [], |r| r.get::<_, u8>(0).map(drop))),
+        "Integer 300 out of range at index 0"
+    );
+    assert_eq!(
+        text(conn.query_row("SELECT x'0102'", [], |r| r.get::<_, [u8; 4]>(0).map(drop))),
+        "Conversion error from type Blob at index: 0, Cannot read 4 byte value out of 2 byte blob"
+    );
+}
+
+/// The alternate form `{:#}` keeps ferrolite's extra context: the result
+/// code after an SQLite message, and the type of a conversion failure that
+/// has no column. Plain `{}` stays rusqlite's text.
+#[test]
+fn alternate_display_adds_context() {
+    let conn = setup();
+    let err = conn
+        .execute("INSERT INTO t (name, n) VALUES ('a', 1)", [])
+        .unwrap_err();
+    assert_eq!(format!("{err}"), "UNIQUE constraint failed: t.name");
+    assert_eq!(
+        format!("{err:#}"),
+        "UNIQUE constraint failed: t.name (Error code 2067: constraint failed)"
+    );
+    let err = Error::FromSqlConversionFailure(usize::MAX, Type::Text, "odd".into());
+    assert_eq!(format!("{err}"), "odd");
+    assert_eq!(format!("{err:#}"), "Conversion error from type Text: odd");
+    // Variants without extra context print the same either way.
+    assert_eq!(
+        format!("{:#}", Error::QueryReturnedNoRows),
+        "Query returned no rows"
+    );
+}
+
+/// Defect 7: an error built after a C call carries that call's message,
+/// never a stale one left on the connection by an earlier call.
+#[test]
+fn errors_carry_their_own_message_not_a_stale_one() {
+    use ferrolite::blob::ZeroBlob;
+    let conn = setup();
+    // Binding a too-big zeroblob fails without SQLite recording an error
+    // on the connection: its message was "not an error".
+    let err = conn.execute("SELECT ?1", [ZeroBlob(u64::MAX)]).unwrap_err();
+    assert_eq!(err.sqlite_error_code(), Some(ErrorCode::TooBig));
+    assert_eq!(err.to_string(), "string or blob too big");
+    assert_eq!(
+        err,
+        Error::SqliteFailure(
+            ffi::Error::new(ffi::SQLITE_TOOBIG),
+            Some("string or blob too big".into())
+        )
+    );
+    // After an error with its own text, a failing bind must not show it.
+    let e1 = conn.execute("SELECT * FROM nope", []).unwrap_err();
+    assert!(e1.to_string().starts_with("no such table: nope"), "{e1}");
+    let err = conn.execute("SELECT ?1", [ZeroBlob(u64::MAX)]).unwrap_err();
+    assert_eq!(err.to_string(), "string or blob too big");
+    let e1 = conn.execute("SELECT * FROM nope", []).unwrap_err();
+    assert!(e1.to_string().starts_with("no such table: nope"));
+    let err = conn
+        .prepare("SELECT ?1")
+        .unwrap()
+        .raw_bind_parameter(5, 1)
+        .unwrap_err();
+    assert_eq!(
+        err.sqlite_error_code(),
+        Some(ErrorCode::ParameterOutOfRange)
+    );
+    assert!(!err.to_string().contains("nope"), "{err}");
+    // A statement with no SQL (only a comment) binds nothing: the error
+    // is SQLite's range error, not the earlier "no such table".
+    conn.execute("SELECT * FROM nope", []).unwrap_err();
+    let mut empty = conn.prepare("-- nothing").unwrap();
+    let err = empty.raw_bind_parameter(1, 1).unwrap_err();
+    assert_eq!(
+        err.sqlite_error_code(),
+        Some(ErrorCode::ParameterOutOfRange)
+    );
+    assert!(!err.to_string().contains("nope"), "{err}");
+    drop(empty);
+    // The connection's own messages still come through.
+    let err = conn
+        .execute("INSERT INTO t (name, n) VALUES ('a', 1)", [])
+        .unwrap_err();
+    assert_eq!(err.to_string(), "UNIQUE constraint failed: t.name");
+    assert_usable(&conn);
 }
 
 #[test]
@@ -554,10 +781,6 @@ fn error_codes_classify_primary_and_extended_codes() {
     assert_eq!(
         ffi::code_to_str(ffi::SQLITE_NOTADB),
         "file is not a database"
-    );
-    assert_eq!(
-        ffi::Error::new(ffi::SQLITE_CANTOPEN).to_string(),
-        "unable to open database file (code 14)"
     );
     // Errors that are not SQLite's have no codes.
     assert_eq!(Error::QueryReturnedNoRows.sqlite_error(), None);

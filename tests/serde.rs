@@ -222,7 +222,7 @@ fn errors_name_the_column() {
     )
     .unwrap_err();
     assert_eq!(err, Error::InvalidColumnName("level".into()));
-    assert_eq!(err.to_string(), "invalid column name: level");
+    assert_eq!(err.to_string(), "Invalid column name: level");
 
     // Wrong storage class: the column's index, name and type.
     let base = "1 AS id, 'x' AS name, NULL AS email, 1.0 AS score, 1 AS active, 'Admin' AS role, 3 AS level";

@@ -362,10 +362,7 @@ fn blobs() {
                     blob_size: 3
                 }
             );
-            assert_eq!(
-                e.to_string(),
-                "cannot read a 3-byte BLOB into a 4-byte array"
-            );
+            assert_eq!(e.to_string(), "Cannot read 4 byte value out of 3 byte blob");
         }
         other => panic!("{other:?}"),
     }
@@ -540,10 +537,10 @@ fn value_and_value_ref_conversions() {
 
 #[test]
 fn from_sql_error_behaviour() {
-    assert_eq!(FromSqlError::InvalidType.to_string(), "invalid type");
+    assert_eq!(FromSqlError::InvalidType.to_string(), "Invalid type");
     assert_eq!(
         FromSqlError::OutOfRange(300).to_string(),
-        "value 300 out of range"
+        "Value 300 out of range"
     );
     assert_eq!(FromSqlError::OutOfRange(1), FromSqlError::OutOfRange(1));
     assert_ne!(FromSqlError::OutOfRange(1), FromSqlError::OutOfRange(2));
@@ -562,6 +559,20 @@ fn from_sql_error_behaviour() {
         Error::from(FromSqlError::OutOfRange(9)),
         Error::IntegralValueOutOfRange(usize::MAX, 9)
     );
+    // The other kinds become FromSqlConversionFailure, as in rusqlite.
+    match Error::from(FromSqlError::Utf8Error(utf8)) {
+        Error::FromSqlConversionFailure(usize::MAX, Type::Null, e) => {
+            assert_eq!(
+                e.downcast_ref::<FromSqlError>(),
+                Some(&FromSqlError::Utf8Error(utf8))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        Error::from(FromSqlError::InvalidType),
+        Error::FromSqlConversionFailure(usize::MAX, Type::Null, _)
+    ));
 }
 
 /// A custom type whose conversions fail on bad input.
@@ -614,4 +625,294 @@ fn custom_conversions_report_their_errors() {
         conn.query_row("SELECT 'x' AS s", [], |r| r.get::<_, Even>(0)),
         Err(Error::InvalidColumnType(0, "s".into(), Type::Text))
     );
+}
+
+/// `NonZero*` bind as their integer and read back; 0 (and values out of
+/// the type's range) fail with `IntegralValueOutOfRange`, as in rusqlite.
+#[test]
+fn non_zero_integers_round_trip_and_reject_zero() {
+    use std::num::*;
+    let conn = mem();
+    macro_rules! check {
+        ($($nz:ty => $t:ty),*) => {$(
+            for v in [<$t>::MIN, <$t>::MAX, 1 as $t] {
+                let Some(nz) = <$nz>::new(v) else { continue };
+                match i64::try_from(v) {
+                    Ok(i) => {
+                        assert_eq!(stored(&conn, nz).unwrap(), pair("integer", &i.to_string()));
+                        assert_eq!(
+                            conn.query_row("SELECT ?1", [nz], |r| r.get::<_, $nz>(0)),
+                            Ok(nz),
+                            stringify!($nz)
+                        );
+                        let out = ToSqlOutput::from(Value::Integer(i));
+                        assert_eq!(nz.to_sql().unwrap(), out);
+                    }
+                    Err(_) => match stored(&conn, nz) {
+                        Err(Error::ToSqlConversionFailure(_)) => {}
+                        other => panic!("{}: {other:?}", stringify!($nz)),
+                    },
+                }
+            }
+            assert_eq!(
+                read::<$nz>(&conn, "SELECT 0"),
+                Err(Error::IntegralValueOutOfRange(0, 0)),
+                stringify!($nz)
+            );
+            assert_eq!(
+                read::<Option<$nz>>(&conn, "SELECT NULL"),
+                Ok(None),
+                stringify!($nz)
+            );
+            assert_eq!(
+                read::<$nz>(&conn, "SELECT 'x'"),
+                Err(Error::InvalidColumnType(0, "'x'".into(), Type::Text)),
+                stringify!($nz)
+            );
+            assert_eq!(
+                <$nz>::column_result(ValueRef::Integer(0)),
+                Err(FromSqlError::OutOfRange(0))
+            );
+        )*};
+    }
+    check!(
+        NonZeroI8 => i8, NonZeroI16 => i16, NonZeroI32 => i32, NonZeroI64 => i64,
+        NonZeroI128 => i128, NonZeroIsize => isize, NonZeroU8 => u8, NonZeroU16 => u16,
+        NonZeroU32 => u32, NonZeroU64 => u64, NonZeroU128 => u128, NonZeroUsize => usize
+    );
+    // Out of the narrow type's range.
+    assert_eq!(
+        read::<NonZeroI8>(&conn, "SELECT 128"),
+        Err(Error::IntegralValueOutOfRange(0, 128))
+    );
+    assert_eq!(
+        read::<NonZeroU32>(&conn, "SELECT -1"),
+        Err(Error::IntegralValueOutOfRange(0, -1))
+    );
+    // The conversions into `ToSqlOutput` rusqlite has.
+    assert_eq!(
+        ToSqlOutput::from(NonZeroU32::new(7).unwrap()),
+        ToSqlOutput::Owned(Value::Integer(7))
+    );
+    assert_eq!(
+        ToSqlOutput::from(NonZeroIsize::new(-7).unwrap()),
+        ToSqlOutput::Owned(Value::Integer(-7))
+    );
+    assert_eq!(
+        ToSqlOutput::from(-3isize),
+        ToSqlOutput::Owned(Value::Integer(-3))
+    );
+    assert_eq!(Value::from(-3isize), Value::Integer(-3));
+}
+
+/// `Box<[u8]>`, `Rc<[u8]>`, `Arc<[u8]>` and `Cow<str>` / `Cow<[u8]>` read
+/// and bind like `Vec<u8>` / `String`.
+#[test]
+fn shared_byte_slices_and_cows() {
+    let conn = mem();
+    let bytes: &[u8] = &[0, 1, 0xff];
+    let boxed: Box<[u8]> = bytes.into();
+    let rc: Rc<[u8]> = bytes.into();
+    let arc: Arc<[u8]> = bytes.into();
+    assert_eq!(stored(&conn, &boxed).unwrap(), pair("blob", "X'0001FF'"));
+    assert_eq!(stored(&conn, &rc).unwrap(), pair("blob", "X'0001FF'"));
+    assert_eq!(stored(&conn, &arc).unwrap(), pair("blob", "X'0001FF'"));
+    assert_eq!(read::<Box<[u8]>>(&conn, "SELECT x'0001ff'").unwrap(), boxed);
+    assert_eq!(read::<Rc<[u8]>>(&conn, "SELECT x'0001ff'").unwrap(), rc);
+    assert_eq!(read::<Arc<[u8]>>(&conn, "SELECT x'0001ff'").unwrap(), arc);
+    assert_eq!(&*read::<Box<[u8]>>(&conn, "SELECT x''").unwrap(), b"");
+    // TEXT is not a BLOB, as for Vec<u8>.
+    for r in [
+        read::<Box<[u8]>>(&conn, "SELECT 'ab'").map(drop),
+        read::<Rc<[u8]>>(&conn, "SELECT 'ab'").map(drop),
+        read::<Arc<[u8]>>(&conn, "SELECT 'ab'").map(drop),
+    ] {
+        assert_eq!(
+            r,
+            Err(Error::InvalidColumnType(0, "'ab'".into(), Type::Text))
+        );
+    }
+    let s: Cow<'static, str> = read(&conn, "SELECT 'héllo'").unwrap();
+    assert!(matches!(s, Cow::Owned(ref o) if o == "héllo"));
+    let b: Cow<'static, [u8]> = read(&conn, "SELECT x'0102'").unwrap();
+    assert_eq!(&*b, [1, 2]);
+    assert_eq!(
+        read::<Cow<'static, str>>(&conn, "SELECT 1").map(drop),
+        Err(Error::InvalidColumnType(0, "1".into(), Type::Integer))
+    );
+    assert_eq!(
+        read::<Option<Cow<'static, str>>>(&conn, "SELECT NULL").unwrap(),
+        None
+    );
+    assert_eq!(
+        stored(&conn, Cow::Borrowed("x")).unwrap(),
+        pair("text", "'x'")
+    );
+}
+
+/// `FromSqlError::other` boxes any error, for `map_err`.
+#[test]
+fn from_sql_error_other() {
+    #[derive(Debug)]
+    struct Cents(u32);
+    impl FromSql for Cents {
+        fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+            value
+                .as_str()?
+                .parse::<u32>()
+                .map(Cents)
+                .map_err(FromSqlError::other)
+        }
+    }
+    let conn = mem();
+    assert_eq!(read::<Cents>(&conn, "SELECT '12'").unwrap().0, 12);
+    match read::<Cents>(&conn, "SELECT 'x'") {
+        Err(Error::FromSqlConversionFailure(0, Type::Text, e)) => {
+            assert!(
+                e.downcast_ref::<std::num::ParseIntError>().is_some(),
+                "{e:?}"
+            );
+            assert_eq!(e.to_string(), "invalid digit found in string");
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = FromSqlError::other(std::fmt::Error);
+    assert!(matches!(e, FromSqlError::Other(_)));
+    assert!(e.source().is_some());
+}
+
+/// Pointer passing: a Rust value bound by pointer is NULL to SQL and is
+/// read back only under the same type name and as the same Rust type.
+#[test]
+fn pointer_values_round_trip_only_as_their_type() {
+    use ferrolite::functions::FunctionFlags;
+    const NAME: &std::ffi::CStr = c"my-rust-ptr";
+    let conn = mem();
+    let shared = Arc::new(vec![1_i64, 2, 3]);
+    {
+        let mut stmt = conn
+            .prepare("SELECT ?1, typeof(?1), ?1 IS NULL, 5")
+            .unwrap();
+        let ptr = ToSqlOutput::from_arc(Arc::clone(&shared), NAME);
+        stmt.query_row([&ptr], |row| {
+            assert_eq!(row.get::<_, String>(1)?, "null");
+            assert!(row.get::<_, bool>(2)?);
+            assert_eq!(row.get::<_, Value>(0)?, Value::Null);
+            assert_eq!(
+                row.get_pointer::<_, Vec<i64>>(0, NAME)?,
+                Some(&vec![1, 2, 3])
+            );
+            // Another name, another type, another column: nothing.
+            assert_eq!(row.get_pointer::<_, Vec<i64>>(0, c"other")?, None);
+            assert_eq!(row.get_pointer::<_, Vec<i32>>(0, NAME)?, None);
+            assert_eq!(row.get_pointer::<_, String>(0, NAME)?, None);
+            assert_eq!(row.get_pointer::<_, i64>(3, NAME)?, None);
+            assert_eq!(row.get_pointer::<_, i64>(1, NAME)?, None);
+            assert_eq!(
+                row.get_pointer::<_, i64>(9, NAME),
+                Err(Error::InvalidColumnIndex(9))
+            );
+            Ok(())
+        })
+        .unwrap();
+        // The binding holds one reference until it is replaced.
+        assert_eq!(Arc::strong_count(&shared), 3);
+        drop(ptr);
+        assert_eq!(Arc::strong_count(&shared), 2);
+        stmt.query_row([1], |_| Ok(())).unwrap();
+        assert_eq!(Arc::strong_count(&shared), 1);
+        // Bound twice, freed twice: once per binding.
+        let ptr = ToSqlOutput::from_arc(Arc::clone(&shared), NAME);
+        let mut two = conn.prepare("SELECT ?1, ?2").unwrap();
+        two.query_row([&ptr, &ptr], |row| {
+            assert_eq!(
+                row.get_pointer::<_, Vec<i64>>(1, NAME)?.map(Vec::len),
+                Some(3)
+            );
+            Ok(())
+        })
+        .unwrap();
+        drop(ptr);
+        assert_eq!(Arc::strong_count(&shared), 3);
+        drop(two);
+        drop(stmt);
+    }
+    assert_eq!(Arc::strong_count(&shared), 1);
+
+    // new_boxed and from_rc; a pointer through a user function's argument.
+    conn.create_scalar_function("passthru", 1, FunctionFlags::SQLITE_UTF8, |ctx| {
+        Ok(ctx.get_arg(0))
+    })
+    .unwrap();
+    let got: String = conn
+        .query_row(
+            "SELECT passthru(?1)",
+            [ToSqlOutput::new_boxed(String::from("boxed"), NAME)],
+            |row| Ok(row.get_pointer::<_, String>(0, NAME)?.unwrap().clone()),
+        )
+        .unwrap();
+    assert_eq!(got, "boxed");
+    let rc = Rc::new(42_u32);
+    let got = conn
+        .query_row("SELECT ?1", [ToSqlOutput::from_rc(rc, NAME)], |row| {
+            Ok(row.get_pointer::<_, u32>(0, NAME)?.copied())
+        })
+        .unwrap();
+    assert_eq!(got, Some(42));
+    // Stored as NULL.
+    conn.execute_batch("CREATE TABLE p (v)").unwrap();
+    conn.execute(
+        "INSERT INTO p VALUES (?1)",
+        [ToSqlOutput::new_boxed(1_u8, NAME)],
+    )
+    .unwrap();
+    assert_eq!(
+        conn.query_row("SELECT typeof(v) FROM p", [], |r| r.get::<_, String>(0))
+            .unwrap(),
+        "null"
+    );
+    // Clone shares the value; equality is identity.
+    let a = ToSqlOutput::new_boxed(1_u8, NAME);
+    assert_eq!(a.clone(), a);
+    assert_ne!(a, ToSqlOutput::new_boxed(1_u8, NAME));
+    assert!(format!("{a:?}").contains("my-rust-ptr"), "{a:?}");
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    send_sync(&a);
+}
+
+/// A Rust value can't be handed to SQLite's C consumers (they would never
+/// see it), and can't be a function result (it could dangle); a raw
+/// pointer reaches C code through the unsafe constructor.
+#[test]
+fn pointer_values_refused_where_unsound_or_unseen() {
+    use ferrolite::functions::FunctionFlags;
+    let conn = mem();
+    for name in [c"carray", c"fts5_api_ptr", c"RtreeMatchArg"] {
+        match conn.query_row("SELECT ?1", [ToSqlOutput::new_boxed(0_u64, name)], |_| {
+            Ok(())
+        }) {
+            Err(Error::ToSqlConversionFailure(e)) => {
+                assert!(e.to_string().contains("from_raw_pointer"), "{e}")
+            }
+            other => panic!("{name:?}: {other:?}"),
+        }
+    }
+    conn.create_scalar_function("mkptr", 0, FunctionFlags::SQLITE_UTF8, |_| {
+        Ok(ToSqlOutput::new_boxed(1_i32, c"x"))
+    })
+    .unwrap();
+    match conn.query_row("SELECT mkptr()", [], |_| Ok(())) {
+        Err(Error::ToSqlConversionFailure(e)) => {
+            assert!(e.to_string().contains("not returned by a function"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // The raw form: FTS5 writes its API pointer where we point it.
+    let mut api: *mut std::ffi::c_void = std::ptr::null_mut();
+    // SAFETY: fts5() writes one pointer through the "fts5_api_ptr" value;
+    // `api` is a pointer-sized slot that outlives the statement.
+    let ptr = unsafe { ToSqlOutput::from_raw_pointer((&raw mut api).cast(), c"fts5_api_ptr") };
+    conn.query_row("SELECT fts5(?1)", [ptr], |_| Ok(()))
+        .unwrap();
+    assert!(!api.is_null());
 }

@@ -147,13 +147,15 @@ impl Error {
     }
 }
 
+/// As rusqlite's: `"Error code 14: unable to open database file"` (the
+/// extended code, then SQLite's description of it).
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} (code {})",
-            code_to_str(self.extended_code),
-            self.extended_code
+            "Error code {}: {}",
+            self.extended_code,
+            code_to_str(self.extended_code)
         )
     }
 }

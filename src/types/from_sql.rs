@@ -1,5 +1,10 @@
+use std::borrow::Cow;
 use std::error::Error;
 use std::fmt;
+use std::num::{
+    NonZeroI8, NonZeroI16, NonZeroI32, NonZeroI64, NonZeroI128, NonZeroIsize, NonZeroU8,
+    NonZeroU16, NonZeroU32, NonZeroU64, NonZeroU128, NonZeroUsize,
+};
 use std::rc::Rc;
 use std::str::Utf8Error;
 use std::sync::Arc;
@@ -9,7 +14,8 @@ use std::ffi::c_int;
 use super::{Value, ValueRef};
 use crate::ffi::{SQLITE_BLOB, SQLITE_FLOAT, SQLITE_INTEGER, SQLITE_TEXT};
 
-/// Why a [`FromSql`] conversion failed.
+/// Why a [`FromSql`] conversion failed. Its `Display` prints what
+/// rusqlite's does.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum FromSqlError {
@@ -28,6 +34,15 @@ pub enum FromSqlError {
     },
     /// Any other failure (for custom types).
     Other(Box<dyn Error + Send + Sync + 'static>),
+}
+
+impl FromSqlError {
+    /// Wraps any error as [`FromSqlError::Other`], for `map_err`:
+    /// `s.parse::<u32>().map_err(FromSqlError::other)`.
+    #[cold]
+    pub fn other<E: Error + Send + Sync + 'static>(error: E) -> FromSqlError {
+        FromSqlError::Other(Box::new(error))
+    }
 }
 
 impl PartialEq for FromSqlError {
@@ -55,15 +70,15 @@ impl PartialEq for FromSqlError {
 impl fmt::Display for FromSqlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FromSqlError::InvalidType => f.write_str("invalid type"),
-            FromSqlError::OutOfRange(i) => write!(f, "value {i} out of range"),
+            FromSqlError::InvalidType => f.write_str("Invalid type"),
+            FromSqlError::OutOfRange(i) => write!(f, "Value {i} out of range"),
             FromSqlError::Utf8Error(e) => e.fmt(f),
             FromSqlError::InvalidBlobSize {
                 expected_size,
                 blob_size,
             } => write!(
                 f,
-                "cannot read a {blob_size}-byte BLOB into a {expected_size}-byte array"
+                "Cannot read {expected_size} byte value out of {blob_size} byte blob"
             ),
             FromSqlError::Other(e) => e.fmt(f),
         }
@@ -112,6 +127,26 @@ macro_rules! from_sql_int {
     )*};
 }
 from_sql_int!(i8 i16 i32 isize u8 u16 u32 u64 usize i128 u128);
+
+// `NonZero*` read as their integer type; 0 is `OutOfRange(0)`, as in
+// rusqlite, so the row error is `IntegralValueOutOfRange(column, 0)`.
+macro_rules! from_sql_non_zero {
+    ($($nz:ty => $t:ty),* $(,)?) => {$(
+        impl FromSql for $nz {
+            const __EXPECTED_TYPE: c_int = SQLITE_INTEGER;
+
+            #[inline]
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                <$nz>::new(<$t>::column_result(value)?).ok_or(FromSqlError::OutOfRange(0))
+            }
+        }
+    )*};
+}
+from_sql_non_zero!(
+    NonZeroI8 => i8, NonZeroI16 => i16, NonZeroI32 => i32, NonZeroI64 => i64,
+    NonZeroI128 => i128, NonZeroIsize => isize, NonZeroU8 => u8, NonZeroU16 => u16,
+    NonZeroU32 => u32, NonZeroU64 => u64, NonZeroU128 => u128, NonZeroUsize => usize,
+);
 
 impl FromSql for i64 {
     const __EXPECTED_TYPE: c_int = SQLITE_INTEGER;
@@ -203,6 +238,50 @@ impl FromSql for Vec<u8> {
     #[inline]
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         value.as_blob().map(<[u8]>::to_vec)
+    }
+}
+
+impl FromSql for Box<[u8]> {
+    const __EXPECTED_TYPE: c_int = SQLITE_BLOB;
+
+    /// BLOB only, as `Vec<u8>`.
+    #[inline]
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value.as_blob().map(Into::into)
+    }
+}
+
+impl FromSql for Rc<[u8]> {
+    const __EXPECTED_TYPE: c_int = SQLITE_BLOB;
+
+    /// BLOB only, as `Vec<u8>`.
+    #[inline]
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value.as_blob().map(Into::into)
+    }
+}
+
+impl FromSql for Arc<[u8]> {
+    const __EXPECTED_TYPE: c_int = SQLITE_BLOB;
+
+    /// BLOB only, as `Vec<u8>`.
+    #[inline]
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        value.as_blob().map(Into::into)
+    }
+}
+
+impl<T> FromSql for Cow<'_, T>
+where
+    T: ToOwned + ?Sized,
+    T::Owned: FromSql,
+{
+    const __EXPECTED_TYPE: c_int = <T::Owned as FromSql>::__EXPECTED_TYPE;
+
+    /// Always `Cow::Owned`, read as `T::Owned` (`String`, `Vec<u8>`, …).
+    #[inline]
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        <T::Owned>::column_result(value).map(Cow::Owned)
     }
 }
 

@@ -36,6 +36,7 @@ use std::fmt;
 #[cfg(feature = "chrono")]
 pub mod chrono;
 mod from_sql;
+pub mod pointer;
 #[cfg(feature = "serde_json")]
 pub mod serde_json;
 pub(crate) mod to_sql;

@@ -1,9 +1,14 @@
 use std::borrow::Cow;
+use std::num::{
+    NonZeroI8, NonZeroI16, NonZeroI32, NonZeroI64, NonZeroI128, NonZeroIsize, NonZeroU8,
+    NonZeroU16, NonZeroU32, NonZeroU64, NonZeroU128, NonZeroUsize,
+};
 use std::rc::Rc;
 use std::sync::Arc;
 
 use std::ffi::c_int;
 
+use super::pointer::PointerValue;
 use super::{Null, Value, ValueRef};
 use crate::raw::RawStatement;
 use crate::{Error, Result};
@@ -36,6 +41,8 @@ impl Binder<'_> {
                     "ToSqlOutput::Arg is only valid as a function result".into(),
                 ));
             }
+            // SAFETY: `ptr()` is the live statement (or null, handled).
+            ToSqlOutput::Pointer(ref p) => unsafe { p.bind(self.stmt.ptr(), idx)? },
         })
     }
 
@@ -75,6 +82,14 @@ pub enum ToSqlOutput<'a> {
     /// through unchanged (`sqlite3_result_value`); valid only as a function
     /// result.
     Arg(usize),
+    /// A value passed by pointer (`sqlite3_bind_pointer`): NULL to SQL,
+    /// readable by Rust code in the statement with
+    /// [`Row::get_pointer`](crate::Row::get_pointer). Made by
+    /// [`new_boxed`](Self::new_boxed), [`from_arc`](Self::from_arc),
+    /// [`from_rc`](Self::from_rc) or
+    /// [`from_raw_pointer`](Self::from_raw_pointer); valid only as a
+    /// parameter. See [`types::pointer`](crate::types::pointer).
+    Pointer(PointerValue),
 }
 
 impl<'a, T: ?Sized> From<&'a T> for ToSqlOutput<'a>
@@ -119,6 +134,7 @@ impl ToSql for ToSqlOutput<'_> {
             ToSqlOutput::Owned(ref v) => ToSqlOutput::Borrowed(ValueRef::from(v)),
             ToSqlOutput::ZeroBlob(n) => ToSqlOutput::ZeroBlob(n),
             ToSqlOutput::Arg(i) => ToSqlOutput::Arg(i),
+            ToSqlOutput::Pointer(ref p) => ToSqlOutput::Pointer(p.clone()),
         })
     }
 }
@@ -229,6 +245,65 @@ macro_rules! to_sql_wide_int {
     )*};
 }
 to_sql_wide_int!(isize u64 usize i128 u128);
+
+// `NonZero*` bind as their integer value. Narrow ones always fit an i64;
+// wide ones fail as their integer type does (`ToSqlConversionFailure`).
+macro_rules! to_sql_non_zero {
+    ($($nz:ty)*) => {$(
+        impl ToSql for $nz {
+            #[inline]
+            fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::Owned(Value::Integer(i64::from(self.get()))))
+            }
+
+            #[inline]
+            fn __bind_to(&self, binder: &mut Binder<'_>, idx: c_int) -> Result<c_int> {
+                Ok(binder.value(idx, ValueRef::Integer(i64::from(self.get()))))
+            }
+        }
+
+        impl From<$nz> for ToSqlOutput<'_> {
+            #[inline]
+            fn from(v: $nz) -> Self {
+                ToSqlOutput::Owned(Value::Integer(i64::from(v.get())))
+            }
+        }
+    )*};
+}
+to_sql_non_zero!(
+    NonZeroI8 NonZeroI16 NonZeroI32 NonZeroI64 NonZeroU8 NonZeroU16 NonZeroU32
+);
+
+macro_rules! to_sql_wide_non_zero {
+    ($($nz:ty)*) => {$(
+        impl ToSql for $nz {
+            /// # Errors
+            /// [`Error::ToSqlConversionFailure`] when the value does not fit in an `i64`.
+            #[inline]
+            fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+                match i64::try_from(self.get()) {
+                    Ok(i) => Ok(ToSqlOutput::Owned(Value::Integer(i))),
+                    Err(e) => Err(Error::ToSqlConversionFailure(Box::new(e))),
+                }
+            }
+        }
+    )*};
+}
+to_sql_wide_non_zero!(NonZeroIsize NonZeroU64 NonZeroUsize NonZeroI128 NonZeroU128);
+
+impl From<NonZeroIsize> for ToSqlOutput<'_> {
+    #[inline]
+    fn from(v: NonZeroIsize) -> Self {
+        ToSqlOutput::from(v.get())
+    }
+}
+
+impl From<isize> for ToSqlOutput<'_> {
+    #[inline]
+    fn from(v: isize) -> Self {
+        ToSqlOutput::Owned(Value::from(v))
+    }
+}
 
 impl ToSql for f32 {
     #[inline]

@@ -56,6 +56,14 @@ macro_rules! from_int {
     )*};
 }
 from_int!(i8 i16 i32 i64 u8 u16 u32);
+
+impl From<isize> for Value {
+    /// `isize` is at most 64 bits on every platform Rust supports.
+    #[inline]
+    fn from(i: isize) -> Value {
+        Value::Integer(i as i64)
+    }
+}
 impl From<f32> for Value {
     #[inline]
     fn from(f: f32) -> Value {
