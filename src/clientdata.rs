@@ -32,8 +32,8 @@ use std::sync::{Mutex, PoisonError};
 use crate::error::error_from_sqlite_code;
 use crate::{Connection, Error, Name, Result, ffi};
 
-/// Names ferrolite keeps for itself (its error stash lives under
-/// `ferrolite.stash`): `set_clientdata` refuses them.
+/// Names ferrolite keeps for itself (its per-handle callback state lives under
+/// `ferrolite.callbacks`): `set_clientdata` refuses them.
 const RESERVED_PREFIX: &[u8] = b"ferrolite.";
 
 /// The box behind every pointer ferrolite gives SQLite as client data.

@@ -209,13 +209,13 @@ fn ferrolites_own_names_are_reserved() -> Result<()> {
         "{err:?}"
     );
     // SAFETY: live handle from `handle()`; NUL-terminated name.
-    if unsafe { ffi::sqlite3_get_clientdata(conn.handle(), c"ferrolite.stash".as_ptr()) }.is_null()
+    if unsafe { ffi::sqlite3_get_clientdata(conn.handle(), c"ferrolite.callbacks".as_ptr()) }.is_null()
     {
-        panic!("the stash is client data");
+        panic!("the callback state is client data");
     }
     // SAFETY: no reference from `get_clientdata` is used after its name is set again.
-    assert!(unsafe { conn.get_clientdata::<u32, _>("ferrolite.stash") }.is_err());
-    // Errors still reach the caller: the stash was not replaced.
+    assert!(unsafe { conn.get_clientdata::<u32, _>("ferrolite.callbacks") }.is_err());
+    // Errors still reach the caller: the callback state was not replaced.
     let err = conn
         .query_row("SELECT fail()", [], |r| r.get::<_, i64>(0))
         .unwrap_err();
