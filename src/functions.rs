@@ -218,6 +218,26 @@ impl Context<'_> {
         unsafe { value_ref(self.args[idx]) }
     }
 
+    /// The Rust value passed by pointer in argument `idx`
+    /// ([`ToSqlOutput::Pointer`](crate::types::ToSqlOutput::Pointer)), if it
+    /// was bound under `ptr_type` as a `T`; `None` otherwise. Safe, unlike
+    /// rusqlite's: a value of another name or type is never reinterpreted.
+    ///
+    /// # Panics
+    /// If `idx >= self.len()`.
+    #[doc(alias = "sqlite3_value_pointer")]
+    #[must_use]
+    pub fn get_pointer<T: std::any::Any>(
+        &self,
+        idx: usize,
+        ptr_type: &std::ffi::CStr,
+    ) -> Option<&T> {
+        // SAFETY: argument values live for the call, which outlives `&self`;
+        // a pointer in them belongs to a parameter binding (function results
+        // can't be pointers), which can't change while the statement runs.
+        unsafe { crate::types::pointer::pointer_from_value(self.args[idx], ptr_type) }
+    }
+
     /// Argument `idx`, to return unchanged as the function's result
     /// (keeping its type and subtype): `Ok(ctx.get_arg(0))`.
     ///

@@ -916,3 +916,28 @@ fn pointer_values_refused_where_unsound_or_unseen() {
         .unwrap();
     assert!(!api.is_null());
 }
+
+#[test]
+fn functions_read_pointer_arguments_only_as_their_type() {
+    use ferrolite::functions::FunctionFlags;
+    const NAME: &std::ffi::CStr = c"my-rust-ptr";
+    let conn = mem();
+    conn.create_scalar_function("vec_len", 1, FunctionFlags::SQLITE_UTF8, |ctx| {
+        let right = ctx.get_pointer::<Vec<i64>>(0, NAME).map(|v| v.len() as i64);
+        // Another name or another Rust type is never reinterpreted.
+        assert!(ctx.get_pointer::<Vec<i64>>(0, c"other").is_none());
+        assert!(ctx.get_pointer::<String>(0, NAME).is_none());
+        Ok(right.unwrap_or(-1))
+    })
+    .unwrap();
+    let ptr = ToSqlOutput::from_arc(Arc::new(vec![1_i64, 2, 3]), NAME);
+    let n: i64 = conn
+        .query_row("SELECT vec_len(?1)", [&ptr], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 3);
+    // A plain value is not a pointer.
+    let n: i64 = conn
+        .query_row("SELECT vec_len(?1)", [7], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, -1);
+}
