@@ -677,19 +677,26 @@ fn errors_carry_their_own_message_not_a_stale_one() {
     // on the connection: its message was "not an error".
     let err = conn.execute("SELECT ?1", [ZeroBlob(u64::MAX)]).unwrap_err();
     assert_eq!(err.sqlite_error_code(), Some(ErrorCode::TooBig));
-    assert_eq!(err.to_string(), "string or blob too big");
+    // Its own message, naming the size, not the connection's stale one.
     assert_eq!(
         err,
         Error::SqliteFailure(
             ffi::Error::new(ffi::SQLITE_TOOBIG),
-            Some("string or blob too big".into())
+            Some(format!(
+                "string or blob too big: a zero-filled BLOB of {} bytes is over \
+                 SQLite's length limit (SQLITE_LIMIT_LENGTH)",
+                u64::MAX
+            ))
         )
     );
     // After an error with its own text, a failing bind must not show it.
     let e1 = conn.execute("SELECT * FROM nope", []).unwrap_err();
     assert!(e1.to_string().starts_with("no such table: nope"), "{e1}");
     let err = conn.execute("SELECT ?1", [ZeroBlob(u64::MAX)]).unwrap_err();
-    assert_eq!(err.to_string(), "string or blob too big");
+    assert!(
+        err.to_string().starts_with("string or blob too big: a zero-filled"),
+        "{err}"
+    );
     let e1 = conn.execute("SELECT * FROM nope", []).unwrap_err();
     assert!(e1.to_string().starts_with("no such table: nope"));
     let err = conn
