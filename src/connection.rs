@@ -58,7 +58,11 @@ impl Connection {
     /// flags: read-write, create, URI filenames, no mutex.
     ///
     /// # Errors
-    /// A non-UTF-8 path, or SQLite failing to open the file.
+    /// A path containing a NUL byte ([`Error::NulError`]); on platforms
+    /// other than Unix, a non-UTF-8 path ([`Error::InvalidPath`]); SQLite
+    /// failing to open the file (`SQLITE_CANTOPEN`, with a message naming
+    /// the path and the operating system's reason); a SQLite that runs
+    /// single-threaded ([`Error::SqliteSingleThreadedMode`]).
     #[doc(alias = "sqlite3_open_v2")]
     pub fn open<P: AsRef<Path>>(path: P) -> Result<Connection> {
         Connection::open_with_flags(path, OpenFlags::default())
@@ -75,7 +79,7 @@ impl Connection {
     /// Opens `path` with explicit flags.
     ///
     /// # Errors
-    /// A non-UTF-8 path, invalid flags, or SQLite failing to open.
+    /// As [`open`](Self::open), or invalid flags.
     pub fn open_with_flags<P: AsRef<Path>>(path: P, flags: OpenFlags) -> Result<Connection> {
         let c_path = path_to_cstring(path.as_ref())?;
         Connection::open_raw(&c_path, flags, None)
@@ -241,7 +245,7 @@ impl Connection {
     }
 
     /// The database file's path; `Some("")` for in-memory or temporary
-    /// databases.
+    /// databases, `None` when the path is not UTF-8 (as in rusqlite).
     #[doc(alias = "sqlite3_db_filename")]
     pub fn path(&self) -> Option<&str> {
         let db = self.db.db();
@@ -611,9 +615,19 @@ fn nul_error(sql: &str) -> Error {
     Error::NulError(CString::new(sql).expect_err("has a NUL"))
 }
 
+/// The path as SQLite takes it: its bytes on Unix (any path the OS can
+/// name), UTF-8 elsewhere (SQLite's Windows VFS expects UTF-8 filenames).
 fn path_to_cstring(p: &Path) -> Result<CString> {
-    let s = p.to_str().ok_or_else(|| Error::InvalidPath(p.to_owned()))?;
-    Ok(CString::new(s)?)
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(CString::new(p.as_os_str().as_bytes())?)
+    }
+    #[cfg(not(unix))]
+    {
+        let s = p.to_str().ok_or_else(|| Error::InvalidPath(p.to_owned()))?;
+        Ok(CString::new(s)?)
+    }
 }
 
 impl Drop for Connection {

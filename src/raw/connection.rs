@@ -109,19 +109,11 @@ impl RawConnection {
         let vfs_ptr = vfs.map_or(ptr::null(), CStr::as_ptr);
         // SAFETY: `path` and `vfs` are NUL-terminated and outlive the call;
         // `db` is a valid out-pointer.
+        // Extended result codes from the open itself (`CANTOPEN_ISDIR`, ...).
+        let flags = flags | ffi::SQLITE_OPEN_EXRESCODE;
         let rc = unsafe { ffi::sqlite3_open_v2(path.as_ptr(), &mut db, flags, vfs_ptr) };
         if rc != ffi::SQLITE_OK {
-            let err = if db.is_null() {
-                crate::error::error_from_sqlite_code(rc, None)
-            } else {
-                // SAFETY: SQLite returned a handle even on failure; it is live
-                // until we close it just below.
-                let e = unsafe { error_from_handle(db, rc) };
-                // SAFETY: the failed handle must still be closed, exactly once.
-                unsafe { ffi::sqlite3_close(db) };
-                e
-            };
-            return Err(err);
+            return Err(open_failed(db, rc, path));
         }
         // SAFETY: `db` is a freshly opened, live connection.
         unsafe {
@@ -219,21 +211,99 @@ impl Drop for RawConnection {
     }
 }
 
-/// Refuses a single-threaded SQLite and one older than we support (checked
-/// once per process, at the first open).
+/// The error of a failed `sqlite3_open_v2` that returned `rc` and `db`
+/// (null, or a handle to close). A file that can't be opened is named in
+/// the message, with the operating system's reason when SQLite has one:
+/// `unable to open database file: /no/such/dir/x.db (No such file or
+/// directory, os error 2)`.
+#[cold]
+fn open_failed(db: *mut ffi::sqlite3, rc: c_int, path: &CStr) -> Error {
+    let path = path.to_string_lossy();
+    if db.is_null() {
+        // Only when SQLite could not allocate the handle.
+        return crate::error::error_from_sqlite_code(
+            rc,
+            Some(format!("{}: {path}", ffi::code_to_str(rc))),
+        );
+    }
+    // SAFETY: SQLite returned a handle even on failure; it is live until we
+    // close it below, and nothing else uses it.
+    let (err, errno) = unsafe { (error_from_handle(db, rc), ffi::sqlite3_system_errno(db)) };
+    // SAFETY: the failed handle must still be closed, exactly once; `err`
+    // holds a copy of its message.
+    unsafe { ffi::sqlite3_close(db) };
+    match err {
+        Error::SqliteFailure(code, Some(msg)) if code.code == crate::ErrorCode::CannotOpen => {
+            let msg = if errno == 0 {
+                format!("{msg}: {path}")
+            } else {
+                let os = std::io::Error::from_raw_os_error(errno).to_string();
+                // The description alone: io::Error adds " (os error N)".
+                let reason = os
+                    .strip_suffix(&format!(" (os error {errno})"))
+                    .unwrap_or(&os);
+                format!("{msg}: {path} ({reason}, os error {errno})")
+            };
+            Error::SqliteFailure(code, Some(msg))
+        }
+        other => other,
+    }
+}
+
+/// Refuses a single-threaded SQLite (compiled so, or configured so at run
+/// time) and one older than we support.
+///
+/// Checked once per process, at the first open. Caching is sound: SQLite
+/// picks its mutex implementation at its first initialization (from the
+/// threading mode configured by then) and keeps it for the life of the
+/// process, even across `sqlite3_shutdown`, so the run-time probe below
+/// would give the same answer at every later open.
 fn check_library() -> Result<()> {
     use std::sync::OnceLock;
-    static CHECK: OnceLock<(c_int, c_int)> = OnceLock::new();
-    let &(threadsafe, version) = CHECK.get_or_init(|| {
+    static CHECK: OnceLock<(c_int, bool, c_int)> = OnceLock::new();
+    let &(threadsafe, single_thread_config, version) = CHECK.get_or_init(|| {
         // SAFETY: both functions have no preconditions.
-        unsafe { (ffi::sqlite3_threadsafe(), ffi::sqlite3_libversion_number()) }
+        let (threadsafe, version) =
+            unsafe { (ffi::sqlite3_threadsafe(), ffi::sqlite3_libversion_number()) };
+        (
+            threadsafe,
+            threadsafe != 0 && configured_single_thread(),
+            version,
+        )
     });
-    check_library_facts(threadsafe, version)
+    check_library_facts(threadsafe, single_thread_config, version)
+}
+
+/// True when SQLite runs in single-thread mode although compiled
+/// thread-safe: `sqlite3_config(SQLITE_CONFIG_SINGLETHREAD)` before its
+/// first initialization.
+///
+/// SQLite has no API that reports the threading mode. In single-thread
+/// mode it installs its no-op mutex implementation, whose allocator returns
+/// the constant pointer 8 instead of a real mutex (SQLite's `noopMutexAlloc`,
+/// in builds without `SQLITE_DEBUG`); rusqlite detects it the same way.
+fn configured_single_thread() -> bool {
+    /// What `noopMutexAlloc` returns for every mutex.
+    const NOOP_MUTEX: usize = 8;
+    // SAFETY: sqlite3_mutex_alloc initializes SQLite if needed (as any
+    // open does) and returns a new fast mutex, null, or the no-op
+    // constant; sqlite3_mutex_free accepts each of them (null and the
+    // constant are ignored), and frees the mutex we own exactly once.
+    unsafe {
+        let mutex = ffi::sqlite3_mutex_alloc(ffi::SQLITE_MUTEX_FAST);
+        let single = mutex as usize == NOOP_MUTEX;
+        ffi::sqlite3_mutex_free(mutex);
+        single
+    }
 }
 
 /// The decision of [`check_library`], given what the linked library reports.
-fn check_library_facts(threadsafe: c_int, version: c_int) -> Result<()> {
-    if threadsafe == 0 {
+fn check_library_facts(
+    threadsafe: c_int,
+    single_thread_config: bool,
+    version: c_int,
+) -> Result<()> {
+    if threadsafe == 0 || single_thread_config {
         return Err(Error::SqliteSingleThreadedMode);
     }
     if version < MIN_SQLITE_VERSION {
@@ -259,13 +329,17 @@ mod tests {
 
     #[test]
     fn refuses_old_or_single_threaded_libraries() {
-        assert_eq!(check_library_facts(1, MIN_SQLITE_VERSION), Ok(()));
-        assert_eq!(check_library_facts(2, 3_054_001), Ok(()));
+        assert_eq!(check_library_facts(1, false, MIN_SQLITE_VERSION), Ok(()));
+        assert_eq!(check_library_facts(2, false, 3_054_001), Ok(()));
         assert_eq!(
-            check_library_facts(0, 3_054_001),
+            check_library_facts(0, false, 3_054_001),
             Err(Error::SqliteSingleThreadedMode)
         );
-        let err = check_library_facts(1, 3_043_002).unwrap_err();
+        assert_eq!(
+            check_library_facts(1, true, 3_054_001),
+            Err(Error::SqliteSingleThreadedMode)
+        );
+        let err = check_library_facts(1, false, 3_043_002).unwrap_err();
         assert_eq!(err.sqlite_error_code(), Some(crate::ErrorCode::ApiMisuse));
         assert_eq!(
             err.to_string(),
@@ -276,5 +350,6 @@ mod tests {
     #[test]
     fn the_linked_library_passes() {
         assert_eq!(check_library(), Ok(()));
+        assert!(!configured_single_thread());
     }
 }
