@@ -474,6 +474,13 @@ impl Connection {
                 ffi::sqlite3_prepare_v3(db, text.as_ptr().cast(), len, flags, &mut stmt, &mut tail)
             }
         };
+        // SAFETY: live handle; the closure repeats the call above.
+        #[cfg(feature = "unlock_notify")]
+        let rc = unsafe {
+            crate::unlock_notify::prepare_after_lock(db, rc, || {
+                ffi::sqlite3_prepare_v3(db, text.as_ptr().cast(), len, flags, &mut stmt, &mut tail)
+            })
+        };
         let rc = self.callbacks.stash.leave(frame, rc);
         if rc != ffi::SQLITE_OK {
             // SAFETY: `stmt` is null or a fresh statement nobody else owns.
