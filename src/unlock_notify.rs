@@ -146,8 +146,11 @@ pub(crate) unsafe fn step_after_lock(stmt: *mut ffi::sqlite3_stmt, mut rc: c_int
     // SAFETY: live statement.
     let db = unsafe { ffi::sqlite3_db_handle(stmt) };
     let mut may_wait = true;
-    // SAFETY (loop): `db` is the statement's live connection.
-    while may_wait && unsafe { is_shared_cache_lock(db, rc) } {
+    loop {
+        // SAFETY: `db` is the live connection whose last call returned `rc`.
+        if !may_wait || !unsafe { is_shared_cache_lock(db, rc) } {
+            return rc;
+        }
         // SAFETY: per the caller, `db`'s last call failed with the lock.
         match unsafe { wait(db) } {
             Waited::Unlocked => {}
@@ -160,7 +163,6 @@ pub(crate) unsafe fn step_after_lock(stmt: *mut ffi::sqlite3_stmt, mut rc: c_int
         // SAFETY: live statement, bindings unchanged since the first step.
         rc = unsafe { ffi::sqlite3_step(stmt) };
     }
-    rc
 }
 
 /// Called after `sqlite3_prepare_v3` on `db` returned `rc`: for a
@@ -195,8 +197,11 @@ unsafe fn prepare_locked(
     mut prepare: impl FnMut() -> c_int,
 ) -> c_int {
     let mut may_wait = true;
-    // SAFETY (loop): per the caller, `db` is live.
-    while may_wait && unsafe { is_shared_cache_lock(db, rc) } {
+    loop {
+        // SAFETY: `db` is the live connection whose last call returned `rc`.
+        if !may_wait || !unsafe { is_shared_cache_lock(db, rc) } {
+            return rc;
+        }
         // SAFETY: `db`'s last call failed with the lock.
         match unsafe { wait(db) } {
             Waited::Unlocked => {}
@@ -205,5 +210,4 @@ unsafe fn prepare_locked(
         }
         rc = prepare();
     }
-    rc
 }

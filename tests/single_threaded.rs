@@ -33,7 +33,8 @@ fn opening_is_refused_after_sqlite_config_singlethread() {
     assert!(!path.exists());
     for flags in [
         OpenFlags::default(),
-        OpenFlags::default() - OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_FULL_MUTEX,
+        (OpenFlags::default() - OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            | OpenFlags::SQLITE_OPEN_FULL_MUTEX,
     ] {
         assert_eq!(
             Connection::open_with_flags(&path, flags).unwrap_err(),

@@ -107,10 +107,10 @@ impl RawConnection {
         check_library()?;
         let mut db = ptr::null_mut();
         let vfs_ptr = vfs.map_or(ptr::null(), CStr::as_ptr);
-        // SAFETY: `path` and `vfs` are NUL-terminated and outlive the call;
-        // `db` is a valid out-pointer.
         // Extended result codes from the open itself (`CANTOPEN_ISDIR`, ...).
         let flags = flags | ffi::SQLITE_OPEN_EXRESCODE;
+        // SAFETY: `path` and `vfs` are NUL-terminated and outlive the call;
+        // `db` is a valid out-pointer.
         let rc = unsafe { ffi::sqlite3_open_v2(path.as_ptr(), &mut db, flags, vfs_ptr) };
         if rc != ffi::SQLITE_OK {
             return Err(open_failed(db, rc, path));
