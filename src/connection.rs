@@ -47,10 +47,11 @@ pub struct Connection {
     _not_sync: PhantomData<Cell<()>>,
 }
 
-// SAFETY: the connection is opened with SQLITE_OPEN_NOMUTEX on a
-// thread-safe SQLite build (checked at open), which allows using it from any
-// one thread at a time; `Connection` is not `Sync`, so only one thread can
-// use it at a time. Registered closures are required to be `Send`.
+// SAFETY: the connection is opened with SQLITE_OPEN_NOMUTEX on a SQLite
+// that runs multi-threaded (checked at open: compiled thread-safe and not
+// configured single-threaded, see `RawConnection::open`), which allows
+// using it from any one thread at a time; `Connection` is not `Sync`, so
+// only one thread can use it at a time. Registered closures are required to be `Send`.
 unsafe impl Send for Connection {}
 
 impl Connection {

@@ -1,3 +1,4 @@
+use std::cell::Cell;
 use std::ffi::{CStr, c_int};
 use std::ptr;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -105,6 +106,8 @@ impl RawConnection {
     /// Opens a connection with `sqlite3_open_v2`.
     pub(crate) fn open(path: &CStr, flags: c_int, vfs: Option<&CStr>) -> Result<RawConnection> {
         check_library()?;
+        // Set by our auto-extension while SQLite opens the connection.
+        let threading_verified = SentinelRan::arm();
         let mut db = ptr::null_mut();
         let vfs_ptr = vfs.map_or(ptr::null(), CStr::as_ptr);
         // Extended result codes from the open itself (`CANTOPEN_ISDIR`, ...).
@@ -114,6 +117,14 @@ impl RawConnection {
         let rc = unsafe { ffi::sqlite3_open_v2(path.as_ptr(), &mut db, flags, vfs_ptr) };
         if rc != ffi::SQLITE_OK {
             return Err(open_failed(db, rc, path));
+        }
+        if !threading_verified.get() {
+            // First open since SQLite was (re)initialized: check the mode.
+            if let Err(e) = verify_threading_mode() {
+                // SAFETY: the fresh handle, closed exactly once, unused.
+                unsafe { ffi::sqlite3_close(db) };
+                return Err(e);
+            }
         }
         // SAFETY: `db` is a freshly opened, live connection.
         unsafe {
@@ -250,14 +261,16 @@ fn open_failed(db: *mut ffi::sqlite3, rc: c_int, path: &CStr) -> Error {
     }
 }
 
-/// Refuses a single-threaded SQLite (compiled so, or configured so at run
-/// time) and one older than we support.
+/// Refuses a single-threaded SQLite (compiled so, or configured so before
+/// its first initialization) and one older than we support.
 ///
-/// Checked once per process, at the first open. Caching is sound: SQLite
-/// picks its mutex implementation at its first initialization (from the
-/// threading mode configured by then) and keeps it for the life of the
-/// process, even across `sqlite3_shutdown`, so the run-time probe below
-/// would give the same answer at every later open.
+/// Checked once per process, at the first open, before SQLite touches the
+/// file. Caching is sound: SQLite picks its mutex implementation at its
+/// first initialization (from the threading mode configured by then) and
+/// keeps it for the life of the process, even across `sqlite3_shutdown`,
+/// so [`configured_single_thread`] would answer the same at every later
+/// open. A change of mode after a shutdown is caught by
+/// [`verify_threading_mode`] instead.
 fn check_library() -> Result<()> {
     use std::sync::OnceLock;
     static CHECK: OnceLock<(c_int, bool, c_int)> = OnceLock::new();
@@ -295,6 +308,96 @@ fn configured_single_thread() -> bool {
         ffi::sqlite3_mutex_free(mutex);
         single
     }
+}
+
+thread_local! {
+    /// Set by [`threading_sentinel`] when it runs for a connection this
+    /// thread is opening.
+    static SENTINEL_RAN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// This thread's [`SENTINEL_RAN`] flag, cleared for one open.
+struct SentinelRan;
+
+impl SentinelRan {
+    fn arm() -> SentinelRan {
+        SENTINEL_RAN.with(|c| c.set(false));
+        SentinelRan
+    }
+
+    /// True if the sentinel ran since [`arm`](Self::arm): it is still
+    /// registered, so SQLite was not shut down since it was verified.
+    fn get(&self) -> bool {
+        SENTINEL_RAN.with(Cell::get)
+    }
+}
+
+/// An automatic extension that does nothing but note that it ran: it is
+/// registered once the threading mode has been verified, and
+/// `sqlite3_shutdown` (the only point after which the mode can change)
+/// unregisters every automatic extension. So a connection opened without
+/// it running is the first since SQLite was (re)initialized, and the mode
+/// is checked again (see [`verify_threading_mode`]).
+unsafe extern "C" fn threading_sentinel(
+    _db: *mut ffi::sqlite3,
+    _err: *mut *mut std::ffi::c_char,
+    _api: *const ffi::sqlite3_api_routines,
+) -> c_int {
+    // `try_with`: never panics, even during thread-local destruction.
+    let _ = SENTINEL_RAN.try_with(|c| c.set(true));
+    ffi::SQLITE_OK
+}
+
+/// Refuses SQLite's single-thread mode, whenever it was configured, with
+/// the one reliable sign SQLite gives: a connection opened with
+/// `SQLITE_OPEN_FULLMUTEX` has a mutex (`sqlite3_db_mutex`) unless SQLite
+/// runs single-threaded. The probe is a private in-memory database, opened
+/// and closed at once; then [`threading_sentinel`] is registered so that
+/// later opens skip the probe until SQLite is shut down.
+#[cold]
+#[inline(never)]
+fn verify_threading_mode() -> Result<()> {
+    let mut probe = ptr::null_mut();
+    let flags =
+        ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_FULLMUTEX | ffi::SQLITE_OPEN_PRIVATECACHE;
+    // SAFETY: NUL-terminated filename, default VFS; `probe` is a valid
+    // out-pointer.
+    let rc = unsafe { ffi::sqlite3_open_v2(c":memory:".as_ptr(), &mut probe, flags, ptr::null()) };
+    if rc != ffi::SQLITE_OK {
+        // No answer (out of memory, or an automatic extension refused).
+        // SAFETY: null or a failed handle we close exactly once here.
+        let err = unsafe { error_from_handle(probe, rc) };
+        // SAFETY: as above (sqlite3_close accepts null).
+        unsafe { ffi::sqlite3_close(probe) };
+        return Err(err);
+    }
+    // SAFETY: the live probe handle, closed exactly once right after.
+    let single_thread = unsafe {
+        let single = ffi::sqlite3_db_mutex(probe).is_null();
+        ffi::sqlite3_close(probe);
+        single
+    };
+    if single_thread {
+        return Err(Error::SqliteSingleThreadedMode);
+    }
+    type Entry = unsafe extern "C" fn(
+        *mut ffi::sqlite3,
+        *mut *mut std::ffi::c_char,
+        *const ffi::sqlite3_api_routines,
+    ) -> c_int;
+    let entry: Entry = threading_sentinel;
+    // SAFETY: SQLite calls an automatic extension with exactly the
+    // arguments of `Entry`; the C prototype erases the type to
+    // `void (*)(void)`. Registering the same function again is a no-op.
+    let rc = unsafe {
+        ffi::sqlite3_auto_extension(Some(std::mem::transmute::<Entry, unsafe extern "C" fn()>(
+            entry,
+        )))
+    };
+    // If it could not be registered (out of memory), the next open probes
+    // again: slower, never wrong.
+    let _ = rc;
+    Ok(())
 }
 
 /// The decision of [`check_library`], given what the linked library reports.
@@ -345,6 +448,16 @@ mod tests {
             err.to_string(),
             "SQLite 3.43.2 is older than the 3.44.0 ferrolite requires"
         );
+    }
+
+    #[test]
+    fn the_threading_mode_is_probed_once_per_initialization() {
+        let flags = crate::OpenFlags::default().bits();
+        drop(RawConnection::open(c":memory:", flags, None).unwrap());
+        // The second open found the sentinel registered by the first (or
+        // by an earlier test): no probe.
+        drop(RawConnection::open(c":memory:", flags, None).unwrap());
+        assert!(SENTINEL_RAN.with(Cell::get));
     }
 
     #[test]
