@@ -50,6 +50,31 @@
 //! Foreign keys are enforced by default (`SQLITE_DEFAULT_FOREIGN_KEYS=1`)
 //! and double-quoted string literals are refused (`SQLITE_DQS=0`). See
 //! `build.rs` for the full list and the README for the reasons.
+//!
+//! ## Cargo features
+//!
+//! * `bundled` (default): compile the vendored SQLite.
+//! * `libsqlite3-sys`: link SQLite through the `libsqlite3-sys` crate
+//!   instead; `bundled-libsqlite3-sys` makes it compile its own copy.
+//! * `load_extension`, `chrono`, `serde_json`, `serde`: as their names say.
+//! * `unlock_notify` (off by default, as in rusqlite): a statement blocked by
+//!   another connection's lock on a shared cache (`SQLITE_LOCKED_SHAREDCACHE`)
+//!   waits for that connection's commit and retries, instead of failing. An
+//!   interrupt ends the wait (the statement then fails with the lock error);
+//!   a statement timeout does not. Off by default because it compiles SQLite
+//!   with `SQLITE_ENABLE_UNLOCK_NOTIFY`, which costs a global mutex at the
+//!   end of every autocommit statement.
+//! * `with-asan`: compile the vendored SQLite with AddressSanitizer.
+//! * Every other feature name of rusqlite 0.41.1 is declared, so crates that
+//!   forward them build: `functions`, `trace`, `cache`, `backup`, `blob`,
+//!   `collation`, `hooks`, `limits`, `serialize`, `window`, `wal`,
+//!   `column_decltype`, `series`, `extra_check`, `fallible_uint`,
+//!   `modern_sqlite`, ... switch nothing (ferrolite always has them). The
+//!   ones ferrolite can't honour yet (`vtab`, `array`, `csvtab`, `session`,
+//!   `preupdate_hook`, `column_metadata`, `pointer`, `time`, `uuid`, `jiff`,
+//!   `url`, `i128_blob`, the SQLCipher ones, ...) stop the build with a
+//!   message when enabled, so `--all-features` does not build: list the
+//!   features you need instead.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
