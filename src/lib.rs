@@ -69,9 +69,9 @@
 //!   forward them build: `functions`, `trace`, `cache`, `backup`, `blob`,
 //!   `collation`, `hooks`, `limits`, `serialize`, `window`, `wal`,
 //!   `column_decltype`, `series`, `extra_check`, `fallible_uint`,
-//!   `modern_sqlite`, ... switch nothing (ferrolite always has them). The
+//!   `modern_sqlite`, `pointer`, ... switch nothing (ferrolite always has them). The
 //!   ones ferrolite can't honour yet (`vtab`, `array`, `csvtab`, `session`,
-//!   `preupdate_hook`, `column_metadata`, `pointer`, `time`, `uuid`, `jiff`,
+//!   `preupdate_hook`, `column_metadata`, `time`, `uuid`, `jiff`,
 //!   `url`, `i128_blob`, the SQLCipher ones, ...) stop the build with a
 //!   message when enabled, so `--all-features` does not build: list the
 //!   features you need instead.
@@ -96,7 +96,6 @@ unsupported_features! {
     "vtab" => "virtual tables (rusqlite's `vtab` module) are not implemented yet",
     "array" => "`rarray()` (rusqlite's `vtab::array`) needs virtual tables, not implemented yet",
     "csvtab" => "the CSV virtual table (rusqlite's `vtab::csvtab`) is not implemented yet",
-    "pointer" => "pointer passing (`ToSqlOutput::Pointer`) is not implemented yet",
     "column_metadata" => "`Connection::column_metadata` and `Statement::columns_with_metadata` are not implemented yet",
     "preupdate_hook" => "`Connection::preupdate_hook` is not implemented yet",
     "session" => "the session extension (rusqlite's `session` module) is not implemented yet",

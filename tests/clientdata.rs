@@ -209,7 +209,8 @@ fn ferrolites_own_names_are_reserved() -> Result<()> {
         "{err:?}"
     );
     // SAFETY: live handle from `handle()`; NUL-terminated name.
-    if unsafe { ffi::sqlite3_get_clientdata(conn.handle(), c"ferrolite.callbacks".as_ptr()) }.is_null()
+    if unsafe { ffi::sqlite3_get_clientdata(conn.handle(), c"ferrolite.callbacks".as_ptr()) }
+        .is_null()
     {
         panic!("the callback state is client data");
     }

@@ -75,7 +75,6 @@ const UNSUPPORTED: &[&str] = &[
     "in_gecko",
     "jiff",
     "loadable_extension",
-    "pointer",
     "preupdate_hook",
     "rusqlite-macros",
     "session",
