@@ -48,11 +48,6 @@ const SQLITE_OPTIONS: &[(&str, Option<&str>)] = &[
     ("SQLITE_ENABLE_STAT4", None),
     // sqlite3_column_{database,table,origin}_name for result metadata.
     ("SQLITE_ENABLE_COLUMN_METADATA", None),
-    // sqlite3_unlock_notify for shared-cache lock waits. Costs a global
-    // mutex at the end of every autocommit statement (see BENCHMARKS.md);
-    // without shared cache, FERROLITE_SQLITE_FLAGS=-USQLITE_ENABLE_UNLOCK_NOTIFY
-    // removes it.
-    ("SQLITE_ENABLE_UNLOCK_NOTIFY", None),
     // sqlite3_preupdate_hook (and the session extension, which needs it).
     ("SQLITE_ENABLE_PREUPDATE_HOOK", None),
     // The session extension: changesets and patchsets.
@@ -104,7 +99,7 @@ fn compile_amalgamation(dir: &Path) {
         // No debug info for SQLite itself: a much faster build.
         .debug(false)
         .warnings(false);
-    // Removals of our defaults: FERROLITE_SQLITE_FLAGS="-USQLITE_ENABLE_UNLOCK_NOTIFY".
+    // Removals of our defaults: FERROLITE_SQLITE_FLAGS="-USQLITE_ENABLE_FTS5".
     let extra = env::var("FERROLITE_SQLITE_FLAGS").unwrap_or_default();
     let removed: Vec<&str> = extra
         .split_whitespace()
@@ -114,6 +109,20 @@ fn compile_amalgamation(dir: &Path) {
         if !removed.contains(name) {
             cfg.define(name, *value);
         }
+    }
+    // sqlite3_unlock_notify for shared-cache lock waits: only with feature
+    // `unlock_notify`, which uses it. It costs a global mutex at the end of
+    // every autocommit statement (see BENCHMARKS.md).
+    if env::var_os("CARGO_FEATURE_UNLOCK_NOTIFY").is_some() {
+        assert!(
+            !removed.contains(&"SQLITE_ENABLE_UNLOCK_NOTIFY"),
+            "FERROLITE_SQLITE_FLAGS removes SQLITE_ENABLE_UNLOCK_NOTIFY, which \
+             feature `unlock_notify` needs: drop one or the other"
+        );
+        cfg.define("SQLITE_ENABLE_UNLOCK_NOTIFY", None);
+    }
+    if env::var_os("CARGO_FEATURE_WITH_ASAN").is_some() {
+        cfg.flag("-fsanitize=address");
     }
     if env::var_os("CARGO_FEATURE_LOAD_EXTENSION").is_none() {
         // Extension loading is compiled out unless feature `load_extension`.

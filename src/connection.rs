@@ -47,10 +47,11 @@ pub struct Connection {
     _not_sync: PhantomData<Cell<()>>,
 }
 
-// SAFETY: the connection is opened with SQLITE_OPEN_NOMUTEX on a
-// thread-safe SQLite build (checked at open), which allows using it from any
-// one thread at a time; `Connection` is not `Sync`, so only one thread can
-// use it at a time. Registered closures are required to be `Send`.
+// SAFETY: the connection is opened with SQLITE_OPEN_NOMUTEX on a SQLite
+// that runs multi-threaded (checked at open: compiled thread-safe and not
+// configured single-threaded, see `RawConnection::open`), which allows
+// using it from any one thread at a time; `Connection` is not `Sync`, so
+// only one thread can use it at a time. Registered closures are required to be `Send`.
 unsafe impl Send for Connection {}
 
 impl Connection {
@@ -58,7 +59,11 @@ impl Connection {
     /// flags: read-write, create, URI filenames, no mutex.
     ///
     /// # Errors
-    /// A non-UTF-8 path, or SQLite failing to open the file.
+    /// A path containing a NUL byte ([`Error::NulError`]); on platforms
+    /// other than Unix, a non-UTF-8 path ([`Error::InvalidPath`]); SQLite
+    /// failing to open the file (`SQLITE_CANTOPEN`, with a message naming
+    /// the path and the operating system's reason); a SQLite that runs
+    /// single-threaded ([`Error::SqliteSingleThreadedMode`]).
     #[doc(alias = "sqlite3_open_v2")]
     pub fn open<P: AsRef<Path>>(path: P) -> Result<Connection> {
         Connection::open_with_flags(path, OpenFlags::default())
@@ -75,7 +80,7 @@ impl Connection {
     /// Opens `path` with explicit flags.
     ///
     /// # Errors
-    /// A non-UTF-8 path, invalid flags, or SQLite failing to open.
+    /// As [`open`](Self::open), or invalid flags.
     pub fn open_with_flags<P: AsRef<Path>>(path: P, flags: OpenFlags) -> Result<Connection> {
         let c_path = path_to_cstring(path.as_ref())?;
         Connection::open_raw(&c_path, flags, None)
@@ -241,7 +246,7 @@ impl Connection {
     }
 
     /// The database file's path; `Some("")` for in-memory or temporary
-    /// databases.
+    /// databases, `None` when the path is not UTF-8 (as in rusqlite).
     #[doc(alias = "sqlite3_db_filename")]
     pub fn path(&self) -> Option<&str> {
         let db = self.db.db();
@@ -470,6 +475,13 @@ impl Connection {
                 ffi::sqlite3_prepare_v3(db, text.as_ptr().cast(), len, flags, &mut stmt, &mut tail)
             }
         };
+        // SAFETY: live handle; the closure repeats the call above.
+        #[cfg(feature = "unlock_notify")]
+        let rc = unsafe {
+            crate::unlock_notify::prepare_after_lock(db, rc, || {
+                ffi::sqlite3_prepare_v3(db, text.as_ptr().cast(), len, flags, &mut stmt, &mut tail)
+            })
+        };
         let rc = self.callbacks.stash.leave(frame, rc);
         if rc != ffi::SQLITE_OK {
             // SAFETY: `stmt` is null or a fresh statement nobody else owns.
@@ -611,9 +623,19 @@ fn nul_error(sql: &str) -> Error {
     Error::NulError(CString::new(sql).expect_err("has a NUL"))
 }
 
+/// The path as SQLite takes it: its bytes on Unix (any path the OS can
+/// name), UTF-8 elsewhere (SQLite's Windows VFS expects UTF-8 filenames).
 fn path_to_cstring(p: &Path) -> Result<CString> {
-    let s = p.to_str().ok_or_else(|| Error::InvalidPath(p.to_owned()))?;
-    Ok(CString::new(s)?)
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        Ok(CString::new(p.as_os_str().as_bytes())?)
+    }
+    #[cfg(not(unix))]
+    {
+        let s = p.to_str().ok_or_else(|| Error::InvalidPath(p.to_owned()))?;
+        Ok(CString::new(s)?)
+    }
 }
 
 impl Drop for Connection {

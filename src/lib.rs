@@ -50,10 +50,68 @@
 //! Foreign keys are enforced by default (`SQLITE_DEFAULT_FOREIGN_KEYS=1`)
 //! and double-quoted string literals are refused (`SQLITE_DQS=0`). See
 //! `build.rs` for the full list and the README for the reasons.
+//!
+//! ## Cargo features
+//!
+//! * `bundled` (default): compile the vendored SQLite.
+//! * `libsqlite3-sys`: link SQLite through the `libsqlite3-sys` crate
+//!   instead; `bundled-libsqlite3-sys` makes it compile its own copy.
+//! * `load_extension`, `chrono`, `serde_json`, `serde`: as their names say.
+//! * `unlock_notify` (off by default, as in rusqlite): a statement blocked by
+//!   another connection's lock on a shared cache (`SQLITE_LOCKED_SHAREDCACHE`)
+//!   waits for that connection's commit and retries, instead of failing. An
+//!   interrupt ends the wait (the statement then fails with the lock error);
+//!   a statement timeout does not. Off by default because it compiles SQLite
+//!   with `SQLITE_ENABLE_UNLOCK_NOTIFY`, which costs a global mutex at the
+//!   end of every autocommit statement.
+//! * `with-asan`: compile the vendored SQLite with AddressSanitizer.
+//! * Every other feature name of rusqlite 0.41.1 is declared, so crates that
+//!   forward them build: `functions`, `trace`, `cache`, `backup`, `blob`,
+//!   `collation`, `hooks`, `limits`, `serialize`, `window`, `wal`,
+//!   `column_decltype`, `series`, `extra_check`, `fallible_uint`,
+//!   `modern_sqlite`, `pointer`, ... switch nothing (ferrolite always has them). The
+//!   ones ferrolite can't honour yet (`vtab`, `array`, `csvtab`, `session`,
+//!   `preupdate_hook`, `column_metadata`, `time`, `uuid`, `jiff`,
+//!   `url`, `i128_blob`, the SQLCipher ones, ...) stop the build with a
+//!   message when enabled, so `--all-features` does not build: list the
+//!   features you need instead.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+
+// rusqlite's feature names that ferrolite declares (so crates forwarding
+// them still build) but cannot honour: enabling one stops the build here,
+// instead of compiling a program that would then behave differently.
+macro_rules! unsupported_features {
+    ($($feature:literal => $why:literal,)*) => {
+        $(
+            #[cfg(feature = $feature)]
+            compile_error!(concat!("ferrolite: cargo feature `", $feature, "` is declared for rusqlite compatibility but not supported: ", $why));
+        )*
+    };
+}
+
+unsupported_features! {
+    "vtab" => "virtual tables (rusqlite's `vtab` module) are not implemented yet",
+    "array" => "`rarray()` (rusqlite's `vtab::array`) needs virtual tables, not implemented yet",
+    "csvtab" => "the CSV virtual table (rusqlite's `vtab::csvtab`) is not implemented yet",
+    "column_metadata" => "`Connection::column_metadata` and `Statement::columns_with_metadata` are not implemented yet",
+    "preupdate_hook" => "`Connection::preupdate_hook` is not implemented yet",
+    "session" => "the session extension (rusqlite's `session` module) is not implemented yet",
+    "time" => "`ToSql`/`FromSql` for the `time` crate's types are not implemented yet (feature `chrono` is)",
+    "uuid" => "`ToSql`/`FromSql` for `uuid::Uuid` are not implemented yet",
+    "jiff" => "`ToSql`/`FromSql` for the `jiff` crate's types are not implemented yet (feature `chrono` is)",
+    "url" => "`ToSql`/`FromSql` for `url::Url` are not implemented yet",
+    "rusqlite-macros" => "the `prepare_and_bind!` macros are not implemented yet",
+    "i128_blob" => "ferrolite always stores i128 as an INTEGER (an error outside the i64 range); rusqlite's 16-byte BLOB encoding is not implemented, and writing a different type than rusqlite would silently break existing data and comparisons",
+    "sqlcipher" => "ferrolite's vendored SQLite is not SQLCipher; link SQLCipher through the `libsqlite3-sys` backend instead (feature `libsqlite3-sys` with `libsqlite3-sys/sqlcipher`)",
+    "bundled-sqlcipher" => "ferrolite does not bundle SQLCipher; use the `libsqlite3-sys` backend with `libsqlite3-sys/bundled-sqlcipher` instead",
+    "bundled-sqlcipher-vendored-openssl" => "ferrolite does not bundle SQLCipher; use the `libsqlite3-sys` backend with `libsqlite3-sys/bundled-sqlcipher-vendored-openssl` instead",
+    "in_gecko" => "building inside Firefox (Gecko's SQLite) is not supported",
+    "wasm32-wasi-vfs" => "the WASI VFS is not supported",
+    "loadable_extension" => "writing a loadable SQLite extension in Rust is not supported",
+}
 
 pub mod backup;
 pub mod blob;
@@ -87,6 +145,8 @@ mod series;
 mod statement;
 mod transaction;
 pub mod types;
+#[cfg(feature = "unlock_notify")]
+mod unlock_notify;
 mod watchdog;
 mod with_transaction;
 

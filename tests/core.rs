@@ -47,23 +47,91 @@ fn open_creates_a_file_that_a_second_connection_sees() {
 #[test]
 fn open_in_a_missing_directory_fails_with_cannot_open() {
     let dir = tempfile::tempdir().unwrap();
-    let err = Connection::open(dir.path().join("no/such/dir/a.db")).unwrap_err();
+    let path = dir.path().join("no/such/dir/a.db");
+    let err = Connection::open(&path).unwrap_err();
     assert_eq!(code(&err), Some(ErrorCode::CannotOpen));
     assert!(matches!(err, Error::SqliteFailure(_, Some(_))), "{err:?}");
+    // The message names the path and the operating system's reason.
+    let os = std::io::Error::from_raw_os_error(libc_enoent());
+    let reason = os.to_string();
+    let reason = reason.split(" (os error").next().unwrap();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "unable to open database file: {} ({reason}, os error {})",
+            path.display(),
+            libc_enoent()
+        )
+    );
+    // Every open entry point that takes a path says the same.
+    for err in [
+        Connection::open_with_flags(&path, OpenFlags::default()).unwrap_err(),
+        Connection::open_with_flags_and_vfs(&path, OpenFlags::default(), "unix").unwrap_err(),
+    ] {
+        assert_eq!(code(&err), Some(ErrorCode::CannotOpen));
+        assert!(err.to_string().contains(&*path.to_string_lossy()), "{err}");
+    }
+}
+
+/// `ENOENT`, the same on every Unix and on Windows.
+fn libc_enoent() -> i32 {
+    2
+}
+
+#[test]
+fn open_read_only_of_a_missing_file_names_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing.db");
+    let err = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::CannotOpen));
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(&format!("unable to open database file: {}", path.display())),
+        "{msg}"
+    );
+    assert!(msg.ends_with(", os error 2)"), "{msg}");
+}
+
+#[test]
+fn open_errors_that_are_not_about_the_file_keep_sqlites_message() {
+    // An unknown VFS is not a file problem: no path, no OS reason.
+    let err = Connection::open_with_flags_and_vfs("x.db", OpenFlags::default(), "no-such-vfs")
+        .unwrap_err();
+    assert_eq!(err.to_string(), "no such vfs: no-such-vfs");
 }
 
 #[test]
 fn open_rejects_paths_sqlite_cannot_take() {
     let err = Connection::open("bad\0name.db").unwrap_err();
     assert!(matches!(err, Error::NulError(_)), "{err:?}");
+}
 
-    #[cfg(unix)]
-    {
-        use std::os::unix::ffi::OsStrExt;
-        let p = std::path::Path::new(std::ffi::OsStr::from_bytes(b"/tmp/\xff.db"));
-        let err = Connection::open(p).unwrap_err();
-        assert_eq!(err, Error::InvalidPath(p.to_owned()));
-    }
+#[cfg(unix)]
+#[test]
+fn non_utf8_paths_open_on_unix() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xff.db");
+    let path = dir.path().join(name);
+    assert!(path.to_str().is_none());
+    let conn = Connection::open(&path).unwrap();
+    conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (7)")
+        .unwrap();
+    // SQLite created the file under exactly these bytes.
+    assert!(path.exists());
+    // As in rusqlite, `path()` is `None` when the name is not UTF-8.
+    assert_eq!(conn.path(), None);
+    drop(conn);
+    let again = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let x: i64 = again
+        .query_row("SELECT x FROM t", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(x, 7);
+    // A failure names the path, lossily.
+    let missing = dir.path().join(std::ffi::OsStr::from_bytes(b"\xfe/x.db"));
+    let err = Connection::open(&missing).unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::CannotOpen));
+    assert!(err.to_string().contains("\u{fffd}/x.db"), "{err}");
 }
 
 #[test]

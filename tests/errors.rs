@@ -341,9 +341,10 @@ fn nul_and_path_errors() {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
+        // Unix paths open as bytes (tests/core.rs); the error other
+        // platforms give for a non-UTF-8 path still displays lossily.
         let p = std::path::Path::new(std::ffi::OsStr::from_bytes(b"\x80.db"));
-        let err = Connection::open(p).unwrap_err();
-        assert_eq!(err, Error::InvalidPath(p.to_owned()));
+        let err = Error::InvalidPath(p.to_owned());
         assert_eq!(err.to_string(), "Invalid path: \u{fffd}.db");
     }
     assert_eq!(conn.db_name(7), Err(Error::InvalidDatabaseIndex(7)));

@@ -13,22 +13,21 @@ use std::time::{Duration, Instant};
 /// The `cargo build` flags that match the features this test was built
 /// with (the library and example must not be rebuilt differently).
 fn feature_args() -> Vec<String> {
-    // Only the `--all-features` run of CI turns the libsqlite3-sys backend on.
-    if cfg!(feature = "libsqlite3-sys") {
-        return vec!["--all-features".to_owned()];
+    // Every feature that can be on in a build that compiles (not
+    // `--all-features`: some rusqlite feature names stop the build).
+    macro_rules! enabled {
+        ($($name:literal)*) => { [$((cfg!(feature = $name), $name)),*] };
     }
-    let mut features = Vec::new();
-    for (on, name) in [
-        (cfg!(feature = "bundled"), "bundled"),
-        (cfg!(feature = "load_extension"), "load_extension"),
-        (cfg!(feature = "chrono"), "chrono"),
-        (cfg!(feature = "serde_json"), "serde_json"),
-        (cfg!(feature = "serde"), "serde"),
-    ] {
-        if on {
-            features.push(name);
-        }
-    }
+    let features: Vec<&str> = enabled!(
+        "bundled" "libsqlite3-sys" "bundled-libsqlite3-sys" "load_extension" "chrono"
+        "serde_json" "serde" "unlock_notify" "with-asan" "backup" "blob" "cache" "collation"
+        "column_decltype" "fallible_uint" "functions" "hooks" "limits" "serialize" "trace"
+        "wal" "window" "extra_check" "modern_sqlite" "series" "pointer" "csv" "hashlink"
+        "ffi-sqlite-wasm-rs" "buildtime_bindgen" "bundled-windows"
+    )
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
     vec![
         "--no-default-features".to_owned(),
         "--features".to_owned(),

@@ -1,3 +1,4 @@
+use std::cell::Cell;
 use std::ffi::{CStr, c_int};
 use std::ptr;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -105,23 +106,25 @@ impl RawConnection {
     /// Opens a connection with `sqlite3_open_v2`.
     pub(crate) fn open(path: &CStr, flags: c_int, vfs: Option<&CStr>) -> Result<RawConnection> {
         check_library()?;
+        // Set by our auto-extension while SQLite opens the connection.
+        let threading_verified = SentinelRan::arm();
         let mut db = ptr::null_mut();
         let vfs_ptr = vfs.map_or(ptr::null(), CStr::as_ptr);
+        // Extended result codes from the open itself (`CANTOPEN_ISDIR`, ...).
+        let flags = flags | ffi::SQLITE_OPEN_EXRESCODE;
         // SAFETY: `path` and `vfs` are NUL-terminated and outlive the call;
         // `db` is a valid out-pointer.
         let rc = unsafe { ffi::sqlite3_open_v2(path.as_ptr(), &mut db, flags, vfs_ptr) };
         if rc != ffi::SQLITE_OK {
-            let err = if db.is_null() {
-                crate::error::error_from_sqlite_code(rc, None)
-            } else {
-                // SAFETY: SQLite returned a handle even on failure; it is live
-                // until we close it just below.
-                let e = unsafe { error_from_handle(db, rc) };
-                // SAFETY: the failed handle must still be closed, exactly once.
+            return Err(open_failed(db, rc, path));
+        }
+        if !threading_verified.get() {
+            // First open since SQLite was (re)initialized: check the mode.
+            if let Err(e) = verify_threading_mode() {
+                // SAFETY: the fresh handle, closed exactly once, unused.
                 unsafe { ffi::sqlite3_close(db) };
-                e
-            };
-            return Err(err);
+                return Err(e);
+            }
         }
         // SAFETY: `db` is a freshly opened, live connection.
         unsafe {
@@ -219,21 +222,191 @@ impl Drop for RawConnection {
     }
 }
 
-/// Refuses a single-threaded SQLite and one older than we support (checked
-/// once per process, at the first open).
+/// The error of a failed `sqlite3_open_v2` that returned `rc` and `db`
+/// (null, or a handle to close). A file that can't be opened is named in
+/// the message, with the operating system's reason when SQLite has one:
+/// `unable to open database file: /no/such/dir/x.db (No such file or
+/// directory, os error 2)`.
+#[cold]
+fn open_failed(db: *mut ffi::sqlite3, rc: c_int, path: &CStr) -> Error {
+    let path = path.to_string_lossy();
+    if db.is_null() {
+        // Only when SQLite could not allocate the handle.
+        return crate::error::error_from_sqlite_code(
+            rc,
+            Some(format!("{}: {path}", ffi::code_to_str(rc))),
+        );
+    }
+    // SAFETY: SQLite returned a handle even on failure; it is live until we
+    // close it below, and nothing else uses it.
+    let (err, errno) = unsafe { (error_from_handle(db, rc), ffi::sqlite3_system_errno(db)) };
+    // SAFETY: the failed handle must still be closed, exactly once; `err`
+    // holds a copy of its message.
+    unsafe { ffi::sqlite3_close(db) };
+    match err {
+        Error::SqliteFailure(code, Some(msg)) if code.code == crate::ErrorCode::CannotOpen => {
+            let msg = if errno == 0 {
+                format!("{msg}: {path}")
+            } else {
+                let os = std::io::Error::from_raw_os_error(errno).to_string();
+                // The description alone: io::Error adds " (os error N)".
+                let reason = os
+                    .strip_suffix(&format!(" (os error {errno})"))
+                    .unwrap_or(&os);
+                format!("{msg}: {path} ({reason}, os error {errno})")
+            };
+            Error::SqliteFailure(code, Some(msg))
+        }
+        other => other,
+    }
+}
+
+/// Refuses a single-threaded SQLite (compiled so, or configured so before
+/// its first initialization) and one older than we support.
+///
+/// Checked once per process, at the first open, before SQLite touches the
+/// file. Caching is sound: SQLite picks its mutex implementation at its
+/// first initialization (from the threading mode configured by then) and
+/// keeps it for the life of the process, even across `sqlite3_shutdown`,
+/// so [`configured_single_thread`] would answer the same at every later
+/// open. A change of mode after a shutdown is caught by
+/// [`verify_threading_mode`] instead.
 fn check_library() -> Result<()> {
     use std::sync::OnceLock;
-    static CHECK: OnceLock<(c_int, c_int)> = OnceLock::new();
-    let &(threadsafe, version) = CHECK.get_or_init(|| {
+    static CHECK: OnceLock<(c_int, bool, c_int)> = OnceLock::new();
+    let &(threadsafe, single_thread_config, version) = CHECK.get_or_init(|| {
         // SAFETY: both functions have no preconditions.
-        unsafe { (ffi::sqlite3_threadsafe(), ffi::sqlite3_libversion_number()) }
+        let (threadsafe, version) =
+            unsafe { (ffi::sqlite3_threadsafe(), ffi::sqlite3_libversion_number()) };
+        (
+            threadsafe,
+            threadsafe != 0 && configured_single_thread(),
+            version,
+        )
     });
-    check_library_facts(threadsafe, version)
+    check_library_facts(threadsafe, single_thread_config, version)
+}
+
+/// True when SQLite runs in single-thread mode although compiled
+/// thread-safe: `sqlite3_config(SQLITE_CONFIG_SINGLETHREAD)` before its
+/// first initialization.
+///
+/// SQLite has no API that reports the threading mode. In single-thread
+/// mode it installs its no-op mutex implementation, whose allocator returns
+/// the constant pointer 8 instead of a real mutex (SQLite's `noopMutexAlloc`,
+/// in builds without `SQLITE_DEBUG`); rusqlite detects it the same way.
+fn configured_single_thread() -> bool {
+    /// What `noopMutexAlloc` returns for every mutex.
+    const NOOP_MUTEX: usize = 8;
+    // SAFETY: sqlite3_mutex_alloc initializes SQLite if needed (as any
+    // open does) and returns a new fast mutex, null, or the no-op
+    // constant; sqlite3_mutex_free accepts each of them (null and the
+    // constant are ignored), and frees the mutex we own exactly once.
+    unsafe {
+        let mutex = ffi::sqlite3_mutex_alloc(ffi::SQLITE_MUTEX_FAST);
+        let single = mutex as usize == NOOP_MUTEX;
+        ffi::sqlite3_mutex_free(mutex);
+        single
+    }
+}
+
+thread_local! {
+    /// Set by [`threading_sentinel`] when it runs for a connection this
+    /// thread is opening.
+    static SENTINEL_RAN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// This thread's [`SENTINEL_RAN`] flag, cleared for one open.
+struct SentinelRan;
+
+impl SentinelRan {
+    fn arm() -> SentinelRan {
+        SENTINEL_RAN.with(|c| c.set(false));
+        SentinelRan
+    }
+
+    /// True if the sentinel ran since [`arm`](Self::arm): it is still
+    /// registered, so SQLite was not shut down since it was verified.
+    fn get(&self) -> bool {
+        SENTINEL_RAN.with(Cell::get)
+    }
+}
+
+/// An automatic extension that does nothing but note that it ran: it is
+/// registered once the threading mode has been verified, and
+/// `sqlite3_shutdown` (the only point after which the mode can change)
+/// unregisters every automatic extension. So a connection opened without
+/// it running is the first since SQLite was (re)initialized, and the mode
+/// is checked again (see [`verify_threading_mode`]).
+unsafe extern "C" fn threading_sentinel(
+    _db: *mut ffi::sqlite3,
+    _err: *mut *mut std::ffi::c_char,
+    _api: *const ffi::sqlite3_api_routines,
+) -> c_int {
+    // `try_with`: never panics, even during thread-local destruction.
+    let _ = SENTINEL_RAN.try_with(|c| c.set(true));
+    ffi::SQLITE_OK
+}
+
+/// Refuses SQLite's single-thread mode, whenever it was configured, with
+/// the one reliable sign SQLite gives: a connection opened with
+/// `SQLITE_OPEN_FULLMUTEX` has a mutex (`sqlite3_db_mutex`) unless SQLite
+/// runs single-threaded. The probe is a private in-memory database, opened
+/// and closed at once; then [`threading_sentinel`] is registered so that
+/// later opens skip the probe until SQLite is shut down.
+#[cold]
+#[inline(never)]
+fn verify_threading_mode() -> Result<()> {
+    let mut probe = ptr::null_mut();
+    let flags =
+        ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_FULLMUTEX | ffi::SQLITE_OPEN_PRIVATECACHE;
+    // SAFETY: NUL-terminated filename, default VFS; `probe` is a valid
+    // out-pointer.
+    let rc = unsafe { ffi::sqlite3_open_v2(c":memory:".as_ptr(), &mut probe, flags, ptr::null()) };
+    if rc != ffi::SQLITE_OK {
+        // No answer (out of memory, or an automatic extension refused).
+        // SAFETY: null or a failed handle we close exactly once here.
+        let err = unsafe { error_from_handle(probe, rc) };
+        // SAFETY: as above (sqlite3_close accepts null).
+        unsafe { ffi::sqlite3_close(probe) };
+        return Err(err);
+    }
+    // SAFETY: the live probe handle, closed exactly once right after.
+    let single_thread = unsafe {
+        let single = ffi::sqlite3_db_mutex(probe).is_null();
+        ffi::sqlite3_close(probe);
+        single
+    };
+    if single_thread {
+        return Err(Error::SqliteSingleThreadedMode);
+    }
+    type Entry = unsafe extern "C" fn(
+        *mut ffi::sqlite3,
+        *mut *mut std::ffi::c_char,
+        *const ffi::sqlite3_api_routines,
+    ) -> c_int;
+    let entry: Entry = threading_sentinel;
+    // SAFETY: SQLite calls an automatic extension with exactly the
+    // arguments of `Entry`; the C prototype erases the type to
+    // `void (*)(void)`. Registering the same function again is a no-op.
+    let rc = unsafe {
+        ffi::sqlite3_auto_extension(Some(std::mem::transmute::<Entry, unsafe extern "C" fn()>(
+            entry,
+        )))
+    };
+    // If it could not be registered (out of memory), the next open probes
+    // again: slower, never wrong.
+    let _ = rc;
+    Ok(())
 }
 
 /// The decision of [`check_library`], given what the linked library reports.
-fn check_library_facts(threadsafe: c_int, version: c_int) -> Result<()> {
-    if threadsafe == 0 {
+fn check_library_facts(
+    threadsafe: c_int,
+    single_thread_config: bool,
+    version: c_int,
+) -> Result<()> {
+    if threadsafe == 0 || single_thread_config {
         return Err(Error::SqliteSingleThreadedMode);
     }
     if version < MIN_SQLITE_VERSION {
@@ -259,13 +432,17 @@ mod tests {
 
     #[test]
     fn refuses_old_or_single_threaded_libraries() {
-        assert_eq!(check_library_facts(1, MIN_SQLITE_VERSION), Ok(()));
-        assert_eq!(check_library_facts(2, 3_054_001), Ok(()));
+        assert_eq!(check_library_facts(1, false, MIN_SQLITE_VERSION), Ok(()));
+        assert_eq!(check_library_facts(2, false, 3_054_001), Ok(()));
         assert_eq!(
-            check_library_facts(0, 3_054_001),
+            check_library_facts(0, false, 3_054_001),
             Err(Error::SqliteSingleThreadedMode)
         );
-        let err = check_library_facts(1, 3_043_002).unwrap_err();
+        assert_eq!(
+            check_library_facts(1, true, 3_054_001),
+            Err(Error::SqliteSingleThreadedMode)
+        );
+        let err = check_library_facts(1, false, 3_043_002).unwrap_err();
         assert_eq!(err.sqlite_error_code(), Some(crate::ErrorCode::ApiMisuse));
         assert_eq!(
             err.to_string(),
@@ -274,7 +451,18 @@ mod tests {
     }
 
     #[test]
+    fn the_threading_mode_is_probed_once_per_initialization() {
+        let flags = crate::OpenFlags::default().bits();
+        drop(RawConnection::open(c":memory:", flags, None).unwrap());
+        // The second open found the sentinel registered by the first (or
+        // by an earlier test): no probe.
+        drop(RawConnection::open(c":memory:", flags, None).unwrap());
+        assert!(SENTINEL_RAN.with(Cell::get));
+    }
+
+    #[test]
     fn the_linked_library_passes() {
         assert_eq!(check_library(), Ok(()));
+        assert!(!configured_single_thread());
     }
 }

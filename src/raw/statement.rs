@@ -139,7 +139,13 @@ impl RawStatement {
         self.set(STEPPED);
         // SAFETY: `ptr` is a live statement owned by self; no binding
         // points at freed memory (cleared above if it might).
-        unsafe { ffi::sqlite3_step(self.ptr) }
+        let rc = unsafe { ffi::sqlite3_step(self.ptr) };
+        #[cfg(feature = "unlock_notify")]
+        if rc & 0xff == ffi::SQLITE_LOCKED {
+            // SAFETY: the live statement that just returned `rc`.
+            return unsafe { crate::unlock_notify::step_after_lock(self.ptr, rc) };
+        }
+        rc
     }
 
     /// `sqlite3_reset`, skipped when nothing stepped since the last one.
