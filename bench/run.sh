@@ -74,7 +74,7 @@ fi
 # Feature `load_extension` is off in the bench, so build.rs adds this one too.
 OPTS="$OPTS -DSQLITE_OMIT_LOAD_EXTENSION"
 # The user's additions and removals, as build.rs applies them to ferrolite's
-# copy (e.g. FERROLITE_SQLITE_FLAGS=-USQLITE_ENABLE_UNLOCK_NOTIFY).
+# copy (e.g. FERROLITE_SQLITE_FLAGS=-USQLITE_ENABLE_CARRAY).
 for f in ${FERROLITE_SQLITE_FLAGS:-}; do
     case "$f" in
         -U* | -D*) OPTS="$OPTS $f" ;;
