@@ -148,3 +148,28 @@ fn checkpoint_noop_reports_without_checkpointing() -> Result<()> {
     assert_eq!(CheckpointMode::NOOP as i32, -1);
     Ok(())
 }
+
+/// README's "Coming from rusqlite": double-quoted string literals are off
+/// (`SQLITE_DQS=0`), and one `set_db_config` call per statement kind turns
+/// them back on for legacy SQL.
+#[test]
+fn double_quoted_literals_are_off_until_turned_on() -> Result<()> {
+    let conn = Connection::open_in_memory()?;
+    conn.execute_batch("CREATE TABLE t (a TEXT)")?;
+    let err = conn
+        .query_row("SELECT \"no such column\"", [], |r| r.get::<_, String>(0))
+        .unwrap_err();
+    assert!(err.to_string().contains("no such column"), "{err}");
+    assert!(
+        conn.execute_batch("CREATE INDEX i ON t (a) WHERE a <> \"x\"")
+            .is_err()
+    );
+
+    assert!(!conn.db_config(DbConfig::SQLITE_DBCONFIG_DQS_DML)?);
+    assert!(conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DML, true)?);
+    let s: String = conn.query_row("SELECT \"legacy\"", [], |r| r.get(0))?;
+    assert_eq!(s, "legacy");
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DDL, true)?;
+    conn.execute_batch("CREATE INDEX i ON t (a) WHERE a <> \"x\"")?;
+    Ok(())
+}

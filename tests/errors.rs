@@ -695,7 +695,8 @@ fn errors_carry_their_own_message_not_a_stale_one() {
     assert!(e1.to_string().starts_with("no such table: nope"), "{e1}");
     let err = conn.execute("SELECT ?1", [ZeroBlob(u64::MAX)]).unwrap_err();
     assert!(
-        err.to_string().starts_with("string or blob too big: a zero-filled"),
+        err.to_string()
+            .starts_with("string or blob too big: a zero-filled"),
         "{err}"
     );
     let e1 = conn.execute("SELECT * FROM nope", []).unwrap_err();
