@@ -207,7 +207,10 @@ impl Connection {
     ///
     /// # Errors
     /// The first statement that fails to prepare or run; statements before
-    /// it have run.
+    /// it have run. An SQL error (`SqlInputError`) carries the whole script
+    /// and the offset in it, so `{:#}` gives the line and column in the
+    /// script (rusqlite gives the rest of the script from the failing
+    /// statement on, and the offset in that).
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         // One NUL-terminated copy of the whole script: SQLite then parses
         // each statement in place. Given a length without a terminator it
@@ -220,8 +223,12 @@ impl Connection {
         while !rest.is_empty() {
             // `rest` is a suffix of the script's text: the same suffix of
             // its bytes still ends with the NUL.
-            let text = &with_nul[base.len() - rest.len()..];
-            let (stmt, tail) = self.prepare_text(rest, text, 0)?;
+            let start = base.len() - rest.len();
+            let text = &with_nul[start..];
+            // An SQL error is located in the whole script, not in `rest`.
+            let (stmt, tail) = self
+                .prepare_text(rest, text, 0)
+                .map_err(|e| e.in_script(sql, start))?;
             if !stmt.is_null() {
                 let stmt = Statement::new(self, stmt);
                 stmt.run_to_completion()?;
@@ -394,7 +401,9 @@ impl Connection {
     #[inline]
     pub fn prepare_with_flags(&self, sql: &str, flags: crate::PrepFlags) -> Result<Statement<'_>> {
         let (stmt, tail) = self.prepare_raw(sql, flags.bits())?;
-        if tail < sql.len() && has_more_statements(self, &sql[tail..])? {
+        if tail < sql.len()
+            && has_more_statements(self, &sql[tail..]).map_err(|e| e.in_script(sql, tail))?
+        {
             return Err(Error::MultipleStatement);
         }
         Ok(Statement::new(self, stmt))

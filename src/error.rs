@@ -18,10 +18,31 @@ pub use crate::ffi::ErrorCode;
 /// Use [`Error::sqlite_error_code`] and [`Error::is_interrupted`] rather
 /// than matching numbers.
 ///
-/// `{}` prints exactly rusqlite's text for every variant rusqlite has (so
-/// log lines and snapshot tests match); print with `{:#}` to also see the
-/// result code after an SQLite message, and walk
+/// **Which to print**: for people (a log a human reads, a message shown
+/// to a developer), print `{:#}`: it adds what points at the fix, such as
+/// the line, column and an excerpt of a syntax error, the result code after
+/// an SQLite message, or `Option<T>` for a NULL read as a plain type. `{}`
+/// prints exactly rusqlite's text for every variant rusqlite has (so
+/// programs and snapshot tests that compare messages match); walk
 /// [`source()`](std::error::Error::source) for wrapped errors.
+///
+/// ```
+/// use ferrolite::Connection;
+///
+/// let conn = Connection::open_in_memory()?;
+/// let err = conn.execute_batch("CREATE TABLE t (x);\nSELECT x FROM t WHERE WHERE 1;").unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "near \"WHERE\": syntax error in CREATE TABLE t (x);\nSELECT x FROM t WHERE WHERE 1; at offset 42"
+/// );
+/// assert_eq!(
+///     format!("{err:#}"),
+///     "near \"WHERE\": syntax error at line 2, column 23 (Error code 1: SQL logic error)\n\
+///      2 | SELECT x FROM t WHERE WHERE 1;\n\
+///      \x20 |                       ^"
+/// );
+/// # Ok::<(), ferrolite::Error>(())
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -77,13 +98,17 @@ pub enum Error {
     /// A BLOB write or read went past the end of the BLOB.
     BlobSizeError,
     /// SQLite rejected the SQL text: its message and the byte offset of the
-    /// error in `sql` (-1 when SQLite gives none).
+    /// error in `sql` (-1 when SQLite gives none). `{:#}` locates it as
+    /// line and column (in characters, from 1) with an excerpt of the line.
     SqlInputError {
         /// The SQLite result code.
         error: ffi::Error,
         /// SQLite's message.
         msg: String,
-        /// The SQL that failed.
+        /// The SQL text the caller passed: for
+        /// [`execute_batch`](crate::Connection::execute_batch) the whole
+        /// script (rusqlite gives the unparsed rest from the failing
+        /// statement on).
         sql: String,
         /// Byte offset of the error in `sql`, or -1.
         offset: c_int,
@@ -109,6 +134,17 @@ pub enum Error {
         index: usize,
         /// The item's error.
         error: Box<Error>,
+    },
+    /// A row was read as a type that reads more columns than the query
+    /// returns: a tuple of `reads` fields from a row of `columns` columns
+    /// ([`FromRow`](crate::FromRow), [`query_as`](crate::Statement::query_as)).
+    /// (`TryFrom<&Row>` for tuples reports `InvalidColumnIndex` of the
+    /// first missing column, as in rusqlite.)
+    ColumnCountMismatch {
+        /// How many columns the query returns.
+        columns: usize,
+        /// How many columns the Rust type reads.
+        reads: usize,
     },
 }
 
@@ -170,6 +206,16 @@ impl PartialEq for Error {
                     error: e2,
                 },
             ) => i1 == i2 && e1 == e2,
+            (
+                ColumnCountMismatch {
+                    columns: c1,
+                    reads: r1,
+                },
+                ColumnCountMismatch {
+                    columns: c2,
+                    reads: r2,
+                },
+            ) => c1 == c2 && r1 == r2,
             // Boxed user errors have no equality; compare their messages.
             (FromSqlConversionFailure(i1, t1, e1), FromSqlConversionFailure(i2, t2, e2)) => {
                 i1 == i2 && t1 == t2 && e1.to_string() == e2.to_string()
@@ -221,10 +267,18 @@ impl From<FromSqlError> for Error {
 
 /// `Display` prints exactly what rusqlite 0.41.1 prints for the same
 /// variant, so programs and snapshot tests written against rusqlite see the
-/// same text. The alternate form (`{:#}`) adds what ferrolite knows beyond
-/// that text: the result code after an SQLite message
-/// (`"UNIQUE constraint failed: t.name (Error code 2067: constraint failed)"`)
-/// and the SQLite type of a conversion failure that has no column index.
+/// same text. The alternate form (`{:#}`), the one to show people, adds
+/// what ferrolite knows beyond that text:
+/// - the result code after an SQLite message
+///   (`"UNIQUE constraint failed: t.name (Error code 2067: constraint failed)"`);
+/// - for `SqlInputError`, the line and column (in characters, from 1) of
+///   the error in the SQL text, and an excerpt: the line, and a caret
+///   under the column (instead of the whole SQL text and byte offset);
+/// - for `InvalidColumnType`, the way out: `Option<T>` for a NULL, or the
+///   Rust type that reads the value's SQLite type;
+/// - for an out-of-range integer parameter, how to store it;
+/// - the SQLite type of a conversion failure that has no column index.
+///
 /// Everything else is also reachable through the variant's fields and
 /// [`source()`](std::error::Error::source).
 impl fmt::Display for Error {
@@ -275,7 +329,11 @@ impl fmt::Display for Error {
             Error::InvalidColumnIndex(i) => write!(f, "Invalid column index: {i}"),
             Error::InvalidColumnName(name) => write!(f, "Invalid column name: {name}"),
             Error::InvalidColumnType(i, name, t) => {
-                write!(f, "Invalid column type {t} at index: {i}, name: {name}")
+                write!(f, "Invalid column type {t} at index: {i}, name: {name}")?;
+                if f.alternate() {
+                    column_type_hint(f, *t)?;
+                }
+                Ok(())
             }
             Error::InvalidFunctionParameterType(i, t) => {
                 write!(f, "Invalid function parameter type {t} at index {i}")
@@ -293,10 +351,18 @@ impl fmt::Display for Error {
             ),
             Error::BlobSizeError => f.write_str("Blob size is insufficient"),
             Error::SqlInputError {
-                msg, sql, offset, ..
-            } => {
-                write!(f, "{msg} in {sql} at offset {offset}")
-            }
+                error,
+                msg,
+                sql,
+                offset,
+            } => match SqlLocation::find(sql, *offset) {
+                Some(at) if f.alternate() => write!(
+                    f,
+                    "{msg} at line {}, column {} ({error})\n{at}",
+                    at.line, at.column
+                ),
+                _ => write!(f, "{msg} in {sql} at offset {offset}"),
+            },
             Error::InvalidDatabaseIndex(i) => write!(f, "Invalid database index: {i}"),
             Error::MissingParameter(name) => {
                 write!(f, "You did not supply a value for binding parameter {name}")
@@ -313,7 +379,118 @@ impl fmt::Display for Error {
                     write!(f, "item {index}: {error}")
                 }
             }
+            Error::ColumnCountMismatch { columns, reads } => write!(
+                f,
+                "The query has {columns} column{}, the type reads {reads}",
+                if *columns == 1 { "" } else { "s" }
+            ),
         }
+    }
+}
+
+/// The `{:#}` addition to `InvalidColumnType`: what reads a value of type `t`.
+#[cold]
+fn column_type_hint(f: &mut fmt::Formatter<'_>, t: Type) -> fmt::Result {
+    let reader = match t {
+        Type::Null => {
+            return f
+                .write_str(" (the value is NULL: read the column as Option<T> to accept NULL)");
+        }
+        Type::Integer => "i64",
+        Type::Real => "f64",
+        Type::Text => "String",
+        Type::Blob => "Vec<u8>",
+    };
+    write!(
+        f,
+        " (the value is {t}, which the requested type does not read: {reader} reads it, \
+         Value reads any type)"
+    )
+}
+
+/// Where in an SQL text a byte offset is, for `SqlInputError`'s `{:#}`:
+/// line and column (both from 1; the column in characters), and the
+/// excerpt it prints: the line (a window of it around the column when it
+/// is long) and a caret under the column.
+struct SqlLocation<'a> {
+    line: usize,
+    column: usize,
+    /// The text of the line before the column (perhaps cut at its start).
+    before: &'a str,
+    /// The text of the line from the column on (perhaps cut at its end).
+    after: &'a str,
+    cut_before: bool,
+    cut_after: bool,
+}
+
+/// Characters of the line shown before and after the column, at most.
+const EXCERPT_BEFORE: usize = 60;
+const EXCERPT_AFTER: usize = 40;
+
+impl<'a> SqlLocation<'a> {
+    /// The location of byte `offset` in `sql`; `None` for a negative
+    /// offset. An offset past the end is the end; one inside a character
+    /// is that character's start.
+    fn find(sql: &'a str, offset: c_int) -> Option<SqlLocation<'a>> {
+        let mut at = usize::try_from(offset).ok()?.min(sql.len());
+        while !sql.is_char_boundary(at) {
+            at -= 1;
+        }
+        let line_start = sql[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = sql[at..].find('\n').map_or(sql.len(), |i| at + i);
+        let line = 1 + sql.as_bytes()[..line_start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        let mut before = &sql[line_start..at];
+        let column = before.chars().count() + 1;
+        let mut after = sql[at..line_end]
+            .strip_suffix('\r')
+            .unwrap_or(&sql[at..line_end]);
+        let cut_before = column - 1 > EXCERPT_BEFORE;
+        if cut_before {
+            let (i, _) = before.char_indices().rev().nth(EXCERPT_BEFORE - 1)?;
+            before = &before[i..];
+        }
+        let cut_after = after.chars().count() > EXCERPT_AFTER;
+        if cut_after {
+            let (i, _) = after.char_indices().nth(EXCERPT_AFTER)?;
+            after = &after[..i];
+        }
+        Some(SqlLocation {
+            line,
+            column,
+            before,
+            after,
+            cut_before,
+            cut_after,
+        })
+    }
+}
+
+/// The excerpt: `"{line} | {text}\n{blank} | {spaces}^"`.
+impl fmt::Display for SqlLocation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let number = self.line.to_string();
+        let (open, close) = (
+            if self.cut_before { "…" } else { "" },
+            if self.cut_after { "…" } else { "" },
+        );
+        write!(
+            f,
+            "{number} | {open}{}{}{close}\n{:w$} | {:w2$}",
+            self.before,
+            self.after,
+            "",
+            "",
+            w = number.len(),
+            w2 = usize::from(self.cut_before),
+        )?;
+        // Tabs stay tabs so the caret lines up under them.
+        for c in self.before.chars() {
+            f.write_str(if c == '\t' { "\t" } else { " " })?;
+        }
+        f.write_str("^")
     }
 }
 
@@ -376,6 +553,41 @@ impl Error {
     #[inline]
     pub fn is_constraint_violation(&self) -> bool {
         self.sqlite_error_code() == Some(ErrorCode::ConstraintViolation)
+    }
+
+    /// For an error preparing the part of `script` from byte `start` on
+    /// (a statement of `execute_batch`, or the rest after a statement):
+    /// the same error located in the whole `script`, the text the caller
+    /// passed. Unchanged if the offset in `script` would not fit a `c_int`.
+    #[cold]
+    pub(crate) fn in_script(self, script: &str, start: usize) -> Error {
+        match self {
+            Error::SqlInputError {
+                error,
+                msg,
+                sql,
+                offset,
+            } if start > 0 && offset >= 0 => {
+                match c_int::try_from(start)
+                    .ok()
+                    .and_then(|s| s.checked_add(offset))
+                {
+                    Some(offset) => Error::SqlInputError {
+                        error,
+                        msg,
+                        sql: script.to_owned(),
+                        offset,
+                    },
+                    None => Error::SqlInputError {
+                        error,
+                        msg,
+                        sql,
+                        offset,
+                    },
+                }
+            }
+            other => other,
+        }
     }
 
     /// Attaches a column index to a conversion error made without one.

@@ -13,14 +13,15 @@ use std::iter::FusedIterator;
 use std::marker::PhantomData;
 
 use crate::types::FromSql;
-use crate::{Connection, Params, Result, Row, Rows, Statement};
+use crate::{Connection, Error, Params, Result, Row, Rows, Statement};
 
 /// A Rust type built from a whole result row.
 ///
 /// Implemented for every [`FromSql`] type (the value of column 0) and for
 /// tuples of up to 16 `FromSql` types (column `i` into field `i`; columns
-/// past the tuple's length are ignored, a missing one is
-/// `Error::InvalidColumnIndex`). Implement it for your own types to use
+/// past the tuple's length are ignored; a row with fewer columns than the
+/// tuple has fields is `Error::ColumnCountMismatch`, "The query has 2
+/// columns, the type reads 3"). Implement it for your own types to use
 /// them with [`Statement::query_as`] and [`Connection::query_row_as`].
 ///
 /// ```
@@ -74,10 +75,19 @@ macro_rules! tuple_from_row {
         impl<$($ty: FromSql),+> FromRow for ($($ty,)+) {
             #[inline]
             fn from_row(row: &Row<'_>) -> Result<Self> {
+                const READS: usize = [$($idx),+].len();
+                if row.len() < READS {
+                    return Err(column_count_mismatch(row.len(), READS));
+                }
                 Ok(($(row.get::<usize, $ty>($idx)?,)+))
             }
         }
     )+};
+}
+
+#[cold]
+fn column_count_mismatch(columns: usize, reads: usize) -> Error {
+    Error::ColumnCountMismatch { columns, reads }
 }
 
 tuple_from_row! {

@@ -315,7 +315,8 @@ impl<'stmt> Row<'stmt> {
     ///
     /// # Errors
     /// `InvalidColumnIndex` / `InvalidColumnName`; `InvalidColumnType` when
-    /// the value's type can't convert; `IntegralValueOutOfRange`;
+    /// the value's type can't convert (its `{:#}` suggests `Option<T>` for
+    /// a NULL, or the type that reads the value); `IntegralValueOutOfRange`;
     /// `Utf8Error`; `FromSqlConversionFailure` from custom types.
     #[inline(always)]
     pub fn get<I: RowIndex, T: FromSql>(&self, idx: I) -> Result<T> {
@@ -349,7 +350,10 @@ impl<'stmt> Row<'stmt> {
     pub fn get_unwrap<I: RowIndex, T: FromSql>(&self, idx: I) -> T {
         match self.get(idx) {
             Ok(v) => v,
-            Err(e) => panic!("row.get_unwrap failed: {e}"),
+            Err(e) => panic!(
+                "row.get_unwrap failed reading {}: {e:#}",
+                std::any::type_name::<T>()
+            ),
         }
     }
 
@@ -462,7 +466,8 @@ impl RowIndex for &str {
 /// rusqlite: column `i` into field `i`; columns past the tuple are
 /// ignored, and a tuple longer than the row is `InvalidColumnIndex` of the
 /// first missing column. (`()` reads nothing.) [`FromRow`](crate::FromRow)
-/// does the same for `query_as`.
+/// does the same for `query_as`, except that a tuple longer than the row is
+/// `ColumnCountMismatch` ("The query has 2 columns, the type reads 3").
 macro_rules! tuple_try_from_row {
     ($(($($idx:tt $ty:ident),*))+) => {$(
         impl<'a, $($ty: FromSql),*> TryFrom<&'a Row<'a>> for ($($ty,)*) {

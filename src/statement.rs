@@ -443,6 +443,15 @@ impl<'conn> Statement<'conn> {
         )
     }
 
+    /// A `ToSql` error of the parameter at 1-based `idx`, naming the
+    /// parameter where the error is ferrolite's own (an out-of-range
+    /// integer).
+    #[cold]
+    #[inline(never)]
+    fn bind_error(&self, idx: usize, err: Error) -> Error {
+        crate::types::to_sql::with_parameter(err, idx, self.stmt.bind_parameter_name(idx))
+    }
+
     /// Binds one value at 1-based `idx`; `borrow` allows `SQLITE_STATIC`.
     #[inline]
     pub(crate) fn bind_one<T: ToSql + ?Sized>(
@@ -458,7 +467,9 @@ impl<'conn> Statement<'conn> {
             stmt: &mut self.stmt,
             borrow,
         };
-        let rc = value.__bind_to(&mut binder, i)?;
+        let rc = value
+            .__bind_to(&mut binder, i)
+            .map_err(|e| self.bind_error(idx, e))?;
         if rc == ffi::SQLITE_OK {
             Ok(())
         } else {

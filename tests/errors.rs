@@ -181,15 +181,15 @@ fn sql_input_error_has_message_sql_and_offset() {
         conn.query_row(sql, [], |_| Ok(())),
         Err(Error::SqlInputError { offset: 30, .. })
     ));
-    // In execute_batch, the offset is into the statement that failed.
-    let err = conn
-        .execute_batch("SELECT 1; SELECT * FROM t WHERE WHERE 1")
-        .unwrap_err();
+    // In execute_batch, the SQL is the whole script and the offset is in
+    // it (rusqlite gives the unparsed rest, from where the failing
+    // statement's text starts, and the offset in that).
+    let script = "SELECT 1; SELECT * FROM t WHERE WHERE 1";
+    let err = conn.execute_batch(script).unwrap_err();
     match err {
-        // As in rusqlite: the SQL is the unparsed rest, from where the
-        // failing statement's text starts.
         Error::SqlInputError { sql, offset, .. } => {
-            assert_eq!(sql, " SELECT * FROM t WHERE WHERE 1");
+            assert_eq!(sql, script);
+            assert_eq!(offset, 32);
             assert_eq!(&sql[offset as usize..], "WHERE 1");
         }
         other => panic!("{other:?}"),
@@ -807,4 +807,309 @@ fn error_is_send_sync_static() {
     check::<Error>();
     check::<ffi::Error>();
     check::<FromSqlError>();
+}
+
+/// Issue 18 item 4: `{:#}` of an SQL error locates it as line:column of
+/// the text the caller passed (for `execute_batch`, the whole script) with
+/// an excerpt; `{}` stays rusqlite's text.
+#[test]
+fn sql_error_alternate_form_gives_line_column_and_excerpt() {
+    let conn = setup();
+    let sql = "SELECT name FROM t WHERE id = = 1";
+    let err = conn.prepare(sql).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "near \"=\": syntax error in SELECT name FROM t WHERE id = = 1 at offset 30"
+    );
+    assert_eq!(
+        format!("{err:#}"),
+        "near \"=\": syntax error at line 1, column 31 (Error code 1: SQL logic error)\n\
+         1 | SELECT name FROM t WHERE id = = 1\n\
+         \x20 |                               ^"
+    );
+
+    // A script: the third line of the whole script, not of the rest.
+    let script =
+        "CREATE TABLE a (x);\nINSERT INTO a VALUES (1);\nSELECT x FROM a WHERE WHERE 1;\nSELECT 2;";
+    let err = conn.execute_batch(script).unwrap_err();
+    assert_eq!(
+        err,
+        Error::SqlInputError {
+            error: ffi::Error::new(ffi::SQLITE_ERROR),
+            msg: "near \"WHERE\": syntax error".into(),
+            sql: script.into(),
+            offset: 68,
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        format!("near \"WHERE\": syntax error in {script} at offset 68")
+    );
+    assert_eq!(
+        format!("{err:#}"),
+        "near \"WHERE\": syntax error at line 3, column 23 (Error code 1: SQL logic error)\n\
+         3 | SELECT x FROM a WHERE WHERE 1;\n\
+         \x20 |                       ^"
+    );
+    // The statements before the error ran.
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM a", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+
+    // `prepare` of one good and one bad statement: located in the whole text.
+    let err = conn.prepare("SELECT 1;\r\nSELEC 2").unwrap_err();
+    assert!(
+        matches!(&err, Error::SqlInputError { sql, offset: 11, .. } if sql == "SELECT 1;\r\nSELEC 2"),
+        "{err:?}"
+    );
+    assert_eq!(
+        format!("{err:#}"),
+        "near \"SELEC\": syntax error at line 2, column 1 (Error code 1: SQL logic error)\n\
+         2 | SELEC 2\n\
+         \x20 | ^"
+    );
+
+    // Columns count characters, not bytes; tabs stay tabs under the caret;
+    // line numbers of two digits widen the gutter.
+    let sql = format!("{}SELECT\t'é☃', FROM t", "\n".repeat(9));
+    let err = conn.prepare(&sql).unwrap_err();
+    assert_eq!(
+        format!("{err:#}"),
+        "near \"FROM\": syntax error at line 10, column 14 (Error code 1: SQL logic error)\n\
+         10 | SELECT\t'é☃', FROM t\n\
+         \x20  |       \t      ^"
+    );
+
+    // A long line shows a window around the column.
+    let sql = format!(
+        "SELECT {}1 FROM t WHERE WHERE {}1",
+        "1 + ".repeat(40),
+        "x + ".repeat(20)
+    );
+    let at = sql.rfind("WHERE").unwrap();
+    assert_eq!(at, 182);
+    let err = conn.prepare(&sql).unwrap_err();
+    let alt = format!("{err:#}");
+    let mut lines = alt.lines();
+    assert_eq!(
+        lines.next(),
+        Some("near \"WHERE\": syntax error at line 1, column 183 (Error code 1: SQL logic error)")
+    );
+    let excerpt = lines.next().unwrap();
+    let caret = lines.next().unwrap();
+    assert_eq!(lines.next(), None);
+    assert_eq!(
+        excerpt,
+        format!("1 | …{}{}…", &sql[at - 60..at], &sql[at..at + 40])
+    );
+    assert_eq!(caret, format!("  | {}^", " ".repeat(61)));
+
+    // A constructed error without an offset prints the same either way;
+    // an offset past the end points after the last character.
+    let err = Error::SqlInputError {
+        error: ffi::Error::new(ffi::SQLITE_ERROR),
+        msg: "m".into(),
+        sql: "SELECT".into(),
+        offset: -1,
+    };
+    assert_eq!(format!("{err:#}"), "m in SELECT at offset -1");
+    let err = Error::SqlInputError {
+        error: ffi::Error::new(ffi::SQLITE_ERROR),
+        msg: "m".into(),
+        sql: "SELECT".into(),
+        offset: 99,
+    };
+    assert_eq!(
+        format!("{err:#}"),
+        "m at line 1, column 7 (Error code 1: SQL logic error)\n1 | SELECT\n  |       ^"
+    );
+    assert_usable(&conn);
+}
+
+/// Issue 18 item 4: a type mismatch's `{:#}` says what reads the value:
+/// `Option<T>` for a NULL.
+#[test]
+fn invalid_column_type_alternate_form_points_at_the_reader() {
+    let conn = setup();
+    let err = conn
+        .query_row("SELECT NULL AS email", [], |r| r.get::<_, String>(0))
+        .unwrap_err();
+    assert_eq!(err, Error::InvalidColumnType(0, "email".into(), Type::Null));
+    assert_eq!(
+        err.to_string(),
+        "Invalid column type Null at index: 0, name: email"
+    );
+    assert_eq!(
+        format!("{err:#}"),
+        "Invalid column type Null at index: 0, name: email \
+         (the value is NULL: read the column as Option<T> to accept NULL)"
+    );
+    let email: Option<String> = conn
+        .query_row("SELECT NULL AS email", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(email, None);
+    let err = conn
+        .query_row("SELECT 'x' AS a", [], |r| r.get::<_, i64>(0))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Invalid column type Text at index: 0, name: a"
+    );
+    assert_eq!(
+        format!("{err:#}"),
+        "Invalid column type Text at index: 0, name: a (the value is Text, which the \
+         requested type does not read: String reads it, Value reads any type)"
+    );
+    for (t, reader) in [
+        (Type::Integer, "i64"),
+        (Type::Real, "f64"),
+        (Type::Blob, "Vec<u8>"),
+    ] {
+        assert_eq!(
+            format!("{:#}", Error::InvalidColumnType(1, "c".into(), t)),
+            format!(
+                "Invalid column type {t} at index: 1, name: c (the value is {t}, which the \
+                 requested type does not read: {reader} reads it, Value reads any type)"
+            )
+        );
+    }
+}
+
+/// `get_unwrap` panics naming the Rust type it was asked for, with the
+/// `{:#}` text.
+#[test]
+#[should_panic(
+    expected = "row.get_unwrap failed reading alloc::string::String: Invalid column type Null \
+                at index: 0, name: email (the value is NULL: read the column as Option<T>"
+)]
+fn get_unwrap_panic_names_the_rust_type() {
+    let conn = setup();
+    conn.query_row("SELECT NULL AS email", [], |r| {
+        Ok(r.get_unwrap::<_, String>(0))
+    })
+    .unwrap();
+}
+
+/// Issue 18 item 4: reading a row as a tuple longer than the row says how
+/// many columns each side has (`FromRow`); `TryFrom<&Row>` keeps
+/// rusqlite's `InvalidColumnIndex`.
+#[test]
+fn tuple_arity_mismatch_names_both_counts() {
+    let conn = setup();
+    let err = conn
+        .query_row_as::<(i64, String, i64)>("SELECT id, name FROM t", [])
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::ColumnCountMismatch {
+            columns: 2,
+            reads: 3
+        }
+    );
+    assert_eq!(err.to_string(), "The query has 2 columns, the type reads 3");
+    assert_eq!(
+        format!("{err:#}"),
+        "The query has 2 columns, the type reads 3"
+    );
+    assert!(err.source().is_none());
+    // Reported before a conversion error of an earlier column.
+    let mut stmt = conn.prepare("SELECT 'x'").unwrap();
+    let mut rows = stmt.query_as::<(i64, i64)>([]).unwrap();
+    assert_eq!(
+        rows.next().unwrap().unwrap_err().to_string(),
+        "The query has 1 column, the type reads 2"
+    );
+    assert!(rows.next().is_none());
+    drop(rows);
+    drop(stmt);
+    // Extra columns are still ignored.
+    let (id,): (i64,) = conn
+        .query_row_as("SELECT id, name FROM t ORDER BY id", [])
+        .unwrap();
+    assert_eq!(id, 1);
+    // TryFrom<&Row>, as in rusqlite: the first missing column's index.
+    let err = conn
+        .query_row("SELECT id, name FROM t", [], |r| {
+            <(i64, String, i64)>::try_from(r)
+        })
+        .unwrap_err();
+    assert_eq!(err, Error::InvalidColumnIndex(2));
+    assert_usable(&conn);
+}
+
+/// Issue 18 item 4: a Rust integer outside SQLite's INTEGER names the
+/// parameter and the value; the variant stays `ToSqlConversionFailure`
+/// and its source is the `TryFromIntError`.
+#[test]
+fn out_of_range_integer_parameter_names_parameter_and_value() {
+    use ferrolite::ToSql;
+    use std::num::{NonZeroU64, TryFromIntError};
+    let conn = setup();
+    let err = conn
+        .execute(
+            "INSERT INTO t (name, n) VALUES (:name, :id)",
+            named_params! {":name": "big", ":id": u64::MAX},
+        )
+        .unwrap_err();
+    let Error::ToSqlConversionFailure(inner) = &err else {
+        panic!("{err:?}")
+    };
+    assert!(inner.source().unwrap().is::<TryFromIntError>());
+    assert_eq!(
+        err.to_string(),
+        "parameter ?2 (:id): value 18446744073709551615 is out of range for SQLite's 64-bit INTEGER"
+    );
+    assert_eq!(
+        format!("{err:#}"),
+        "parameter ?2 (:id): value 18446744073709551615 is out of range for SQLite's 64-bit \
+         INTEGER (-9223372036854775808..=9223372036854775807): store it as TEXT, or as an i64 \
+         (`as i64`) if wrapping is intended"
+    );
+    // Positional, and the other wide types.
+    let text = |r: ferrolite::Result<usize>| r.unwrap_err().to_string();
+    assert_eq!(
+        text(conn.execute("SELECT ?1, ?2", params![1, 9_223_372_036_854_775_808u64])),
+        "parameter ?2: value 9223372036854775808 is out of range for SQLite's 64-bit INTEGER"
+    );
+    assert_eq!(
+        text(conn.execute("SELECT ?1, ?2, ?3", params![1, 2, i128::MIN])),
+        "parameter ?3: value -170141183460469231731687303715884105728 is out of range for \
+         SQLite's 64-bit INTEGER"
+    );
+    assert_eq!(
+        text(conn.execute("SELECT @v", named_params! {"@v": NonZeroU64::MAX})),
+        "parameter ?1 (@v): value 18446744073709551615 is out of range for SQLite's 64-bit INTEGER"
+    );
+    let mut stmt = conn.prepare("SELECT $n").unwrap();
+    assert_eq!(
+        stmt.raw_bind_parameter("$n", usize::MAX)
+            .unwrap_err()
+            .to_string(),
+        format!(
+            "parameter ?1 ($n): value {} is out of range for SQLite's 64-bit INTEGER",
+            usize::MAX
+        )
+    );
+    drop(stmt);
+    // In range: bound as is.
+    let v: i64 = conn
+        .query_row("SELECT ?1", [i64::MAX as u64], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, i64::MAX);
+    // Outside a statement, no parameter to name.
+    assert_eq!(
+        u64::MAX.to_sql().unwrap_err().to_string(),
+        "value 18446744073709551615 is out of range for SQLite's 64-bit INTEGER"
+    );
+    // A user's own ToSql error is passed through untouched.
+    struct Refuses;
+    impl ToSql for Refuses {
+        fn to_sql(&self) -> ferrolite::Result<ferrolite::types::ToSqlOutput<'_>> {
+            Err(Error::ToSqlConversionFailure("mine".into()))
+        }
+    }
+    let err = conn.execute("SELECT ?1", [Refuses]).unwrap_err();
+    assert_eq!(err.to_string(), "mine");
+    assert_usable(&conn);
 }

@@ -127,12 +127,19 @@ fn user_types_with_parameters() {
 }
 
 #[test]
-fn missing_column_is_invalid_column_index() {
+fn missing_column_is_a_column_count_mismatch() {
     let conn = db();
     let err = conn
         .query_row_as::<(i64, String, f64)>("SELECT id, name FROM person", [])
         .unwrap_err();
-    assert_eq!(err, Error::InvalidColumnIndex(2));
+    assert_eq!(
+        err,
+        Error::ColumnCountMismatch {
+            columns: 2,
+            reads: 3
+        }
+    );
+    assert_eq!(err.to_string(), "The query has 2 columns, the type reads 3");
     let err = conn
         .query_row_as::<Person>("SELECT id, name FROM person", [])
         .unwrap_err();

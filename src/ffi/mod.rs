@@ -97,7 +97,13 @@ pub enum ErrorCode {
     ParameterOutOfRange,
     /// `SQLITE_NOTADB`: the file is not a database.
     NotADatabase,
-    /// Any other code.
+    /// `SQLITE_ERROR` (1), SQLite's generic error ("SQL logic error"): a
+    /// syntax error, no such table or column, a function called with the
+    /// wrong arguments, a `RAISE(FAIL, …)`, …; the message
+    /// ([`Error::SqliteFailure`](crate::Error::SqliteFailure)'s or
+    /// [`Error::SqlInputError`](crate::Error::SqlInputError)'s) says which.
+    /// Also any other code without a variant of its own (named as in
+    /// rusqlite, where it means the same).
     Unknown,
 }
 

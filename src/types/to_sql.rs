@@ -66,6 +66,75 @@ fn zeroblob_too_big(n: u64) -> Error {
     )
 }
 
+/// The boxed error of the `ToSqlConversionFailure` for a Rust integer
+/// outside SQLite's 64-bit INTEGER (`u64`, `usize`, `i128`, …): names the
+/// value and, once bound, the parameter. Its `source()` is the
+/// `TryFromIntError` (the boxed error in rusqlite).
+#[derive(Debug)]
+struct IntegerOutOfRange {
+    value: String,
+    /// `"?2 (:id)"` or `"?2"`, set when binding.
+    parameter: Option<String>,
+    source: std::num::TryFromIntError,
+}
+
+#[cold]
+fn integer_out_of_range(value: impl std::fmt::Display, source: std::num::TryFromIntError) -> Error {
+    Error::ToSqlConversionFailure(Box::new(IntegerOutOfRange {
+        value: value.to_string(),
+        parameter: None,
+        source,
+    }))
+}
+
+/// `"parameter ?2 (:id): value 18446744073709551615 is out of range for
+/// SQLite's 64-bit INTEGER"`; `{:#}` adds how to store such a value.
+impl std::fmt::Display for IntegerOutOfRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(p) = &self.parameter {
+            write!(f, "parameter {p}: ")?;
+        }
+        write!(
+            f,
+            "value {} is out of range for SQLite's 64-bit INTEGER",
+            self.value
+        )?;
+        if f.alternate() {
+            f.write_str(
+                " (-9223372036854775808..=9223372036854775807): store it as TEXT, \
+                 or as an i64 (`as i64`) if wrapping is intended",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for IntegerOutOfRange {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// Names the parameter (1-based `idx`, and its name if it has one) in an
+/// out-of-range integer error raised while binding it; other errors are
+/// returned unchanged (a user's boxed error keeps its type and text).
+#[cold]
+pub(crate) fn with_parameter(err: Error, idx: usize, name: Option<&std::ffi::CStr>) -> Error {
+    let mut err = err;
+    if let Error::ToSqlConversionFailure(inner) = &mut err {
+        if let Some(e) = inner.downcast_mut::<IntegerOutOfRange>() {
+            if e.parameter.is_none() {
+                let numbered = format!("?{idx}");
+                e.parameter = Some(match name.map(|n| n.to_string_lossy()) {
+                    Some(n) if n != numbered => format!("{numbered} ({n})"),
+                    _ => numbered,
+                });
+            }
+        }
+    }
+    err
+}
+
 /// What a [`ToSql`] value turns into for binding.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -238,7 +307,7 @@ macro_rules! to_sql_wide_int {
             fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
                 match i64::try_from(*self) {
                     Ok(i) => Ok(ToSqlOutput::Owned(Value::Integer(i))),
-                    Err(e) => Err(Error::ToSqlConversionFailure(Box::new(e))),
+                    Err(e) => Err(integer_out_of_range(*self, e)),
                 }
             }
         }
@@ -283,7 +352,7 @@ macro_rules! to_sql_wide_non_zero {
             fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
                 match i64::try_from(self.get()) {
                     Ok(i) => Ok(ToSqlOutput::Owned(Value::Integer(i))),
-                    Err(e) => Err(Error::ToSqlConversionFailure(Box::new(e))),
+                    Err(e) => Err(integer_out_of_range(self.get(), e)),
                 }
             }
         }
