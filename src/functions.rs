@@ -219,7 +219,7 @@ impl Context<'_> {
     }
 
     /// The Rust value passed by pointer in argument `idx`
-    /// ([`ToSqlOutput::Pointer`](crate::types::ToSqlOutput::Pointer)), if it
+    /// ([`crate::types::ToSqlOutput::Pointer`]), if it
     /// was bound under `ptr_type` as a `T`; `None` otherwise. Safe, unlike
     /// rusqlite's: a value of another name or type is never reinterpreted.
     ///
