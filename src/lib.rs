@@ -119,6 +119,8 @@ pub use crate::heap::{
 pub use crate::interrupt::InterruptHandle;
 #[cfg(feature = "load_extension")]
 pub use crate::load_extension_guard::LoadExtensionGuard;
+#[allow(deprecated)]
+pub use crate::name::DatabaseName;
 pub use crate::name::{MAIN_DB, Name, Named, TEMP_DB};
 pub use crate::params::{Params, ParamsFromIter, params_from_iter};
 pub use crate::row::{AndThenRows, Map, MappedRows, Row, RowIndex, Rows};

@@ -91,6 +91,37 @@ impl Name for &CString {
     }
 }
 
+/// A schema name as rusqlite before 0.37 spelled it. Kept so code written
+/// for those versions compiles (with a warning); it works wherever a
+/// [`Name`] is taken.
+#[deprecated(
+    note = "use `ferrolite::MAIN_DB` for `DatabaseName::Main`, `ferrolite::TEMP_DB` for \
+            `DatabaseName::Temp`, and the name itself (a `&str`) for \
+            `DatabaseName::Attached(name)`; where an `Option<&str>` is taken (the \
+            `pragma_*` methods) write `Some(\"main\")` or `None`"
+)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatabaseName<'a> {
+    /// The `main` schema: [`MAIN_DB`].
+    Main,
+    /// The `temp` schema: [`TEMP_DB`].
+    Temp,
+    /// An attached database, by the name given to `ATTACH`.
+    Attached(&'a str),
+}
+
+#[allow(deprecated)]
+impl Name for DatabaseName<'_> {
+    #[inline]
+    fn as_cstr(&self) -> Result<Named<'_>> {
+        match *self {
+            DatabaseName::Main => Ok(Named::C(MAIN_DB)),
+            DatabaseName::Temp => Ok(Named::C(TEMP_DB)),
+            DatabaseName::Attached(s) => Ok(Named::Small(SmallCString::new(s)?)),
+        }
+    }
+}
+
 /// Quotes `name` as an SQL identifier: `"` + name with `"` doubled + `"`.
 /// Used wherever a name must be spliced into SQL text.
 pub(crate) fn quote_identifier(name: &str) -> String {
@@ -125,5 +156,14 @@ mod tests {
         assert_eq!(&*String::from("x").as_cstr().unwrap(), c"x");
         assert_eq!(&*MAIN_DB.as_cstr().unwrap(), c"main");
         assert!("a\0b".as_cstr().is_err());
+    }
+
+    #[test]
+    #[allow(deprecated)]
+    fn database_name_converts() {
+        assert_eq!(&*DatabaseName::Main.as_cstr().unwrap(), c"main");
+        assert_eq!(&*DatabaseName::Temp.as_cstr().unwrap(), c"temp");
+        assert_eq!(&*DatabaseName::Attached("aux").as_cstr().unwrap(), c"aux");
+        assert!(DatabaseName::Attached("a\0b").as_cstr().is_err());
     }
 }
