@@ -1,5 +1,12 @@
 //! `PRAGMA` helpers: read and set pragmas without building SQL by hand.
 //!
+//! The schema is an `Option<&str>`, as in rusqlite: `None` for the default
+//! (every schema, or `main`, depending on the pragma), `Some("main")`,
+//! `Some("temp")` or `Some("aux")` for one. It is not a generic
+//! [`Name`](crate::Name) on purpose: a generic `Option<N>` would make the
+//! common bare `None` a "type annotations needed" error. So `Some(MAIN_DB)`
+//! (a `&CStr`) doesn't fit; write `Some("main")`.
+//!
 //! ```
 //! use ferrolite::Connection;
 //! let conn = Connection::open_in_memory()?;
