@@ -121,7 +121,7 @@ pub use crate::interrupt::InterruptHandle;
 pub use crate::load_extension_guard::LoadExtensionGuard;
 #[allow(deprecated)]
 pub use crate::name::DatabaseName;
-pub use crate::name::{MAIN_DB, Name, Named, TEMP_DB};
+pub use crate::name::{MAIN_DB, Name, Named, SchemaName, TEMP_DB};
 pub use crate::params::{Params, ParamsFromIter, params_from_iter};
 pub use crate::row::{AndThenRows, Map, MappedRows, Row, RowIndex, Rows};
 pub use crate::statement::{BindIndex, Column, Statement, StatementStatus};

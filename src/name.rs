@@ -8,10 +8,108 @@ use std::ops::Deref;
 use crate::Result;
 use crate::raw::SmallCString;
 
-/// The `main` schema.
-pub const MAIN_DB: &CStr = c"main";
-/// The `temp` schema.
-pub const TEMP_DB: &CStr = c"temp";
+/// The `main` schema: a [`Name`], and a `&str` where one is taken
+/// (`Some(MAIN_DB)` for the `pragma_*` methods' `Option<&str>`).
+pub const MAIN_DB: &SchemaName = &SchemaName {
+    c: c"main",
+    s: "main",
+};
+/// The `temp` schema: a [`Name`], and a `&str` where one is taken.
+pub const TEMP_DB: &SchemaName = &SchemaName {
+    c: c"temp",
+    s: "temp",
+};
+
+/// The type of [`MAIN_DB`] and [`TEMP_DB`]: a built-in schema name that
+/// works as a [`Name`] (every API taking a schema), derefs to `str` (so
+/// `Some(MAIN_DB)` fits an `Option<&str>`, as the `pragma_*` methods take)
+/// and gives its C string with [`as_c_str`](Self::as_c_str).
+///
+/// rusqlite's `MAIN_DB` is a `&CStr`; code that used it as a `&CStr`
+/// value rather than as a `Name` writes `MAIN_DB.as_c_str()`.
+pub struct SchemaName {
+    c: &'static CStr,
+    s: &'static str,
+}
+
+impl SchemaName {
+    /// The name as a C string (`c"main"`).
+    #[inline]
+    pub const fn as_c_str(&self) -> &'static CStr {
+        self.c
+    }
+
+    /// The name as a string (`"main"`).
+    #[inline]
+    pub const fn as_str(&self) -> &'static str {
+        self.s
+    }
+}
+
+impl Deref for SchemaName {
+    type Target = str;
+    #[inline]
+    fn deref(&self) -> &str {
+        self.s
+    }
+}
+
+impl AsRef<str> for SchemaName {
+    #[inline]
+    fn as_ref(&self) -> &str {
+        self.s
+    }
+}
+
+impl AsRef<CStr> for SchemaName {
+    #[inline]
+    fn as_ref(&self) -> &CStr {
+        self.c
+    }
+}
+
+impl fmt::Debug for SchemaName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.s.fmt(f)
+    }
+}
+
+impl fmt::Display for SchemaName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.s)
+    }
+}
+
+impl PartialEq<str> for SchemaName {
+    fn eq(&self, other: &str) -> bool {
+        self.s == other
+    }
+}
+
+impl PartialEq<&str> for SchemaName {
+    fn eq(&self, other: &&str) -> bool {
+        self.s == *other
+    }
+}
+
+impl PartialEq<CStr> for SchemaName {
+    fn eq(&self, other: &CStr) -> bool {
+        self.c == other
+    }
+}
+
+impl PartialEq<&CStr> for SchemaName {
+    fn eq(&self, other: &&CStr) -> bool {
+        self.c == *other
+    }
+}
+
+impl Name for &SchemaName {
+    #[inline]
+    fn as_cstr(&self) -> Result<Named<'_>> {
+        Ok(Named::C(self.c))
+    }
+}
 
 /// A NUL-terminated name ready for SQLite: borrowed, or a short copy.
 #[derive(Debug)]
@@ -115,8 +213,8 @@ impl Name for DatabaseName<'_> {
     #[inline]
     fn as_cstr(&self) -> Result<Named<'_>> {
         match *self {
-            DatabaseName::Main => Ok(Named::C(MAIN_DB)),
-            DatabaseName::Temp => Ok(Named::C(TEMP_DB)),
+            DatabaseName::Main => Ok(Named::C(MAIN_DB.as_c_str())),
+            DatabaseName::Temp => Ok(Named::C(TEMP_DB.as_c_str())),
             DatabaseName::Attached(s) => Ok(Named::Small(SmallCString::new(s)?)),
         }
     }
@@ -155,7 +253,15 @@ mod tests {
         assert_eq!(&*"main".as_cstr().unwrap(), c"main");
         assert_eq!(&*String::from("x").as_cstr().unwrap(), c"x");
         assert_eq!(&*MAIN_DB.as_cstr().unwrap(), c"main");
+        assert_eq!(&*TEMP_DB.as_cstr().unwrap(), c"temp");
         assert!("a\0b".as_cstr().is_err());
+        assert_eq!(MAIN_DB.as_c_str(), c"main");
+        assert_eq!(TEMP_DB.as_str(), "temp");
+        assert_eq!(*MAIN_DB, *"main");
+        assert!(*MAIN_DB == c"main");
+        assert_eq!(format!("{MAIN_DB} {TEMP_DB:?}"), "main \"temp\"");
+        let as_str: Option<&str> = Some(MAIN_DB);
+        assert_eq!(as_str, Some("main"));
     }
 
     #[test]
