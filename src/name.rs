@@ -44,6 +44,35 @@ impl SchemaName {
     pub const fn as_str(&self) -> &'static str {
         self.s
     }
+
+    /// As [`CStr::to_str`], for code written when `MAIN_DB` was a `&CStr`:
+    /// always `Ok`.
+    ///
+    /// # Errors
+    /// None: the built-in names are ASCII.
+    #[inline]
+    pub const fn to_str(&self) -> std::result::Result<&'static str, std::str::Utf8Error> {
+        Ok(self.s)
+    }
+
+    /// As [`CStr::to_bytes`]: the bytes without the NUL.
+    #[inline]
+    pub const fn to_bytes(&self) -> &'static [u8] {
+        self.s.as_bytes()
+    }
+
+    /// As [`CStr::to_bytes_with_nul`].
+    #[inline]
+    pub const fn to_bytes_with_nul(&self) -> &'static [u8] {
+        self.c.to_bytes_with_nul()
+    }
+
+    /// As [`CStr::as_ptr`]: the NUL-terminated name (this shadows `str`'s
+    /// `as_ptr`, so the pointer is the C string's, as it was).
+    #[inline]
+    pub const fn as_ptr(&self) -> *const std::ffi::c_char {
+        self.c.as_ptr()
+    }
 }
 
 impl Deref for SchemaName {
@@ -257,6 +286,11 @@ mod tests {
         assert!("a\0b".as_cstr().is_err());
         assert_eq!(MAIN_DB.as_c_str(), c"main");
         assert_eq!(TEMP_DB.as_str(), "temp");
+        assert_eq!(MAIN_DB.to_str(), Ok("main"));
+        assert_eq!(MAIN_DB.to_bytes_with_nul(), b"main\0");
+        assert_eq!(TEMP_DB.to_bytes(), b"temp");
+        // SAFETY: the pointer is to a NUL-terminated static string.
+        assert_eq!(unsafe { CStr::from_ptr(MAIN_DB.as_ptr()) }, c"main");
         assert_eq!(*MAIN_DB, *"main");
         assert!(*MAIN_DB == c"main");
         assert_eq!(format!("{MAIN_DB} {TEMP_DB:?}"), "main \"temp\"");
