@@ -54,7 +54,7 @@ const CONVENIENCE_STEP_PAGES: c_int = 100;
 const CONVENIENCE_BUSY_RETRIES: u32 = 3;
 
 /// No progress callback, for [`Connection::backup`] and
-/// [`Connection::restore`] (a bare `None` can't name the closure type).
+/// [`Connection::restore`]; the same as a bare `None`.
 pub const NO_PROGRESS: Option<fn(Progress)> = None;
 
 /// What one [`Backup::step`] achieved.
@@ -277,14 +277,11 @@ impl fmt::Debug for Backup<'_, '_> {
 /// Steps `backup` to the end for the convenience functions: a few retries
 /// on `Busy`, `Locked` is an error at once (only the caller's own running
 /// statement can cause it, and it won't finish while we wait).
-fn run_convenience<F: FnMut(Progress)>(
-    backup: &Backup<'_, '_>,
-    mut progress: Option<F>,
-) -> Result<()> {
+fn run_convenience(backup: &Backup<'_, '_>, progress: Option<fn(Progress)>) -> Result<()> {
     let mut busy = 0;
     loop {
         let r = backup.step(CONVENIENCE_STEP_PAGES)?;
-        if let Some(f) = progress.as_mut() {
+        if let Some(f) = progress {
             f(backup.progress());
         }
         match r {
@@ -314,16 +311,19 @@ impl Connection {
     /// Backs up database `name` (`"main"`, `"temp"` or an attached name)
     /// to the file at `dst_path`, creating or replacing its content (Python's
     /// `Connection.backup`). `progress`, if given, is called after every
-    /// 100 pages. Pass [`NO_PROGRESS`] or `None::<fn(Progress)>` for none.
+    /// 100 pages: a function or a closure that captures nothing (the
+    /// shape of [`Backup::run_to_completion`]'s), so a bare `None` works.
+    /// For a callback that captures state (a progress bar, a counter), drive
+    /// a [`Backup`] yourself: `Backup::new_with_names` then
+    /// [`step`](Backup::step) in a loop, reading [`Backup::progress`].
     ///
     /// ```
     /// use ferrolite::Connection;
-    /// use ferrolite::backup::NO_PROGRESS;
     /// let dir = tempfile::tempdir().unwrap();
     /// let path = dir.path().join("copy.db");
     /// let conn = Connection::open_in_memory()?;
     /// conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (42);")?;
-    /// conn.backup("main", &path, NO_PROGRESS)?;
+    /// conn.backup("main", &path, None)?;
     /// let copy = Connection::open(&path)?;
     /// assert_eq!(copy.query_row("SELECT x FROM t", [], |r| r.get::<_, i64>(0))?, 42);
     /// # Ok::<(), ferrolite::Error>(())
@@ -333,11 +333,11 @@ impl Connection {
     /// The destination can't be opened or written; `name` is not a
     /// database of this connection; the source stays locked (`Busy`) or is
     /// in the middle of a write of this connection (`Locked`).
-    pub fn backup<N: Name, P: AsRef<Path>, F: FnMut(Progress)>(
+    pub fn backup<N: Name, P: AsRef<Path>>(
         &self,
         name: N,
         dst_path: P,
-        progress: Option<F>,
+        progress: Option<fn(Progress)>,
     ) -> Result<()> {
         let mut dst = Connection::open(dst_path)?;
         let backup = Backup::new_with_names(self, name, &mut dst, MAIN_DB)?;
@@ -355,11 +355,11 @@ impl Connection {
     /// this connection's data is then untouched); `name` is not a
     /// database of this connection; this connection has a transaction
     /// open; locks that can't be had.
-    pub fn restore<N: Name, P: AsRef<Path>, F: FnMut(Progress)>(
+    pub fn restore<N: Name, P: AsRef<Path>>(
         &mut self,
         name: N,
         src_path: P,
-        progress: Option<F>,
+        progress: Option<fn(Progress)>,
     ) -> Result<()> {
         let src = Connection::open_with_flags(
             src_path,

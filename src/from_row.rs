@@ -53,6 +53,13 @@ use crate::{Connection, Error, Params, Result, Row, Rows, Statement};
 ///     Ok(())
 /// }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` can't be read from a row: it doesn't implement `FromRow`",
+    label = "`{Self}` doesn't implement `FromRow`",
+    note = "read the columns as a tuple, `(A, B, ...)`, of types that implement `FromSql`",
+    note = "or derive `serde::Deserialize` and use `query_deserialize` / `ferrolite::serde::from_row` (feature `serde`)",
+    note = "or implement `FromRow` for `{Self}`, reading each column with `row.get(\"name\")?`"
+)]
 pub trait FromRow: Sized {
     /// Builds a value from `row`.
     ///

@@ -179,7 +179,9 @@ pub use crate::heap::{
 pub use crate::interrupt::InterruptHandle;
 #[cfg(feature = "load_extension")]
 pub use crate::load_extension_guard::LoadExtensionGuard;
-pub use crate::name::{MAIN_DB, Name, Named, TEMP_DB};
+#[allow(deprecated)]
+pub use crate::name::DatabaseName;
+pub use crate::name::{MAIN_DB, Name, Named, SchemaName, TEMP_DB};
 pub use crate::params::{Params, ParamsFromIter, params_from_iter};
 pub use crate::row::{AndThenRows, Map, MappedRows, Row, RowIndex, Rows};
 pub use crate::statement::{BindIndex, Column, Statement, StatementStatus};

@@ -30,6 +30,12 @@ use sealed::Sealed;
 /// Calls that finish before returning (`execute`, `insert`, `query_row`,
 /// `exists`, …) bind borrowed text and BLOBs without copying them;
 /// `query` copies, since its rows outlive the call.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` can't be used as the parameters of a statement",
+    label = "not a parameter list",
+    note = "pass `[]` or `()` for none, `params![a, b]` or a tuple `(a, b)` for positional parameters, an array `[a, b]` of one type, or `named_params! {{\":a\": a}}` for named ones",
+    note = "a single value `x` is written `[x]` or `(x,)`; a struct goes through `ferrolite::serde::to_params(&value)?` (feature `serde`)"
+)]
 pub trait Params: Sealed {
     /// Binds the parameters, copying text and BLOBs.
     #[doc(hidden)]

@@ -1,7 +1,6 @@
 //! Online backup: `ferrolite::backup` and `Connection::{backup, restore}`.
 
-use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
@@ -270,16 +269,18 @@ fn backup_to_path_and_restore_from_path() -> Result<()> {
     let src = Connection::open_in_memory()?;
     populated(&src, 250)?;
 
-    let calls = Cell::new(0);
+    // The callback is a plain `fn` (rusqlite's `run_to_completion` shape),
+    // so it counts through a static.
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
     src.backup(
         MAIN_DB,
         &path,
         Some(|p: Progress| {
             assert!(p.remaining >= 0 && p.remaining <= p.pagecount);
-            calls.set(calls.get() + 1);
+            CALLS.fetch_add(1, Ordering::Relaxed);
         }),
     )?;
-    assert!(calls.get() >= 1);
+    assert!(CALLS.load(Ordering::Relaxed) >= 1);
     let copy = Connection::open(&path)?;
     assert_eq!(count(&copy)?, 250);
     drop(copy);
@@ -380,5 +381,78 @@ fn in_memory_destination_with_another_page_size_fails() -> Result<()> {
     assert!(err.to_string().contains("page size"), "{err}");
     let n: i64 = dst.query_row("SELECT count(*) FROM mine", [], |r| r.get(0))?;
     assert_eq!(n, 1, "the destination is untouched");
+    Ok(())
+}
+
+/// Code written for rusqlite passes a bare `None` for "no progress"
+/// (rusqlite < 0.40 took `Option<fn(Progress)>`): it compiles and copies.
+#[test]
+fn backup_and_restore_take_a_bare_none() -> Result<()> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("none.db");
+    let src = Connection::open_in_memory()?;
+    populated(&src, 20)?;
+    src.backup(MAIN_DB, &path, None)?;
+    src.backup("main", dir.path().join("b.db"), NO_PROGRESS)?;
+    let mut target = Connection::open_in_memory()?;
+    target.execute_batch("PRAGMA page_size = 1024")?;
+    target.restore("main", &path, None)?;
+    assert_eq!(count(&target)?, 20);
+    // A function item works as well as a closure that captures nothing.
+    fn report(p: Progress) {
+        assert!(p.remaining <= p.pagecount);
+    }
+    src.backup(MAIN_DB, dir.path().join("c.db"), Some(report))?;
+    Ok(())
+}
+
+/// Old rusqlite code naming the schema with `DatabaseName` still compiles
+/// (with a deprecation warning) and means the same schema.
+#[test]
+#[allow(deprecated)]
+fn deprecated_database_name_still_works() -> Result<()> {
+    use ferrolite::DatabaseName;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let src = Connection::open_in_memory()?;
+    populated(&src, 5)?;
+    src.backup(DatabaseName::Main, &path, None)?;
+    let copy = Connection::open(&path)?;
+    assert_eq!(count(&copy)?, 5);
+    copy.execute_batch(
+        "CREATE TEMP TABLE tt (x); ATTACH ':memory:' AS aux; CREATE TABLE aux.a (y)",
+    )?;
+    copy.backup(DatabaseName::Temp, dir.path().join("temp.db"), None)?;
+    let t = Connection::open(dir.path().join("temp.db"))?;
+    assert_eq!(
+        t.query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'tt'",
+            [],
+            |r| r.get::<_, i64>(0)
+        )?,
+        1
+    );
+    copy.backup(
+        DatabaseName::Attached("aux"),
+        dir.path().join("aux.db"),
+        None,
+    )?;
+    let a = Connection::open(dir.path().join("aux.db"))?;
+    assert_eq!(
+        a.query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'a'",
+            [],
+            |r| r.get::<_, i64>(0)
+        )?,
+        1
+    );
+    assert!(
+        copy.backup(
+            DatabaseName::Attached("nope"),
+            dir.path().join("x.db"),
+            None
+        )
+        .is_err()
+    );
     Ok(())
 }

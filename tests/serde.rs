@@ -633,3 +633,259 @@ fn skipped_fields_bind_null_and_types_are_send_sync() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<NamedParams>();
 }
+
+/// chrono fields through `#[serde(with = "ferrolite::serde::chrono::…")]`
+/// read what `FromSql` reads (SQLite's own `CURRENT_TIMESTAMP` text, Unix
+/// time, Julian days) and write what `ToSql` writes.
+#[cfg(feature = "chrono")]
+mod chrono_fields {
+    use chrono::{
+        DateTime, FixedOffset, Local, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+    };
+    use ferrolite::serde::{from_row, to_params};
+    use ferrolite::{Connection, Error, Result};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Stamps {
+        #[serde(with = "ferrolite::serde::chrono::naive_date")]
+        d: NaiveDate,
+        #[serde(with = "ferrolite::serde::chrono::naive_time")]
+        t: NaiveTime,
+        #[serde(with = "ferrolite::serde::chrono::naive_date_time")]
+        ndt: NaiveDateTime,
+        #[serde(with = "ferrolite::serde::chrono::date_time_utc")]
+        utc: DateTime<Utc>,
+        #[serde(with = "ferrolite::serde::chrono::date_time_fixed")]
+        fixed: DateTime<FixedOffset>,
+        #[serde(with = "ferrolite::serde::chrono::date_time_local")]
+        local: DateTime<Local>,
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Maybe {
+        #[serde(with = "ferrolite::serde::chrono::naive_date_option")]
+        d: Option<NaiveDate>,
+        #[serde(with = "ferrolite::serde::chrono::naive_time_option")]
+        t: Option<NaiveTime>,
+        #[serde(with = "ferrolite::serde::chrono::naive_date_time_option")]
+        ndt: Option<NaiveDateTime>,
+        #[serde(with = "ferrolite::serde::chrono::date_time_utc_option")]
+        utc: Option<DateTime<Utc>>,
+        #[serde(with = "ferrolite::serde::chrono::date_time_fixed_option")]
+        fixed: Option<DateTime<FixedOffset>>,
+        #[serde(with = "ferrolite::serde::chrono::date_time_local_option")]
+        local: Option<DateTime<Local>>,
+    }
+
+    fn ndt(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
+    }
+
+    #[test]
+    fn sqlite_current_timestamp_text_reads_into_every_helper() -> Result<()> {
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch(
+            "CREATE TABLE s (d TEXT DEFAULT CURRENT_DATE, t TEXT DEFAULT CURRENT_TIME,
+                 ndt TEXT DEFAULT CURRENT_TIMESTAMP, utc TEXT DEFAULT CURRENT_TIMESTAMP,
+                 fixed TEXT DEFAULT CURRENT_TIMESTAMP, local TEXT DEFAULT CURRENT_TIMESTAMP);
+             INSERT INTO s DEFAULT VALUES;",
+        )?;
+        let before = Utc::now().naive_utc() - chrono::Duration::seconds(60);
+        let mut stmt = conn.prepare("SELECT * FROM s")?;
+        let rows: Vec<Stamps> = stmt.query_deserialize([])?.collect::<Result<_>>()?;
+        let s = &rows[0];
+        // The same values `FromSql` reads from the same row.
+        let (d, t, n, u, f, l): (
+            NaiveDate,
+            NaiveTime,
+            NaiveDateTime,
+            DateTime<Utc>,
+            DateTime<FixedOffset>,
+            DateTime<Local>,
+        ) = conn.query_row_as("SELECT * FROM s", [])?;
+        assert_eq!(
+            (s.d, s.t, s.ndt, s.utc, s.fixed, s.local),
+            (d, t, n, u, f, l)
+        );
+        assert!(s.ndt > before);
+        assert_eq!(s.utc.naive_utc(), s.ndt);
+        assert_eq!(s.fixed.offset().local_minus_utc(), 0);
+
+        // Fixed text, and the numeric forms FromSql reads.
+        let s: Stamps = conn.query_row(
+            "SELECT '2024-02-28' AS d, '23:30' AS t, '2024-02-28 23:30:00' AS ndt,
+                    1709163000 AS utc, '2024-02-28T23:30:00+02:00' AS fixed,
+                    julianday('2024-02-28 23:30:00') AS local",
+            [],
+            from_row,
+        )?;
+        assert_eq!(s.d, NaiveDate::from_ymd_opt(2024, 2, 28).unwrap());
+        assert_eq!(s.t, NaiveTime::from_hms_opt(23, 30, 0).unwrap());
+        assert_eq!(s.ndt, ndt("2024-02-28 23:30:00"));
+        assert_eq!(s.utc, Utc.from_utc_datetime(&ndt("2024-02-28 23:30:00")));
+        assert_eq!(s.fixed.offset().local_minus_utc(), 7200);
+        assert_eq!(s.fixed.naive_utc(), ndt("2024-02-28 21:30:00"));
+        assert_eq!(s.local.naive_utc(), ndt("2024-02-28 23:30:00"));
+        Ok(())
+    }
+
+    #[test]
+    fn null_reads_as_none_with_the_option_helpers() -> Result<()> {
+        let conn = Connection::open_in_memory()?;
+        let m: Maybe = conn.query_row(
+            "SELECT NULL AS d, NULL AS t, NULL AS ndt, NULL AS utc, NULL AS fixed, NULL AS local",
+            [],
+            from_row,
+        )?;
+        assert_eq!(
+            m,
+            Maybe {
+                d: None,
+                t: None,
+                ndt: None,
+                utc: None,
+                fixed: None,
+                local: None
+            }
+        );
+        let m: Maybe = conn.query_row(
+            "SELECT NULL AS d, NULL AS t, CURRENT_TIMESTAMP AS ndt, NULL AS utc,
+                    NULL AS fixed, NULL AS local",
+            [],
+            from_row,
+        )?;
+        assert!(m.ndt.is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn bad_values_are_errors_naming_the_column() -> Result<()> {
+        let conn = Connection::open_in_memory()?;
+        #[derive(Debug, Deserialize)]
+        struct One {
+            #[serde(with = "ferrolite::serde::chrono::naive_date_time")]
+            #[allow(dead_code)]
+            at: NaiveDateTime,
+        }
+        let err = conn
+            .query_row("SELECT 'yesterday' AS at", [], from_row::<One>)
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::FromSqlConversionFailure(0, _, _)),
+            "{err:?}"
+        );
+        let msg = err.to_string();
+        assert!(msg.contains("yesterday") && msg.contains("at"), "{msg}");
+        // NULL without the option helper is an error, not a default.
+        let err = conn
+            .query_row("SELECT NULL AS at", [], from_row::<One>)
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::FromSqlConversionFailure(0, _, _)),
+            "{err:?}"
+        );
+        // A BLOB is not a date.
+        assert!(
+            conn.query_row("SELECT x'00' AS at", [], from_row::<One>)
+                .is_err()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn to_params_writes_what_to_sql_writes_and_reads_back() -> Result<()> {
+        let conn = Connection::open_in_memory()?;
+        conn.execute_batch("CREATE TABLE s (d, t, ndt, utc, fixed, local)")?;
+        let at = ndt("2024-02-28 23:30:00") + chrono::Duration::milliseconds(789);
+        let orig = Stamps {
+            d: at.date(),
+            t: at.time(),
+            ndt: at,
+            utc: Utc.from_utc_datetime(&at),
+            fixed: FixedOffset::east_opt(4 * 3600)
+                .unwrap()
+                .from_utc_datetime(&at),
+            local: Local.from_utc_datetime(&at),
+        };
+        conn.execute(
+            "INSERT INTO s VALUES (:d, :t, :ndt, :utc, :fixed, :local)",
+            to_params(&orig)?,
+        )?;
+        // Stored as ToSql stores them: text, in ferrolite's format.
+        let texts: (String, String, String, String, String, String) =
+            conn.query_row_as("SELECT * FROM s", [])?;
+        let direct: (String, String, String, String, String) = conn.query_row_as(
+            "SELECT ?1, ?2, ?3, ?4, ?5",
+            (orig.d, orig.t, orig.ndt, orig.utc, orig.fixed),
+        )?;
+        assert_eq!(
+            (
+                texts.0.clone(),
+                texts.1.clone(),
+                texts.2.clone(),
+                texts.3.clone(),
+                texts.4.clone()
+            ),
+            direct
+        );
+        assert_eq!(texts.2, "2024-02-28 23:30:00.789");
+        assert_eq!(texts.4, "2024-02-29 03:30:00.789+04:00");
+        let back: Stamps = conn.query_row("SELECT * FROM s", [], from_row)?;
+        assert_eq!(back, orig);
+
+        // Options: None binds NULL, Some binds the text.
+        conn.execute_batch("DELETE FROM s")?;
+        let m = Maybe {
+            d: None,
+            t: Some(at.time()),
+            ndt: Some(at),
+            utc: None,
+            fixed: None,
+            local: None,
+        };
+        conn.execute(
+            "INSERT INTO s VALUES (:d, :t, :ndt, :utc, :fixed, :local)",
+            to_params(&m)?,
+        )?;
+        let nulls: i64 = conn.query_row("SELECT (d IS NULL) + (utc IS NULL) FROM s", [], |r| {
+            r.get(0)
+        })?;
+        assert_eq!(nulls, 2);
+        let back: Maybe = conn.query_row("SELECT * FROM s", [], from_row)?;
+        assert_eq!(back, m);
+        Ok(())
+    }
+
+    /// Without the helper, chrono's own `Deserialize` (RFC 3339 only) is
+    /// what runs; SQLite's `CURRENT_TIMESTAMP` text shows why the helpers
+    /// exist. `sql_value` is the same for any `FromSql` type.
+    #[test]
+    fn sql_value_works_for_any_from_sql_type() -> Result<()> {
+        #[derive(Deserialize, Serialize)]
+        struct Any {
+            #[serde(with = "ferrolite::serde::sql_value")]
+            at: NaiveDateTime,
+            #[serde(with = "ferrolite::serde::sql_value")]
+            n: Option<i64>,
+        }
+        let conn = Connection::open_in_memory()?;
+        let a: Any = conn.query_row(
+            "SELECT '2024-02-28 23:30:00' AS at, NULL AS n",
+            [],
+            from_row,
+        )?;
+        assert_eq!(a.at, ndt("2024-02-28 23:30:00"));
+        assert_eq!(a.n, None);
+        let n: Option<i64> = conn.query_row(
+            "SELECT :n",
+            to_params(&Any {
+                at: a.at,
+                n: Some(7),
+            })?,
+            |r| r.get(0),
+        )?;
+        assert_eq!(n, Some(7));
+        Ok(())
+    }
+}

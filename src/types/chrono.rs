@@ -37,6 +37,12 @@
 //!   Dates and times of day have no unambiguous numeric form, so a number
 //!   read as `NaiveDate` or `NaiveTime` is `InvalidColumnType`.
 //!
+//! For serde fields (`query_deserialize`, `ferrolite::serde::from_row`,
+//! `to_params`), mark chrono fields
+//! `#[serde(with = "ferrolite::serde::chrono::naive_date_time")]` (and
+//! siblings, feature `serde`) so they are read by the same parser;
+//! chrono's own `Deserialize` reads only RFC 3339.
+//!
 //! Leading and trailing ASCII whitespace is ignored. Anything else is an
 //! error — `Error::FromSqlConversionFailure` for the column, quoting the
 //! text — never a panic and never a guess. A `DateTime<FixedOffset>` whose

@@ -99,6 +99,13 @@ impl Error for FromSqlError {
 pub type FromSqlResult<T> = Result<T, FromSqlError>;
 
 /// A Rust type that can be read from an SQLite value (Python's converters).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` can't be read from an SQL value: it doesn't implement `FromSql`",
+    label = "`{Self}` doesn't implement `FromSql`",
+    note = "implement `FromSql` for `{Self}`, reading it from a `ValueRef` (an integer, real, text or blob)",
+    note = "read a column that may be NULL as `Option<T>`",
+    note = "to read a whole row into a struct, implement `FromRow` for it, or derive `serde::Deserialize` and use `query_deserialize` (feature `serde`); several columns read as a tuple `(A, B)`"
+)]
 pub trait FromSql: Sized {
     /// Converts an SQLite value.
     ///

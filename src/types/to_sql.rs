@@ -210,6 +210,12 @@ impl ToSql for ToSqlOutput<'_> {
 
 /// A Rust value that can be bound as an SQL parameter or returned from a
 /// user function. Implement it for your own types (Python's adapters).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` can't be bound as an SQL value: it doesn't implement `ToSql`",
+    label = "`{Self}` doesn't implement `ToSql`",
+    note = "implement `ToSql` for `{Self}`, returning a `ToSqlOutput` (an integer, real, text or blob), or convert it to one of those first",
+    note = "`Option<T>` binds NULL for `None`; `&T`, `Box<T>`, `Rc<T>` and `Arc<T>` bind as `T` does"
+)]
 pub trait ToSql {
     /// Converts `self` into a value SQLite can bind.
     ///
