@@ -5,18 +5,26 @@
 //! All three stop a statement the way [`InterruptHandle`](crate::InterruptHandle)
 //! does: the call fails with an error for which
 //! [`Error::is_interrupted`](crate::Error::is_interrupted) is true, whose
-//! message says why (`interrupted: the statement timeout (100ms) expired`,
-//! `interrupted: the deadline passed`, `interrupted: cancelled`). They also
+//! message says why: `interrupted: the statement timeout (100ms) expired`,
+//! `interrupted: the deadline passed (a timeout of 250ms)` (from
+//! [`with_timeout`](Connection::with_timeout)), `interrupted: the deadline
+//! passed (it was 1.5s away when the scope started)` (from
+//! [`with_deadline`](Connection::with_deadline), which knows an instant, not
+//! a duration), `interrupted: cancelled`. They also
 //! stop a statement that is *waiting for a lock* held by another
 //! connection, instead of letting it sleep out its busy timeout, and they
 //! compose with each other, with a [progress handler](Connection::progress_handler)
 //! and with interrupt handles: all can be active at once.
 //!
 //! Deadlines are checked every few thousand virtual-machine instructions
-//! (about every 10 µs; see the README for the measured overhead, under 1%
-//! on a long statement), and before a statement in a scope starts. An operation SQLite performs in one go
-//! without running instructions (sorting a large batch in memory, a long
-//! user function) is noticed when it returns.
+//! (about every 10 µs; see BENCHMARKS.md for the measured overhead, under
+//! 1% on a long statement), before a statement starts, and at every later
+//! step of a running statement, so time its reader spends between
+//! [`Rows::next`](crate::Rows::next) calls counts: the first step after the
+//! deadline fails. A statement stopped between rows ends as one
+//! interrupted while running does (a write is rolled back). An operation
+//! SQLite performs in one go without running instructions (sorting a large
+//! batch in memory, a long user function) is noticed when it returns.
 //!
 //! ```
 //! use std::time::Duration;
@@ -37,7 +45,7 @@
 //!     })
 //!     .unwrap_err();
 //! assert!(err.is_interrupted());
-//! assert!(err.to_string().contains("deadline"));
+//! assert_eq!(err.to_string(), "interrupted: the deadline passed (a timeout of 50ms)");
 //!
 //! // A token cancels work from any thread, on every connection using it.
 //! let token = CancelToken::new();
@@ -107,6 +115,9 @@ pub struct CancelToken {
 pub(crate) struct TokenInner {
     cancelled: AtomicBool,
     pub(crate) deadline: Option<Instant>,
+    /// The timeout the deadline was set from (`with_timeout`), for the
+    /// error message.
+    pub(crate) timeout: Option<Duration>,
     /// Connections running work under this token now.
     attached: Mutex<Vec<Arc<InterruptCell>>>,
 }
@@ -153,7 +164,13 @@ impl CancelToken {
     /// now (never, if `now + timeout` is beyond what [`Instant`] holds).
     pub fn with_timeout(timeout: Duration) -> CancelToken {
         match Instant::now().checked_add(timeout) {
-            Some(deadline) => CancelToken::with_deadline(deadline),
+            Some(deadline) => CancelToken {
+                inner: Arc::new(TokenInner {
+                    deadline: Some(deadline),
+                    timeout: Some(timeout),
+                    ..TokenInner::default()
+                }),
+            },
             None => CancelToken::new(),
         }
     }
@@ -214,7 +231,9 @@ impl Connection {
     ///
     /// The clock starts at a statement's first step and runs until it is
     /// reset or finished, so time spent between [`Rows::next`](crate::Rows::next)
-    /// calls counts; each statement of
+    /// calls counts: the first step after the timeout fails (and the
+    /// statement ends as an interrupted one does: a write is rolled back).
+    /// Each statement of
     /// [`execute_batch`](Self::execute_batch) gets its own timeout. A
     /// statement waiting for a lock gives up at the timeout too. Composes
     /// with [`with_deadline`](Self::with_deadline),
@@ -265,9 +284,15 @@ impl Connection {
 
     /// Runs `f` with a deadline for all the work it does on this
     /// connection: whatever runs when `deadline` passes is interrupted, and
-    /// later statements fail before they start. The Go `context` /
+    /// later statements fail before they start; time spent between
+    /// [`Rows::next`](crate::Rows::next) calls counts. The Go `context` /
     /// APSW `query_limit` idea as a scope. See
     /// [`with_cancel`](Self::with_cancel).
+    ///
+    /// An instant has no duration to name: the error says how far away the
+    /// deadline was when the scope started, `interrupted: the deadline
+    /// passed (it was 5s away when the scope started)`, or `(it had passed
+    /// when the scope started)`.
     ///
     /// ```
     /// use std::time::{Duration, Instant};
@@ -284,7 +309,28 @@ impl Connection {
         self.with_cancel(&CancelToken::with_deadline(deadline), f)
     }
 
-    /// [`with_deadline`](Self::with_deadline) at `timeout` from now.
+    /// [`with_deadline`](Self::with_deadline) at `timeout` from now. The
+    /// error names the timeout, as the
+    /// [statement timeout](Self::set_statement_timeout)'s does.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ferrolite::Connection;
+    /// let conn = Connection::open_in_memory()?;
+    /// let mut stmt = conn.prepare("SELECT value FROM generate_series(1, 100)")?;
+    /// let err = conn
+    ///     .with_timeout(Duration::from_millis(250), |_| -> ferrolite::Result<()> {
+    ///         let mut rows = stmt.query([])?;
+    ///         while rows.next()?.is_some() {
+    ///             std::thread::sleep(Duration::from_millis(10)); // a slow reader
+    ///         }
+    ///         Ok(())
+    ///     })
+    ///     .unwrap_err();
+    /// assert!(err.is_interrupted());
+    /// assert_eq!(err.to_string(), "interrupted: the deadline passed (a timeout of 250ms)");
+    /// # Ok::<(), ferrolite::Error>(())
+    /// ```
     pub fn with_timeout<T>(&self, timeout: Duration, f: impl FnOnce(&Connection) -> T) -> T {
         self.with_cancel(&CancelToken::with_timeout(timeout), f)
     }

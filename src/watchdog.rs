@@ -49,12 +49,46 @@ pub(crate) enum Abort {
     Panic,
     /// The statement ran longer than the statement timeout.
     StatementTimeout(Duration),
-    /// A `with_deadline` / token deadline passed.
-    Deadline,
+    /// A `with_deadline` / `with_timeout` / token deadline passed.
+    Deadline(DeadlineKind),
     /// A `CancelToken` was cancelled.
     Cancelled,
     /// `sqlite3_interrupt` stopped a busy wait.
     Interrupted,
+}
+
+/// What a deadline that passed was, for its error message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DeadlineKind {
+    /// Set as a timeout (`with_timeout`, `CancelToken::with_timeout`).
+    Timeout(Duration),
+    /// Set as an instant (`with_deadline`, `CancelToken::with_deadline`):
+    /// how far away it was when its scope started (zero: already past).
+    Budget(Duration),
+}
+
+impl DeadlineKind {
+    /// The message part after "the deadline passed".
+    fn describe(self) -> String {
+        match self {
+            DeadlineKind::Timeout(t) => format!(" (a timeout of {t:?})"),
+            DeadlineKind::Budget(b) if b.is_zero() => {
+                " (it had passed when the scope started)".to_owned()
+            }
+            DeadlineKind::Budget(b) => {
+                format!(" (it was {:?} away when the scope started)", rounded(b))
+            }
+        }
+    }
+}
+
+/// `d` rounded to the millisecond (to the microsecond below one), so that a
+/// budget measured from the clock reads as the user wrote it (`1.5s`).
+fn rounded(d: Duration) -> Duration {
+    let ns = d.as_nanos();
+    let unit: u128 = if ns >= 1_000_000 { 1_000_000 } else { 1_000 };
+    let n = (ns + unit / 2) / unit * unit;
+    Duration::from_nanos(u64::try_from(n).unwrap_or(u64::MAX))
 }
 
 /// What the busy trampoline does when a lock is held elsewhere.
@@ -81,9 +115,10 @@ pub(crate) struct Watchdog {
     /// The deadline of the statement being stepped now.
     statement_deadline: Cell<Option<Instant>>,
     /// Tokens of the `with_cancel` / `with_deadline` scopes in force,
-    /// innermost last, and the earliest of their deadlines.
-    scopes: RefCell<Vec<Arc<TokenInner>>>,
-    scope_deadline: Cell<Option<Instant>>,
+    /// innermost last, each with what its deadline is (for the message),
+    /// and the earliest of their deadlines with what it is.
+    scopes: RefCell<Vec<(Arc<TokenInner>, Option<DeadlineKind>)>>,
+    scope_deadline: Cell<Option<(Instant, DeadlineKind)>>,
     /// Why the last abort happened, until the error is built. Set only
     /// through [`set_reason`](Self::set_reason) (which keeps `busy_state` in step).
     reason: Cell<Option<Abort>>,
@@ -166,12 +201,16 @@ impl Watchdog {
         if let Some(cell) = self.cell.get() {
             token.attach(cell);
         }
-        self.scopes.borrow_mut().push(token);
+        let kind = token.deadline.map(|deadline| match token.timeout {
+            Some(t) => DeadlineKind::Timeout(t),
+            None => DeadlineKind::Budget(deadline.saturating_duration_since(Instant::now())),
+        });
+        self.scopes.borrow_mut().push((token, kind));
         self.rearm();
     }
 
     pub(crate) fn pop_scope(&self) {
-        let token = self.scopes.borrow_mut().pop();
+        let token = self.scopes.borrow_mut().pop().map(|(token, _)| token);
         if let (Some(token), Some(cell)) = (token, self.cell.get()) {
             token.detach(cell);
         }
@@ -181,8 +220,11 @@ impl Watchdog {
     /// Recomputes what is armed and the period SQLite calls us at.
     fn rearm(&self) {
         let scopes = self.scopes.borrow();
-        self.scope_deadline
-            .set(scopes.iter().filter_map(|t| t.deadline).min());
+        let earliest = scopes
+            .iter()
+            .filter_map(|(t, kind)| Some((t.deadline?, (*kind)?)))
+            .min_by_key(|&(deadline, _)| deadline);
+        self.scope_deadline.set(earliest);
         self.armed
             .set(self.statement_timeout.get().is_some() || !scopes.is_empty());
         drop(scopes);
@@ -264,7 +306,7 @@ impl Watchdog {
     /// interrupt, which SQLite notices by itself).
     fn overdue(&self) -> Option<Abort> {
         let scopes = self.scopes.borrow();
-        if scopes.iter().any(|t| t.is_cancelled_flag()) {
+        if scopes.iter().any(|(t, _)| t.is_cancelled_flag()) {
             return Some(Abort::Cancelled);
         }
         drop(scopes);
@@ -279,15 +321,20 @@ impl Watchdog {
                 self.statement_timeout.get().unwrap_or_default(),
             ));
         }
-        if scope.is_some_and(|d| now >= d) {
-            return Some(Abort::Deadline);
+        if let Some((d, kind)) = scope {
+            if now >= d {
+                return Some(Abort::Deadline(kind));
+            }
         }
         None
     }
 
     /// The earliest deadline in force.
     fn next_deadline(&self) -> Option<Instant> {
-        match (self.statement_deadline.get(), self.scope_deadline.get()) {
+        match (
+            self.statement_deadline.get(),
+            self.scope_deadline.get().map(|(d, _)| d),
+        ) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -339,7 +386,7 @@ impl Watchdog {
         let what = match why {
             Abort::Panic => return Some(Error::UnwindingPanic),
             Abort::StatementTimeout(t) => format!("the statement timeout ({t:?}) expired"),
-            Abort::Deadline => "the deadline passed".to_owned(),
+            Abort::Deadline(kind) => format!("the deadline passed{}", kind.describe()),
             Abort::Cancelled => "cancelled".to_owned(),
             Abort::Interrupted => "interrupted".to_owned(),
         };
@@ -352,6 +399,35 @@ impl Watchdog {
             ffi::Error::new(ffi::SQLITE_INTERRUPT),
             Some(msg),
         ))
+    }
+
+    /// Steps a run that must stop: with the progress handler called after
+    /// every instruction for the length of this step, so that it aborts the
+    /// statement at once (the handler finds the reason still in force:
+    /// deadlines don't move back, and cancelling is permanent).
+    #[cold]
+    #[inline(never)]
+    fn step_stopping(&self, raw: &crate::raw::RawStatement) -> c_int {
+        let db = self.db.get();
+        let period = self.period.get();
+        if db.is_null() || period == 0 {
+            // Not registered (can't happen while armed): step as usual.
+            return raw.step();
+        }
+        self.period.set(1);
+        // SAFETY: live handle (bound by `Connection::watchdog` when the
+        // watch was armed; the statement being stepped keeps it open); the
+        // user data is this watchdog, as in `sync_period`.
+        unsafe {
+            ffi::sqlite3_progress_handler(db, 1, Some(progress_trampoline), self.user_data())
+        };
+        let rc = raw.step();
+        self.period.set(period);
+        // SAFETY: as above; back to the period registered by `sync_period`.
+        unsafe {
+            ffi::sqlite3_progress_handler(db, period, Some(progress_trampoline), self.user_data())
+        };
+        rc
     }
 
     // ---- the handlers ----
@@ -490,8 +566,8 @@ pub(crate) fn step_watched(stmt: &Statement<'_>) -> c_int {
     // `run` is cleared whenever the statement is reset (every run ends with
     // a reset in ferrolite), so `None` marks a first step, or a run that
     // started before anything was armed (its clock starts now).
-    let deadline = match raw.run() {
-        Some(deadline) => deadline,
+    let (deadline, resumed) = match raw.run() {
+        Some(deadline) => (deadline, true),
         None => {
             let timeout = w.statement_timeout.get();
             // Work in a scope that is already over never starts: SQLite would
@@ -503,11 +579,22 @@ pub(crate) fn step_watched(stmt: &Statement<'_>) -> c_int {
             }
             let d = timeout.and_then(|t| Instant::now().checked_add(t));
             raw.start_run(d);
-            d
+            (d, false)
         }
     };
     let outer = w.statement_deadline.replace(deadline);
-    let rc = raw.step();
+    // Time between steps counts: a run that is over its deadline (or whose
+    // scope was cancelled) while its consumer was busy elsewhere stops now,
+    // not after thousands more instructions. SQLite itself stops it, so
+    // that it ends exactly as an interrupted statement does (a write rolls
+    // back): the progress handler runs after the step's first instruction,
+    // sees the reason, and aborts. One clock read per later step while
+    // armed (a first step was just checked above).
+    let rc = if resumed && w.overdue().is_some() {
+        w.step_stopping(raw)
+    } else {
+        raw.step()
+    };
     if rc & 0xff == ffi::SQLITE_INTERRUPT && w.reason.get().is_none() {
         // Interrupted by a token's cancel() (through sqlite3_interrupt) or
         // past a deadline just as something else stopped it.

@@ -405,6 +405,132 @@ fn statement_timeout_counts_time_between_steps_per_statement() -> Result<()> {
     Ok(())
 }
 
+/// Reads `rows` sleeping `pause` before each `next` after the first, as a
+/// slow consumer does. Returns how many rows were read, and the error that
+/// stopped the reading (with the time it came, from the query's start).
+fn read_slowly(
+    conn: &Connection,
+    sql: &str,
+    pause: Duration,
+) -> Result<(usize, Option<(Error, Duration)>)> {
+    let mut stmt = conn.prepare(sql)?;
+    let start = Instant::now();
+    let mut rows = stmt.query([])?;
+    let mut n = 0;
+    loop {
+        match rows.next() {
+            Ok(Some(_)) => n += 1,
+            Ok(None) => return Ok((n, None)),
+            Err(e) => return Ok((n, Some((e, start.elapsed())))),
+        }
+        thread::sleep(pause);
+    }
+}
+
+/// 100 cheap rows: far fewer instructions than one progress check (4000).
+const HUNDRED_ROWS: &str = "SELECT value FROM generate_series(1, 100)";
+
+#[test]
+fn statement_timeout_stops_a_slow_consumer_between_rows() -> Result<()> {
+    // The documented promise: time between `next` calls counts. 300 ms at
+    // 10 ms a row: the first step past the deadline fails. Robust under
+    // valgrind and load: sleeps only make the deadline come at an earlier
+    // row, and the row bound follows from the sleeps alone (30 sleeps of
+    // at least 10 ms reach the deadline).
+    let conn = db();
+    conn.set_statement_timeout(Some(Duration::from_millis(300)));
+    let (n, err) = read_slowly(&conn, HUNDRED_ROWS, Duration::from_millis(10))?;
+    let (err, at) = err.expect("read all 100 rows despite the timeout");
+    assert_interrupted(&err, "interrupted: the statement timeout (300ms) expired");
+    assert!((1..=30).contains(&n), "stopped after {n} rows");
+    assert!(at >= Duration::from_millis(300), "stopped early: {at:?}");
+    // The statement was reset: the connection and the statement run again.
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM generate_series(1, 10)")?,
+        10
+    );
+    Ok(())
+}
+
+#[test]
+fn deadline_scope_stops_a_slow_consumer_between_rows() -> Result<()> {
+    let conn = db();
+    let deadline = Instant::now() + Duration::from_millis(300);
+    let (n, err) = conn.with_deadline(deadline, |c| {
+        read_slowly(c, HUNDRED_ROWS, Duration::from_millis(10))
+    })?;
+    let (err, _) = err.expect("read all 100 rows despite the deadline");
+    assert_interrupted(&err, "interrupted: the deadline passed");
+    assert!(Instant::now() >= deadline);
+    assert!((1..=30).contains(&n), "stopped after {n} rows");
+    // with_timeout too.
+    let (n, err) = conn.with_timeout(Duration::from_millis(300), |c| {
+        read_slowly(c, HUNDRED_ROWS, Duration::from_millis(10))
+    })?;
+    let (err, at) = err.expect("read all 100 rows despite the timeout");
+    assert_interrupted(&err, "interrupted: the deadline passed");
+    assert!((1..=30).contains(&n), "stopped after {n} rows");
+    assert!(at >= Duration::from_millis(300), "stopped early: {at:?}");
+    Ok(())
+}
+
+#[test]
+fn a_write_stopped_between_rows_is_rolled_back_as_when_interrupted() -> Result<()> {
+    // `INSERT … RETURNING` makes its changes at its first step and then
+    // hands out rows: stopped between them, it fails as an interrupted
+    // write does (rolled back), not as a write stopped early (committed).
+    let conn = db();
+    table(&conn);
+    conn.set_statement_timeout(Some(Duration::from_millis(100)));
+    let (n, err) = read_slowly(
+        &conn,
+        "INSERT INTO t SELECT value FROM generate_series(1, 100) RETURNING x",
+        Duration::from_millis(10),
+    )?;
+    let (err, _) = err.expect("read all 100 rows despite the timeout");
+    assert_interrupted(&err, "statement timeout (100ms) expired");
+    assert!((1..=10).contains(&n), "stopped after {n} rows");
+    conn.set_statement_timeout(None);
+    assert_eq!(count(&conn, "SELECT count(*) FROM t")?, 0, "rolled back");
+    Ok(())
+}
+
+#[test]
+fn unarmed_statements_are_not_stopped_between_rows() -> Result<()> {
+    // No timeout: a consumer may take its time.
+    let conn = db();
+    let (n, err) = read_slowly(
+        &conn,
+        "SELECT value FROM generate_series(1, 40)",
+        Duration::from_millis(10),
+    )?;
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(n, 40);
+    // A run started in a scope that has ended is not watched any more.
+    let mut stmt = conn.prepare("SELECT value FROM generate_series(1, 40)")?;
+    let mut rows = conn.with_timeout(Duration::from_millis(50), |_| -> Result<_> {
+        let mut rows = stmt.query([])?;
+        rows.next()?;
+        Ok(rows)
+    })?;
+    let mut n = 1;
+    while rows.next()?.is_some() {
+        n += 1;
+        thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(n, 40);
+    // A timeout far away does not stop a slow consumer either.
+    conn.set_statement_timeout(Some(Duration::from_secs(3600)));
+    let (n, err) = read_slowly(
+        &conn,
+        "SELECT value FROM generate_series(1, 20)",
+        Duration::from_millis(10),
+    )?;
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(n, 20);
+    Ok(())
+}
+
 #[test]
 fn statement_timeout_applies_to_each_statement_of_a_batch() -> Result<()> {
     let conn = db();
@@ -463,6 +589,11 @@ fn with_timeout_interrupts_and_then_ends() -> Result<()> {
     let err = conn
         .with_timeout(Duration::from_millis(50), |c| count(c, LONG))
         .unwrap_err();
+    // The message names the duration, as the statement timeout's does.
+    assert_eq!(
+        err.to_string(),
+        "interrupted: the deadline passed (a timeout of 50ms)"
+    );
     assert_interrupted(&err, "the deadline passed");
     assert!(start.elapsed() < prompt());
     // Outside the scope nothing is armed any more.
@@ -479,6 +610,64 @@ fn with_timeout_interrupts_and_then_ends() -> Result<()> {
 }
 
 #[test]
+fn deadline_messages_say_what_the_deadline_was() -> Result<()> {
+    let conn = db();
+    // with_deadline knows an instant: the message gives how far away it was
+    // when the scope started (rounded to the millisecond; a loaded machine
+    // may start the scope a little late).
+    let deadline = Instant::now() + Duration::from_millis(300);
+    let err = conn
+        .with_deadline(deadline, |c| count(c, LONG))
+        .unwrap_err();
+    assert_interrupted(&err, "interrupted: the deadline passed (it was ");
+    let msg = err.to_string();
+    assert!(
+        (250..=300).any(|ms| msg
+            == format!(
+                "interrupted: the deadline passed (it was {:?} away when the scope started)",
+                Duration::from_millis(ms)
+            )),
+        "{msg}"
+    );
+    // A token made with a timeout names it, in any scope.
+    let token = CancelToken::with_timeout(Duration::from_millis(40));
+    let err = conn.with_cancel(&token, |c| count(c, LONG)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "interrupted: the deadline passed (a timeout of 40ms)"
+    );
+    // Nested scopes: the earliest deadline passes and is named.
+    let err = conn
+        .with_timeout(Duration::from_millis(1500), |c| {
+            c.with_timeout(Duration::from_millis(20), |c| count(c, LONG))
+        })
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "interrupted: the deadline passed (a timeout of 20ms)"
+    );
+    // Seconds read as seconds.
+    let token = CancelToken::with_deadline(Instant::now() + Duration::from_secs(2));
+    let err = conn
+        .with_cancel(&token, |c| {
+            c.with_timeout(Duration::from_secs(1), |c| count(c, LONG))
+        })
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "interrupted: the deadline passed (a timeout of 1s)"
+    );
+    // The statement timeout's message is unchanged.
+    conn.set_statement_timeout(Some(Duration::from_millis(30)));
+    let err = count(&conn, LONG).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "interrupted: the statement timeout (30ms) expired"
+    );
+    Ok(())
+}
+
+#[test]
 fn past_deadline_stops_work_before_it_starts() -> Result<()> {
     let conn = db();
     table(&conn);
@@ -487,6 +676,10 @@ fn past_deadline_stops_work_before_it_starts() -> Result<()> {
         .with_deadline(past, |c| c.execute("INSERT INTO t VALUES (1)", []))
         .unwrap_err();
     assert_interrupted(&err, "deadline");
+    assert_eq!(
+        err.to_string(),
+        "interrupted: the deadline passed (it had passed when the scope started)"
+    );
     assert_eq!(
         count(&conn, "SELECT count(*) FROM t")?,
         0,
@@ -523,7 +716,8 @@ fn nested_scopes_all_apply_and_unwind() -> Result<()> {
     let conn = db();
     let r = conn.with_timeout(Duration::from_secs(60), |c| {
         let inner = c.with_timeout(Duration::from_millis(30), |c| count(c, LONG));
-        assert_interrupted(&inner.unwrap_err(), "deadline");
+        // The earliest deadline is the one that passed, and named.
+        assert_interrupted(&inner.unwrap_err(), "deadline passed (a timeout of 30ms)");
         // The outer scope is still in force but not over.
         count(c, "SELECT count(*) FROM generate_series(1, 10000)")
     });
