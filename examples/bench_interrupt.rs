@@ -6,8 +6,11 @@
 //!    20 runs, for a scan and for a sort-heavy query; and the same from the
 //!    moment a statement timeout expires.
 //! 2. Deadline overhead: a long scan (one step) and a row-by-row loop, with
-//!    and without an armed statement timeout, runs interleaved, medians
-//!    compared.
+//!    and without an armed statement timeout (and the loop inside a
+//!    `with_timeout` scope), runs interleaved, best runs compared. While
+//!    armed, every step after a statement's first checks the deadlines
+//!    (time spent between `Rows::next` calls counts), with a coarse clock
+//!    read on Linux far from a deadline.
 //!
 //! `BENCH_ROWS` sets the table size (default 2,000,000);
 //! `BENCH_ONLY_OVERHEAD=1` skips the latency part.
@@ -167,6 +170,26 @@ fn compare(
     Ok((*plain.iter().min().unwrap(), *armed.iter().min().unwrap()))
 }
 
+/// As [`compare`], `f` run plainly against `f` inside a `with_timeout`
+/// scope (an hour: never reached).
+fn compare_scope(
+    conn: &Connection,
+    runs: usize,
+    mut f: impl FnMut(&Connection) -> Result<i64>,
+) -> Result<(Duration, Duration)> {
+    let (mut plain, mut armed) = (Vec::new(), Vec::new());
+    f(conn)?; // warm up
+    for _ in 0..runs {
+        let start = thread_cpu();
+        std::hint::black_box(f(conn)?);
+        plain.push(thread_cpu() - start);
+        let start = thread_cpu();
+        std::hint::black_box(conn.with_timeout(Duration::from_secs(3600), &mut f)?);
+        armed.push(thread_cpu() - start);
+    }
+    Ok((*plain.iter().min().unwrap(), *armed.iter().min().unwrap()))
+}
+
 fn statement_timeout(conn: &mut Connection, on: bool) {
     conn.set_statement_timeout(on.then_some(Duration::from_secs(3600)));
 }
@@ -270,6 +293,10 @@ fn main() -> Result<()> {
     print_overhead(
         "row-by-row loop (a step per row)",
         compare(&mut conn, 25, statement_timeout, row_loop)?,
+    );
+    print_overhead(
+        "row-by-row loop in a with_timeout scope",
+        compare_scope(&conn, 25, row_loop)?,
     );
     print_overhead(
         "100k tiny statements (deadline armed each)",

@@ -16,6 +16,11 @@
 //!   sleeps in short slices (woken early by an interrupt) until the busy
 //!   timeout runs out, or calls the user's busy handler.
 //!
+//! While something is armed, every step goes through [`step_watched`],
+//! which starts a statement's clock at its first step and checks the
+//! deadlines again at each later one (time spent between `Rows::next`
+//! calls counts), with a coarse clock read far from a deadline.
+//!
 //! The hot path pays one `Cell<bool>` check per step when nothing is armed.
 //! A trampoline that aborts records why ([`Abort`]); the statement's error
 //! is then built from that record (`take_abort_error`), so a deadline reads
@@ -36,7 +41,8 @@ use crate::{Connection, Error, Statement, ffi};
 /// while a deadline or cancel scope is armed. Reading the clock costs about
 /// 20 ns; four thousand instructions take around ten microseconds, so the
 /// check costs well under 1% of a long statement (`examples/bench_interrupt.rs`)
-/// while noticing a deadline within microseconds.
+/// while noticing a deadline within microseconds. Between steps the
+/// deadlines are checked by [`step_watched`] (a reader may pause there).
 pub(crate) const WATCH_PERIOD: c_int = 4000;
 
 pub(crate) type ProgressFn = dyn FnMut() -> bool + Send;
@@ -119,6 +125,11 @@ pub(crate) struct Watchdog {
     /// and the earliest of their deadlines with what it is.
     scopes: RefCell<Vec<(Arc<TokenInner>, Option<DeadlineKind>)>>,
     scope_deadline: Cell<Option<(Instant, DeadlineKind)>>,
+    /// Between steps: for a run whose statement deadline is the key, no
+    /// deadline in force can pass before this reading of the coarse clock
+    /// ([`coarse`]), so the step needs no precise clock read. Cleared when
+    /// the scopes change.
+    horizon: Cell<Option<(Option<Instant>, u64)>>,
     /// Why the last abort happened, until the error is built. Set only
     /// through [`set_reason`](Self::set_reason) (which keeps `busy_state` in step).
     reason: Cell<Option<Abort>>,
@@ -149,6 +160,7 @@ impl Default for Watchdog {
             statement_deadline: Cell::new(None),
             scopes: RefCell::new(Vec::new()),
             scope_deadline: Cell::new(None),
+            horizon: Cell::new(None),
             reason: Cell::new(None),
             busy_state: Cell::new(false),
             progress: RefCell::new(None),
@@ -225,6 +237,7 @@ impl Watchdog {
             .filter_map(|(t, kind)| Some((t.deadline?, (*kind)?)))
             .min_by_key(|&(deadline, _)| deadline);
         self.scope_deadline.set(earliest);
+        self.horizon.set(None);
         self.armed
             .set(self.statement_timeout.get().is_some() || !scopes.is_empty());
         drop(scopes);
@@ -401,6 +414,50 @@ impl Watchdog {
         ))
     }
 
+    /// True when a run resumed between steps must stop now (its deadline or
+    /// a scope's passed, or a scope was cancelled). Usually costs a coarse
+    /// clock read (a few ns) instead of a precise one (~20-35 ns): the
+    /// precise check runs when the coarse clock comes near a deadline.
+    #[inline]
+    fn must_stop_between_steps(&self, stmt_deadline: Option<Instant>) -> bool {
+        if let Some((key, until)) = self.horizon.get() {
+            if key == stmt_deadline && coarse::now().is_some_and(|c| c < until) {
+                let scopes = self.scopes.borrow();
+                return scopes.iter().any(|(t, _)| t.is_cancelled_flag());
+            }
+        }
+        self.must_stop_between_steps_slow(stmt_deadline)
+    }
+
+    #[inline(never)]
+    fn must_stop_between_steps_slow(&self, stmt_deadline: Option<Instant>) -> bool {
+        self.horizon.set(None);
+        // The coarse reading first: it lags true time, which keeps the
+        // horizon early (see `coarse`).
+        let before = coarse::now();
+        if self.overdue().is_some() {
+            return true;
+        }
+        let (Some(c), Some(res)) = (before, coarse::resolution()) else {
+            return false;
+        };
+        let until = match self.next_deadline() {
+            None => u64::MAX,
+            Some(next) => {
+                let left = next.saturating_duration_since(Instant::now());
+                let left = u64::try_from(left.as_nanos()).unwrap_or(u64::MAX);
+                // A coarse reading lags true time by up to one tick: two
+                // ticks of margin keep the skip strictly before the deadline.
+                match left.checked_sub(res.saturating_mul(2)) {
+                    Some(ahead) if ahead > 0 => c.saturating_add(ahead),
+                    _ => return false,
+                }
+            }
+        };
+        self.horizon.set(Some((stmt_deadline, until)));
+        false
+    }
+
     /// Steps a run that must stop: with the progress handler called after
     /// every instruction for the length of this step, so that it aborts the
     /// statement at once (the handler finds the reason still in force:
@@ -517,6 +574,73 @@ impl Watchdog {
     }
 }
 
+/// A coarse monotonic clock: Linux's `CLOCK_MONOTONIC_COARSE`, read in a
+/// few nanoseconds (the precise clock behind [`Instant`] takes 20-35 ns
+/// here), at the resolution of the kernel tick (about 1-4 ms). It runs at
+/// the rate of `CLOCK_MONOTONIC` (the clock of [`Instant`]) and lags it by
+/// up to one tick, so a deadline measured as "this far from now" on the
+/// precise clock is not reached while the coarse clock reads less than
+/// its reading then plus that distance, minus a tick. Used only to skip
+/// precise reads far from a deadline; elsewhere `now` is `None` and every
+/// check is precise.
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+mod coarse {
+    /// `struct timespec` on 64-bit Linux: `time_t` and `long` are 64 bits.
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+
+    unsafe extern "C" {
+        fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+        fn clock_getres(clock: i32, ts: *mut Timespec) -> i32;
+    }
+
+    const CLOCK_MONOTONIC_COARSE: i32 = 6;
+
+    fn nanos(ts: &Timespec) -> Option<u64> {
+        let sec = u64::try_from(ts.sec).ok()?;
+        let nsec = u64::try_from(ts.nsec).ok()?;
+        sec.checked_mul(1_000_000_000)?.checked_add(nsec)
+    }
+
+    /// The coarse clock in nanoseconds, if it can be read.
+    #[inline]
+    pub(super) fn now() -> Option<u64> {
+        let mut ts = Timespec { sec: 0, nsec: 0 };
+        // SAFETY: `ts` is a valid, writable `struct timespec` (the layout
+        // above is 64-bit Linux's), and the clock id is Linux's.
+        let rc = unsafe { clock_gettime(CLOCK_MONOTONIC_COARSE, &mut ts) };
+        if rc == 0 { nanos(&ts) } else { None }
+    }
+
+    /// The coarse clock's tick in nanoseconds (at least 1), if known.
+    pub(super) fn resolution() -> Option<u64> {
+        let mut ts = Timespec { sec: 0, nsec: 0 };
+        // SAFETY: as in `now`.
+        let rc = unsafe { clock_getres(CLOCK_MONOTONIC_COARSE, &mut ts) };
+        if rc == 0 {
+            nanos(&ts).map(|n| n.max(1))
+        } else {
+            None
+        }
+    }
+}
+
+/// No coarse clock elsewhere: every check between steps reads [`Instant`].
+#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+mod coarse {
+    #[inline]
+    pub(super) fn now() -> Option<u64> {
+        None
+    }
+
+    pub(super) fn resolution() -> Option<u64> {
+        None
+    }
+}
+
 /// How long to sleep before retry number `count` of a lock: short at first,
 /// for locks held briefly, then longer (the total is still bounded by the
 /// busy timeout, and an interrupt ends any sleep at once).
@@ -588,9 +712,9 @@ pub(crate) fn step_watched(stmt: &Statement<'_>) -> c_int {
     // not after thousands more instructions. SQLite itself stops it, so
     // that it ends exactly as an interrupted statement does (a write rolls
     // back): the progress handler runs after the step's first instruction,
-    // sees the reason, and aborts. One clock read per later step while
-    // armed (a first step was just checked above).
-    let rc = if resumed && w.overdue().is_some() {
+    // sees the reason, and aborts. A clock read per later step while armed
+    // (a first step was just checked above), usually a coarse one.
+    let rc = if resumed && w.must_stop_between_steps(deadline) {
         w.step_stopping(raw)
     } else {
         raw.step()
