@@ -405,11 +405,24 @@ mod serde_params {
 /// Builds positional parameters: `params![1, "two", 3.0]` is a
 /// `&[&dyn ToSql]`.
 ///
+/// The macro takes each argument **by reference** (it writes `&arg`), so
+/// `params![name]` borrows `name` and does not move it: a `String` or
+/// `Vec<u8>` stays usable after the call, with no `.clone()` or `&name`
+/// needed (`&name` works too).
+///
 /// ```
 /// use ferrolite::{Connection, params};
 /// let conn = Connection::open_in_memory()?;
 /// let s: String = conn.query_row("SELECT ?1 || ?2", params!["a", 1], |r| r.get(0))?;
 /// assert_eq!(s, "a1");
+///
+/// conn.execute("CREATE TABLE people (name TEXT, photo BLOB)", [])?;
+/// let name = String::from("Ada");
+/// let photo = vec![0x89u8, b'P', b'N', b'G'];
+/// conn.execute("INSERT INTO people VALUES (?1, ?2)", params![name, photo])?;
+/// // Not moved: both are still ours.
+/// assert_eq!(name, "Ada");
+/// assert_eq!(photo.len(), 4);
 /// # Ok::<(), ferrolite::Error>(())
 /// ```
 #[macro_export]
@@ -425,11 +438,21 @@ macro_rules! params {
 /// Builds named parameters: `named_params! { ":id": 1, "@name": "x" }` is a
 /// `&[(&str, &dyn ToSql)]`.
 ///
+/// Like [`params!`](crate::params), it takes each value **by reference**
+/// (`&value`): `named_params! { ":name": name }` borrows `name`, which stays
+/// usable afterwards.
+///
 /// ```
 /// use ferrolite::{Connection, named_params};
 /// let conn = Connection::open_in_memory()?;
 /// let s: i64 = conn.query_row("SELECT :a + @b", named_params! { ":a": 1, "@b": 2 }, |r| r.get(0))?;
 /// assert_eq!(s, 3);
+///
+/// let name = String::from("Ada");
+/// let greeting: String =
+///     conn.query_row("SELECT 'hello ' || :name", named_params! { ":name": name }, |r| r.get(0))?;
+/// assert_eq!(greeting, "hello Ada");
+/// assert_eq!(name, "Ada"); // not moved
 /// # Ok::<(), ferrolite::Error>(())
 /// ```
 #[macro_export]
