@@ -466,24 +466,25 @@ impl Watchdog {
     #[inline(never)]
     fn step_stopping(&self, raw: &crate::raw::RawStatement) -> c_int {
         let db = self.db.get();
-        let period = self.period.get();
-        if db.is_null() || period == 0 {
-            // Not registered (can't happen while armed): step as usual.
-            return raw.step();
+        if db.is_null() || self.period.get() == 0 {
+            // No handler registered (can't happen while armed): refuse the
+            // step, as for work whose scope is over before it starts.
+            self.set_reason(self.overdue());
+            return ffi::SQLITE_INTERRUPT;
         }
         self.period.set(1);
         // SAFETY: live handle (bound by `Connection::watchdog` when the
-        // watch was armed; the statement being stepped keeps it open); the
-        // user data is this watchdog, as in `sync_period`.
+        // watch was armed; the statement being stepped borrows its
+        // connection, which keeps it open); the user data is this watchdog,
+        // as in `sync_period`.
         unsafe {
             ffi::sqlite3_progress_handler(db, 1, Some(progress_trampoline), self.user_data())
         };
         let rc = raw.step();
-        self.period.set(period);
-        // SAFETY: as above; back to the period registered by `sync_period`.
-        unsafe {
-            ffi::sqlite3_progress_handler(db, period, Some(progress_trampoline), self.user_data())
-        };
+        // Back to the period needed now (recomputed, in case a callback
+        // of the step changed what is armed): `period` reads 1, so this
+        // registers again unless 1 is what is needed.
+        self.sync_period();
         rc
     }
 

@@ -921,6 +921,41 @@ fn user_progress_rate_is_kept_while_a_deadline_is_armed() {
 }
 
 #[test]
+fn user_progress_rate_is_kept_after_a_stop_between_rows() -> Result<()> {
+    // A stop between rows briefly makes SQLite call the progress handler
+    // at every instruction; afterwards the user's rate is back.
+    let mut conn = db();
+    let sql = "SELECT count(*) FROM generate_series(1, 100000)";
+    let plain = calls_for(&mut conn, 5_000, sql);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = Arc::clone(&calls);
+    conn.progress_handler(
+        5_000,
+        Some(move || {
+            c.fetch_add(1, Ordering::Relaxed);
+            false
+        }),
+    )?;
+    let scale = if std::env::var_os("FERROLITE_UNDER_VALGRIND").is_some() {
+        30
+    } else {
+        1
+    };
+    conn.set_statement_timeout(Some(Duration::from_millis(100 * scale)));
+    let (_, err) = read_slowly(&conn, HUNDRED_ROWS, Duration::from_millis(10 * scale))?;
+    assert_interrupted(&err.expect("not stopped").0, "statement timeout");
+    calls.store(0, Ordering::Relaxed);
+    assert_eq!(count(&conn, sql)?, 100000);
+    let after = calls.load(Ordering::Relaxed);
+    assert!(plain > 0);
+    assert!(
+        after * 2 >= plain && after <= plain * 2,
+        "plain {plain}, after the stop {after}"
+    );
+    Ok(())
+}
+
+#[test]
 fn savepoint_after_an_interrupted_write_is_quiet_on_drop() -> Result<()> {
     let mut conn = db();
     table(&conn);
