@@ -507,6 +507,26 @@ fn deadline_scope_stops_a_slow_consumer_between_rows() -> Result<()> {
 }
 
 #[test]
+fn a_token_cancelled_between_rows_stops_the_next_step() -> Result<()> {
+    let conn = db();
+    let token = CancelToken::new();
+    let mut stmt = conn.prepare(HUNDRED_ROWS)?;
+    let err = conn.with_cancel(&token, |_| -> Result<()> {
+        let mut rows = stmt.query([])?;
+        assert_eq!(rows.next()?.unwrap().get::<_, i64>(0)?, 1);
+        token.cancel();
+        match rows.next() {
+            Err(e) => Err(e),
+            Ok(row) => panic!("stepped on after the cancel: {:?}", row.is_some()),
+        }
+    });
+    assert_interrupted(&err.unwrap_err(), "interrupted: cancelled");
+    // Outside the scope the statement runs again.
+    assert_eq!(stmt.query_map([], |r| r.get::<_, i64>(0))?.count(), 100);
+    Ok(())
+}
+
+#[test]
 fn a_write_stopped_between_rows_is_rolled_back_as_when_interrupted() -> Result<()> {
     // `INSERT … RETURNING` makes its changes at its first step and then
     // hands out rows: stopped between them, it fails as an interrupted
