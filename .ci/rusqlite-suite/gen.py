@@ -101,6 +101,24 @@ for t in ("is_identifier", "double_quote", "wrap_and_escape"):
     skip("rq_pragma", t, INTERNAL + "the private `pragma::Sql` builder / `is_identifier`")
 skip("rq_pragma", "use@3", INTERNAL + "`super::Sql` (private type)")
 
+# Failures that are ferrolite's deliberate differences (README "Coming from
+# rusqlite" / issue 11): still run and reported, but counted apart.
+EXPECTED = {}
+DQS = "deliberate: SQLITE_DQS=0, the test writes a string literal in double quotes"
+for f, t in [("rq_lib", "test_query_map"), ("rq_lib", "test_dynamic"),
+             ("rq_statement", "test_query_named"), ("rq_statement", "test_query_map_named"),
+             ("rq_statement", "test_query_and_then_by_name")]:
+    EXPECTED[(f, t)] = DQS
+EXPECTED[("rq_trace", "already_borrowed")] = (
+    "deliberate: a panic in a trace callback becomes the statement's error (UnwindingPanic)")
+EXPECTED[("rq_types_to_sql", "test_i128")] = (
+    "documented (README): i128/u128 stored as INTEGER when they fit, not as rusqlite's "
+    "i128_blob 16-byte BLOBs")
+EXPECTED[("rq_statement", "test_empty_stmt")] = (
+    "documented (README): an empty statement runs as a no-op (execute -> Ok(0)); "
+    "rusqlite reports SQLITE_MISUSE (README's wording of rusqlite's side is inaccurate)")
+
+
 # ---------------------------------------------------------------------------
 # A small Rust lexer: enough to find top-level items of a module body.
 
@@ -550,7 +568,7 @@ def main():
         # tests that vanished because a helper they need was pruned
         all_tests = info["all_tests"]
         skipped_names = {s for s, _ in info["skipped"]}
-        entry = {"src": src, "passed": [], "failed": {}, "ignored": [],
+        entry = {"src": src, "passed": [], "failed": {}, "expected": {}, "ignored": [],
                  "nocompile": {}, "skipped": dict(info["skipped"]),
                  "pruned_helpers": {}}
         for t in all_tests:
@@ -562,6 +580,8 @@ def main():
                 entry["passed"].append(t)
             elif res.get(t) == "FAILED":
                 entry["failed"][t] = fails.get(t, "")
+                if (name, t) in EXPECTED:
+                    entry["expected"][t] = EXPECTED[(name, t)]
             elif res.get(t) == "ignored":
                 entry["ignored"].append(t)
             else:
@@ -574,8 +594,10 @@ def main():
         if "<binary>" in fails or "<build>" in fails:
             entry["binary_error"] = fails.get("<binary>") or fails.get("<build>")
         report[name] = entry
-        line = (f"{name:24} {src:22} pass {len(entry['passed']):3}  fail {len(entry['failed']):3}  "
-                f"nocompile {len(entry['nocompile']):3}  skip {len(entry['skipped']):3}  "
+        nskip = len([k for k in entry["skipped"] if k in all_tests])
+        line = (f"{name:20} {src:20} pass {len(entry['passed']):3}  fail {len(entry['failed']):3} "
+                f"(deliberate {len(entry['expected']):2})  "
+                f"nocompile {len(entry['nocompile']):3}  skip {nskip:3}  "
                 f"ignored {len(entry['ignored']):2}  not-run {len(entry.get('not_run', [])):2}")
         summary.append(line)
         print(line, flush=True)
@@ -583,8 +605,13 @@ def main():
         json.dump(report, f, indent=1)
     print("\n== summary")
     print("\n".join(summary))
-    tot = {k: sum(len(e[k]) for e in report.values()) for k in ("passed", "failed", "nocompile", "skipped")}
-    print(f"TOTAL pass {tot['passed']} fail {tot['failed']} nocompile {tot['nocompile']} skip {tot['skipped']}")
+    tot = {k: sum(len(e[k]) for e in report.values()) for k in ("passed", "failed", "expected", "nocompile")}
+    tot["skipped"] = sum(len([k for k in e["skipped"] if not re.match(r"(use|impl|item)@", k)]) for e in report.values())
+    print(f"TOTAL pass {tot['passed']} fail {tot['failed']} (deliberate {tot['expected']}) "
+          f"nocompile {tot['nocompile']} skip {tot['skipped']}")
+    unexpected = [(n, t) for n, e in report.items() for t in e["failed"] if t not in e["expected"]]
+    print("unexpected failures:", " ".join(f"{n}::{t}" for n, t in unexpected) or "none")
+    print("does not compile:", " ".join(f"{n}::{t}" for n, e in report.items() for t in e["nocompile"]) or "none")
     print(f"details: {os.path.join(work, 'results.json')}")
 
 
