@@ -124,11 +124,11 @@ skip("rq_doc_lib", "dt_L252", "needs rusqlite's `rusqlite-macros` feature (prepa
 # may be (reason, text): then only a failure whose output contains `text`
 # counts as the deliberate one.
 EXPECTED = {}
+# Any failure with SQLite's double-quoted-literal message is the deliberate
+# SQLITE_DQS=0; such tests are run again with DQS turned back on (the
+# one-line db_config call) to show what, if anything, fails behind it.
+DQS_TEXT = "should this be a string literal in single-quotes?"
 DQS = "deliberate: SQLITE_DQS=0, the test writes a string literal in double quotes"
-for f, t in [("rq_lib", "test_query_map"), ("rq_lib", "test_dynamic"),
-             ("rq_statement", "test_query_named"), ("rq_statement", "test_query_map_named"),
-             ("rq_statement", "test_query_and_then_by_name")]:
-    EXPECTED[(f, t)] = DQS
 EXPECTED[("rq_trace", "already_borrowed")] = (
     "deliberate: a panic in a trace callback becomes the statement's error (UnwindingPanic)")
 EXPECTED[("rq_types_to_sql", "test_i128")] = (
@@ -345,6 +345,15 @@ impl RqOneColumn for rusqlite::Connection {{
     }}
 }}
 
+/// The harness's DQS-on rerun: ferrolite's documented switch back to
+/// double-quoted string literals.
+pub(crate) fn __dqs_on(c: rusqlite::Result<rusqlite::Connection>) -> rusqlite::Result<rusqlite::Connection> {{
+    let c = c?;
+    c.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DML, true)?;
+    c.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DQS_DDL, true)?;
+    Ok(c)
+}}
+
 /// Public equivalents of rusqlite-internal helpers the tests call.
 pub(crate) mod __shim {{
     pub(crate) fn error_from_sqlite_code(code: std::ffi::c_int, message: Option<String>) -> rusqlite::Error {{
@@ -375,7 +384,7 @@ def drop_use_names(text, names):
     return text
 
 
-def generate(src, name, superpath, parentpath, rq_src, crate_dir, pruned):
+def generate(src, name, superpath, parentpath, rq_src, crate_dir, pruned, dqs_items=()):
     if superpath is None:
         return generate_integration(src, name, rq_src, crate_dir, pruned)
     if superpath == "doc":
@@ -426,6 +435,9 @@ def generate(src, name, superpath, parentpath, rq_src, crate_dir, pruned):
             text = drop_use_names(text, use_drops.get(iname, ()))
         for (o, n) in fix:
             text = text.replace(o, n)
+        if iname in dqs_items:
+            text = re.sub(r"\bConnection::open_in_memory\(\)",
+                          "crate::__dqs_on(rusqlite::Connection::open_in_memory())", text)
         g0 = len(out) + 1
         out.extend(text.split("\n"))
         mapping.append((g0, len(out), iname, is_test))
@@ -437,6 +449,12 @@ def generate(src, name, superpath, parentpath, rq_src, crate_dir, pruned):
     with open(path, "w") as f:
         f.write("\n".join(out))
     all_tests = [i[2] for i in items if i[3]]
+    # tests inside a module nested in the test module, named `mod::fn`
+    for (s, e, iname, is_test) in items:
+        text = strip_code("\n".join(body[s:e + 1]))
+        if re.match(r"\s*(#\[[^\]]*\]\s*)*(pub(\([^)]*\))?\s+)?mod\b", text):
+            for m in re.finditer(r"#\[test\]\s*(?:#\[[^\]]*\]\s*)*(?:pub\s+)?fn\s+(\w+)", "\n".join(body[s:e + 1])):
+                all_tests.append(f"{iname}::{m.group(1)}")
     return {"mapping": mapping, "tests": kept_tests, "skipped": skipped,
             "all_tests": all_tests, "modname": modname}
 
@@ -643,6 +661,16 @@ def compile_errors(crate_dir, name):
     return p.returncode == 0, errs, p.stderr
 
 
+def test_key(path):
+    """`test::f` -> `f`; `test::nested::f` -> `nested::f`; `dt_L1::dt_L1` -> `dt_L1`."""
+    parts = path.split("::")
+    if len(parts) >= 2 and parts[0] in ("test", "tests"):
+        parts = parts[1:]
+    if len(parts) == 2 and parts[0] == parts[1]:
+        parts = parts[1:]
+    return "::".join(parts)
+
+
 def run_tests(crate_dir, name, threads):
     p = subprocess.run(
         ["cargo", "test", "--test", name, "--", f"--test-threads={threads}"],
@@ -653,10 +681,10 @@ def run_tests(crate_dir, name, threads):
         return ({"main": "ok" if p.returncode == 0 else "FAILED"},
                 {} if p.returncode == 0 else {"main": (out + p.stderr)[-3000:]})
     for m in re.finditer(r"^test (\S+) \.\.\. (ok|FAILED|ignored)", out, re.M):
-        res[m.group(1).split("::")[-1]] = m.group(2)
+        res[test_key(m.group(1))] = m.group(2)
     fails = {}
     for m in re.finditer(r"^---- (\S+) stdout ----\n(.*?)(?=^---- |^failures:\n\s|\Z)", out, re.M | re.S):
-        fails[m.group(1).split("::")[-1]] = m.group(2).strip()
+        fails[test_key(m.group(1))] = m.group(2).strip()
     if not res:
         fails["<binary>"] = (out + p.stderr)[-3000:]
     return res, fails
@@ -727,13 +755,15 @@ def main():
         for t in all_tests:
             if t in skipped_names:
                 continue
-            if t in nocompile:
-                entry["nocompile"][t] = nocompile[t]
+            if t in nocompile or t.split("::")[0] in nocompile:
+                entry["nocompile"][t] = nocompile.get(t) or nocompile[t.split("::")[0]]
             elif res.get(t) == "ok":
                 entry["passed"].append(t)
             elif res.get(t) == "FAILED":
                 entry["failed"][t] = fails.get(t, "")
                 exp = EXPECTED.get((name, t))
+                if exp is None and DQS_TEXT in entry["failed"][t]:
+                    exp = DQS
                 if isinstance(exp, tuple):
                     exp = exp[0] if exp[1] in entry["failed"][t] else None
                 if exp:
@@ -746,11 +776,23 @@ def main():
         for k, v in nocompile.items():
             if k not in all_tests and not k.startswith("parent_use@"):
                 entry["pruned_helpers"][k] = v
+        dqs = [t for t, why in entry["expected"].items() if why == DQS]
+        if dqs and ok:
+            generate(src, name, superpath, parentpath, rq_src, crate_dir, pruned,
+                     dqs_items={t.split("::")[0] for t in dqs})
+            res2, fails2 = run_tests(crate_dir, name, threads)
+            entry["with_dqs_on"] = {t: "ok" if res2.get(t) == "ok" else
+                                    "FAILED: " + fails2.get(t, res2.get(t, "not run"))[:2000] for t in dqs}
+            generate(src, name, superpath, parentpath, rq_src, crate_dir, pruned)
         entry["dropped_imports"] = pruned.get(name + "/why", {})
         if "<binary>" in fails or "<build>" in fails:
             entry["binary_error"] = fails.get("<binary>") or fails.get("<build>")
         report[name] = entry
         nskip = len([k for k in entry["skipped"] if k in all_tests])
+        if entry.get("with_dqs_on"):
+            bad = [t for t, v in entry["with_dqs_on"].items() if v != "ok"]
+            print(f"   {name}: {len(entry['with_dqs_on'])} DQS failures rerun with DQS on: "
+                  f"{len(entry['with_dqs_on']) - len(bad)} pass" + (f", still failing: {bad}" if bad else ""), flush=True)
         line = (f"{name:20} {src:20} pass {len(entry['passed']):3}  fail {len(entry['failed']):3} "
                 f"(deliberate {len(entry['expected']):2})  "
                 f"nocompile {len(entry['nocompile']):3}  skip {nskip:3}  "
