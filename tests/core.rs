@@ -1467,7 +1467,7 @@ fn core_types_implement_debug() {
         let mut rows = stmt.query([]).unwrap();
         assert!(format!("{rows:?}").starts_with("Rows"));
         let row = rows.next().unwrap().unwrap();
-        assert_eq!(format!("{row:?}"), "{\"one\": Integer(1)}");
+        assert_eq!(format!("{row:?}"), "{\"one\": (Integer, 1)}");
     }
     {
         let cached = conn.prepare_cached("SELECT 2").unwrap();
@@ -1488,6 +1488,33 @@ fn core_types_implement_debug() {
     );
     assert!(format!("{:?}", OpenFlags::default()).contains("SQLITE_OPEN_URI"));
     assert_eq!(format!("{:?}", StatementStatus::Sort), "Sort");
+}
+
+#[test]
+fn row_debug_prints_type_value_pairs_as_rusqlite_does() {
+    let conn = mem();
+    let mut stmt = conn
+        .prepare(
+            "SELECT 'Lisa' AS name, 1 AS id, 3.14 AS pi, X'53514C697465' AS blob, NULL AS void",
+        )
+        .unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    let row = rows.next().unwrap().unwrap();
+    assert_eq!(
+        format!("{row:?}"),
+        r#"{"name": (Text, "Lisa"), "id": (Integer, 1), "pi": (Real, 3.14), "blob": (Blob, 6), "void": (Null, ())}"#
+    );
+    drop(rows);
+    // Invalid UTF-8 text is printed lossily; a large BLOB only by its length.
+    let mut stmt = conn
+        .prepare("SELECT CAST(X'61FF62' AS TEXT) AS t, zeroblob(1000000) AS z")
+        .unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    let row = rows.next().unwrap().unwrap();
+    assert_eq!(
+        format!("{row:?}"),
+        "{\"t\": (Text, \"a\u{FFFD}b\"), \"z\": (Blob, 1000000)}"
+    );
 }
 
 #[test]
