@@ -1112,6 +1112,20 @@ fn table_exists_reports_a_schema_it_cannot_read() {
     assert_eq!(code(&err), Some(ErrorCode::DatabaseBusy), "{err:?}");
     let err = reader.column_metadata(None, "t", "x").unwrap_err();
     assert_eq!(code(&err), Some(ErrorCode::DatabaseBusy), "{err:?}");
+    // A busy handler that panics while the schema is read: the panic is
+    // the error, not SQLite's BUSY and not `false`.
+    let mut reader = reader;
+    reader
+        .busy_handler(Some(|_: i32| -> bool { panic!("busy handler panics") }))
+        .unwrap();
+    assert_eq!(
+        reader.table_exists(None, "t").unwrap_err(),
+        Error::UnwindingPanic
+    );
+    // A busy handler that gives up after a few tries: BUSY again.
+    reader.busy_handler(Some(|n: i32| n < 3)).unwrap();
+    let err = reader.column_exists(None, "t", "x").unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::DatabaseBusy), "{err:?}");
     writer.execute_batch("COMMIT").unwrap();
     assert!(reader.table_exists(None, "t").unwrap());
 }
