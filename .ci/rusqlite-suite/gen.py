@@ -97,19 +97,19 @@ ENABLED_FEATURES = [
     "bundled", "modern_sqlite", "blob", "functions", "window", "hooks",
     "backup", "trace", "limits", "collation", "column_decltype",
     "serialize", "chrono", "serde_json",
-    "load_extension", "cache", "fallible_uint", "pointer",
+    "load_extension", "cache", "fallible_uint", "pointer", "column_metadata",
 ]
 DISABLED_FEATURES = [
     # rusqlite-internal consistency checks / other crates / SQLCipher
     "extra_check", "time", "uuid", "jiff", "url", "bundled-sqlcipher",
     "bundled-sqlcipher-vendored-openssl", "rusqlite-macros",
-    # ferrolite declares these and fails the build when they are enabled
-    # (README "Coming from rusqlite"); SUITE_ALL_FEATURES=1 turns them on
-    # here anyway, to list what their tests need.
-    "column_metadata", "i128_blob",
+    # ferrolite declares this and fails the build when it is enabled
+    # (README "Coming from rusqlite"); SUITE_ALL_FEATURES=1 turns it on
+    # here anyway, to list what its tests need.
+    "i128_blob",
 ]
 if os.environ.get("SUITE_ALL_FEATURES") == "1":
-    ENABLED_FEATURES += ["column_metadata", "i128_blob"]
+    ENABLED_FEATURES += ["i128_blob"]
     DISABLED_FEATURES = [f for f in DISABLED_FEATURES if f not in ENABLED_FEATURES]
 
 # Tests excluded by name, with the reason.  Keys are (generated test name,
@@ -618,7 +618,7 @@ default = [{default}]
 {feats}
 
 [dependencies]
-ferrolite = {{ path = "{ferrolite_dir}", features = ["chrono", "serde_json", "load_extension"] }}
+ferrolite = {{ path = "{ferrolite_dir}", features = ["chrono", "serde_json", "load_extension", "column_metadata"] }}
 
 [dev-dependencies]
 fallible-iterator = "0.3"
