@@ -113,53 +113,39 @@ unsupported_features! {
     "loadable_extension" => "writing a loadable SQLite extension in Rust is not supported",
 }
 
-pub mod backup;
-pub mod blob;
-pub mod dump;
-pub mod ffi;
-
-mod busy;
+// The core types every program touches live at the top level; the layers
+// that talk to C and the feature folders are below (see ARCHITECTURE.md).
 mod cache;
-mod callbacks;
-mod clientdata;
 mod complete;
-pub mod config;
 mod connection;
-mod deadline;
 mod error;
 mod execute_many;
 mod from_row;
-mod harden;
-mod heap;
-mod interrupt;
 mod name;
 mod params;
-mod pragma;
-mod progress;
-mod raw;
 mod row;
-#[cfg(feature = "serde")]
-pub mod serde;
-pub mod serialize;
-mod series;
 mod statement;
 mod transaction;
-pub mod types;
-#[cfg(feature = "unlock_notify")]
-mod unlock_notify;
-mod watchdog;
 mod with_transaction;
 
-// Extending SQLite from Rust (issue 4).
-mod collation;
-pub mod functions;
-pub mod hooks;
-pub mod limits;
-mod load_extension_guard;
-mod stash;
-pub mod trace;
-mod trampoline;
-pub mod wal;
+// Layers that talk to C: they import nothing above them.
+mod callback;
+pub mod ffi;
+mod raw;
+
+// Features, named as the README's sections; their public modules are
+// re-exported below under their old paths.
+mod dataio;
+mod extend;
+mod interrupt;
+#[cfg(feature = "serde")]
+pub mod serde;
+mod settings;
+pub mod types;
+
+pub use crate::dataio::{backup, blob, dump, serialize};
+pub use crate::extend::{functions, hooks, trace};
+pub use crate::settings::{config, limits, wal};
 
 use std::ffi::c_int;
 
@@ -169,21 +155,20 @@ pub use fallible_streaming_iterator;
 pub use crate::cache::CachedStatement;
 pub use crate::complete::complete_statement;
 pub use crate::connection::{Connection, DEFAULT_BUSY_TIMEOUT};
-pub use crate::deadline::CancelToken;
 pub use crate::error::{Error, ErrorCode};
-pub use crate::from_row::{FromRow, RowsAs};
-pub use crate::heap::{
-    current_hard_heap_limit, current_soft_heap_limit, hard_heap_limit, memory_accounting_enabled,
-    memory_highwater, memory_used, soft_heap_limit,
-};
-pub use crate::interrupt::InterruptHandle;
 #[cfg(feature = "load_extension")]
-pub use crate::load_extension_guard::LoadExtensionGuard;
+pub use crate::extend::load_extension::LoadExtensionGuard;
+pub use crate::from_row::{FromRow, RowsAs};
+pub use crate::interrupt::{CancelToken, InterruptHandle};
 #[allow(deprecated)]
 pub use crate::name::DatabaseName;
 pub use crate::name::{MAIN_DB, Name, Named, SchemaName, TEMP_DB};
 pub use crate::params::{Params, ParamsFromIter, params_from_iter};
 pub use crate::row::{AndThenRows, Map, MappedRows, Row, RowIndex, Rows};
+pub use crate::settings::heap::{
+    current_hard_heap_limit, current_soft_heap_limit, hard_heap_limit, memory_accounting_enabled,
+    memory_highwater, memory_used, soft_heap_limit,
+};
 pub use crate::statement::{BindIndex, Column, Statement, StatementStatus};
 pub use crate::transaction::{
     DropBehavior, Savepoint, Transaction, TransactionBehavior, TransactionState,

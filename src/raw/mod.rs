@@ -7,6 +7,8 @@
 
 mod connection;
 mod statement;
+#[cfg(feature = "unlock_notify")]
+pub(crate) mod unlock_notify;
 
 pub(crate) use connection::{InterruptCell, RawConnection};
 pub(crate) use statement::{RawStatement, value_ref, value_ref_expecting};

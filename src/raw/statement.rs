@@ -143,7 +143,7 @@ impl RawStatement {
         #[cfg(feature = "unlock_notify")]
         if rc & 0xff == ffi::SQLITE_LOCKED {
             // SAFETY: the live statement that just returned `rc`.
-            return unsafe { crate::unlock_notify::step_after_lock(self.ptr, rc) };
+            return unsafe { crate::raw::unlock_notify::step_after_lock(self.ptr, rc) };
         }
         rc
     }

@@ -33,7 +33,7 @@
 use std::ffi::{c_char, c_int};
 use std::ptr;
 
-use crate::callbacks::catch_panic;
+use crate::callback::panic::catch_panic_or;
 use crate::{Connection, Result, ffi};
 
 /// Column numbers of the declared table.
@@ -178,13 +178,6 @@ static SERIES_MODULE: ffi::sqlite3_module = ffi::sqlite3_module {
     xIntegrity: None,
 };
 
-/// Maps a caught panic to an error code (nothing here is expected to panic:
-/// the code is arithmetic on integers, all overflow-free).
-#[inline]
-fn rc_of(r: std::thread::Result<c_int>) -> c_int {
-    r.unwrap_or(ffi::SQLITE_INTERNAL)
-}
-
 unsafe extern "C" fn x_connect(
     db: *mut ffi::sqlite3,
     _aux: *mut std::ffi::c_void,
@@ -193,7 +186,7 @@ unsafe extern "C" fn x_connect(
     pp_vtab: *mut *mut ffi::sqlite3_vtab,
     _err: *mut *mut c_char,
 ) -> c_int {
-    rc_of(catch_panic(|| {
+    catch_panic_or(ffi::SQLITE_INTERNAL, || {
         // SAFETY: SQLite passes its live handle while connecting the table.
         let rc = unsafe {
             ffi::sqlite3_declare_vtab(
@@ -225,23 +218,23 @@ unsafe extern "C" fn x_connect(
         // x_disconnect, which SQLite calls exactly once.
         unsafe { *pp_vtab = Box::into_raw(tab).cast::<ffi::sqlite3_vtab>() };
         ffi::SQLITE_OK
-    }))
+    })
 }
 
 unsafe extern "C" fn x_disconnect(vtab: *mut ffi::sqlite3_vtab) -> c_int {
-    rc_of(catch_panic(|| {
+    catch_panic_or(ffi::SQLITE_INTERNAL, || {
         // SAFETY: `vtab` came from Box::into_raw in x_connect (SeriesTab is
         // repr(C) with the base first); SQLite disconnects it once.
         drop(unsafe { Box::from_raw(vtab.cast::<SeriesTab>()) });
         ffi::SQLITE_OK
-    }))
+    })
 }
 
 unsafe extern "C" fn x_open(
     _vtab: *mut ffi::sqlite3_vtab,
     pp_cursor: *mut *mut ffi::sqlite3_vtab_cursor,
 ) -> c_int {
-    rc_of(catch_panic(|| {
+    catch_panic_or(ffi::SQLITE_INTERNAL, || {
         let cur = Box::new(SeriesCursor {
             base: ffi::sqlite3_vtab_cursor {
                 pVtab: ptr::null_mut(),
@@ -258,15 +251,15 @@ unsafe extern "C" fn x_open(
         // SAFETY: SQLite's out-pointer; the box is freed in x_close.
         unsafe { *pp_cursor = Box::into_raw(cur).cast::<ffi::sqlite3_vtab_cursor>() };
         ffi::SQLITE_OK
-    }))
+    })
 }
 
 unsafe extern "C" fn x_close(cur: *mut ffi::sqlite3_vtab_cursor) -> c_int {
-    rc_of(catch_panic(|| {
+    catch_panic_or(ffi::SQLITE_INTERNAL, || {
         // SAFETY: from Box::into_raw in x_open; SQLite closes it once.
         drop(unsafe { Box::from_raw(cur.cast::<SeriesCursor>()) });
         ffi::SQLITE_OK
-    }))
+    })
 }
 
 /// The cursor behind SQLite's pointer.
@@ -281,11 +274,11 @@ unsafe fn cursor<'a>(cur: *mut ffi::sqlite3_vtab_cursor) -> &'a mut SeriesCursor
 }
 
 unsafe extern "C" fn x_next(cur: *mut ffi::sqlite3_vtab_cursor) -> c_int {
-    rc_of(catch_panic(|| {
+    catch_panic_or(ffi::SQLITE_INTERNAL, || {
         // SAFETY: an open cursor of this module.
         unsafe { cursor(cur) }.advance();
         ffi::SQLITE_OK
-    }))
+    })
 }
 
 unsafe extern "C" fn x_eof(cur: *mut ffi::sqlite3_vtab_cursor) -> c_int {
@@ -324,7 +317,7 @@ unsafe extern "C" fn x_filter(
     argc: c_int,
     argv: *mut *mut ffi::sqlite3_value,
 ) -> c_int {
-    rc_of(catch_panic(|| {
+    catch_panic_or(ffi::SQLITE_INTERNAL, || {
         let args: &[*mut ffi::sqlite3_value] = if argc <= 0 || argv.is_null() {
             &[]
         } else {
@@ -368,14 +361,14 @@ unsafe extern "C" fn x_filter(
         };
         c.setup(start, stop, step, reverse);
         ffi::SQLITE_OK
-    }))
+    })
 }
 
 unsafe extern "C" fn x_best_index(
     vtab: *mut ffi::sqlite3_vtab,
     info: *mut ffi::sqlite3_index_info,
 ) -> c_int {
-    rc_of(catch_panic(|| {
+    catch_panic_or(ffi::SQLITE_INTERNAL, || {
         // SAFETY: SQLite passes a live index-info structure for this call.
         let info = unsafe { &mut *info };
         let n = usize::try_from(info.nConstraint).unwrap_or(0);
@@ -451,7 +444,7 @@ unsafe extern "C" fn x_best_index(
             info.estimatedRows = 2_147_483_647;
         }
         ffi::SQLITE_OK
-    }))
+    })
 }
 
 /// Sets the virtual table's error message (freed by SQLite).

@@ -1,4 +1,10 @@
-//! [`Connection`]: an open database.
+//! [`Connection`]: an open database, and the state SQLite points into.
+//!
+//! * this file: `Connection` itself (open, execute, query, prepare, the
+//!   getters);
+//! * `callbacks`: the one home of a handle's callback state (declared,
+//!   bound, shared by every wrapper, unregistered and dropped in order);
+//! * `clientdata`: Rust values a user attaches to the handle by name.
 
 use std::cell::Cell;
 use std::ffi::{CStr, CString, c_int};
@@ -7,8 +13,11 @@ use std::marker::PhantomData;
 use std::path::Path;
 use std::time::Duration;
 
+pub(crate) mod callbacks;
+mod clientdata;
+
 use crate::cache::StatementCache;
-use crate::callbacks::Callbacks;
+use crate::connection::callbacks::Callbacks;
 use crate::error::{error_from_handle, error_with_offset};
 use crate::ffi;
 use crate::raw::{RawConnection, RawStatement};
@@ -124,7 +133,7 @@ impl Connection {
         let db = RawConnection::open(path, flags.bits(), vfs)?;
         let conn = Connection::from_raw(db)?;
         conn.busy_timeout(DEFAULT_BUSY_TIMEOUT)?;
-        crate::callbacks::on_open(&conn)?;
+        crate::connection::callbacks::on_open(&conn)?;
         Ok(conn)
     }
 
@@ -512,7 +521,7 @@ impl Connection {
         // SAFETY: live handle; the closure repeats the call above.
         #[cfg(feature = "unlock_notify")]
         let rc = unsafe {
-            crate::unlock_notify::prepare_after_lock(db, rc, || {
+            crate::raw::unlock_notify::prepare_after_lock(db, rc, || {
                 ffi::sqlite3_prepare_v3(db, text.as_ptr().cast(), len, flags, &mut stmt, &mut tail)
             })
         };
@@ -531,7 +540,9 @@ impl Connection {
         // SAFETY: `stmt` is null or a fresh statement we now own.
         let stmt = unsafe { RawStatement::new(stmt) };
         // `PRAGMA busy_timeout` runs as it is prepared (see `busy.rs`).
-        if crate::busy::mentions_busy_timeout(&sql.as_bytes()[..offset]) && !stmt.is_null() {
+        if crate::interrupt::busy::mentions_busy_timeout(&sql.as_bytes()[..offset])
+            && !stmt.is_null()
+        {
             return self.after_busy_timeout_pragma(stmt, text, flags, offset);
         }
         Ok((stmt, offset))

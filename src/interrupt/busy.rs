@@ -43,8 +43,8 @@ use std::ptr;
 use std::time::Duration;
 
 use crate::error::error_from_handle;
+use crate::interrupt::watchdog::{Busy, BusyFn};
 use crate::raw::RawStatement;
-use crate::watchdog::{Busy, BusyFn};
 use crate::{Connection, Result, ffi};
 
 impl Connection {

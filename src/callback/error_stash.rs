@@ -29,7 +29,9 @@
 //! `sqlite3_close` or another engineer's raw call) are dropped when the
 //! next frame starts.
 
+use crate::callback::panic::drop_payload;
 use crate::{Error, ffi};
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::ffi::{CStr, c_int};
 
@@ -74,6 +76,15 @@ unsafe impl Sync for Stash {}
 unsafe impl Send for Stash {}
 
 impl Stash {
+    /// Records that a callback with no error channel of its own panicked:
+    /// drops the payload (see [`drop_payload`]) and records
+    /// `Error::UnwindingPanic` for the step or prepare that ran it.
+    #[cold]
+    pub(crate) fn record_panic(&self, payload: Box<dyn Any + Send>) {
+        drop_payload(payload);
+        self.record(Error::UnwindingPanic, None);
+    }
+
     /// Records `error` from a callback running now. `message` is the text
     /// the callback gave SQLite as its error, `None` if SQLite was told
     /// nothing. The first failure of a frame wins.

@@ -24,23 +24,16 @@
 //! `Connection` holds it (a handle owned by C code), every handler pointing
 //! into it is unregistered first.
 
-use std::any::Any;
 use std::cell::Cell;
 use std::ffi::{CStr, c_void};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr;
 use std::sync::Arc;
 
-use crate::stash::Stash;
-use crate::trampoline::HookSlot;
-use crate::watchdog::Watchdog;
+use crate::callback::boxed::HookSlot;
+use crate::callback::error_stash::Stash;
+use crate::callback::panic::{catch_panic, drop_payload};
+use crate::interrupt::watchdog::Watchdog;
 use crate::{Connection, Result, ffi};
-
-/// Runs `f`, turning a panic into `Err(payload)`.
-#[inline]
-pub(crate) fn catch_panic<R>(f: impl FnOnce() -> R) -> std::result::Result<R, Box<dyn Any + Send>> {
-    catch_unwind(AssertUnwindSafe(f))
-}
 
 /// The closures and callback state of one `sqlite3*` handle, shared by
 /// every `Connection` wrapping it (see the module docs).
@@ -158,7 +151,7 @@ unsafe extern "C" fn drop_shared(p: *mut c_void) {
     // Unclaimed errors and closures may hold user types whose Drop panics:
     // not into C.
     if let Err(payload) = catch_panic(move || drop(shared)) {
-        crate::trampoline::drop_payload(payload);
+        drop_payload(payload);
     }
 }
 
@@ -182,7 +175,7 @@ unsafe fn unregister_all(db: *mut ffi::sqlite3) {
 
 /// Work done on every new connection.
 pub(crate) fn on_open(conn: &Connection) -> Result<()> {
-    crate::load_extension_guard::disable_at_open(conn)?;
-    crate::series::register(conn)?;
+    crate::extend::load_extension::disable_at_open(conn)?;
+    crate::extend::generate_series::register(conn)?;
     Ok(())
 }

@@ -71,10 +71,11 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use crate::callbacks::catch_panic;
+use crate::callback::boxed::CallbackBox;
+use crate::callback::error_stash::Stash;
+use crate::callback::panic::catch_panic;
+use crate::callback::panic::{drop_payload, panic_message};
 use crate::ffi::{self, sqlite3_context, sqlite3_value};
-use crate::stash::Stash;
-use crate::trampoline::{CallbackBox, drop_payload, panic_message};
 use crate::types::{FromSql, FromSqlError, ToSql, ToSqlOutput, ValueRef};
 use crate::{Connection, Error, Name, Result};
 

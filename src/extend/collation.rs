@@ -25,7 +25,7 @@
 //! A comparison has no way to report an error to SQLite. If the closure
 //! panics, the comparison counts as "equal", later comparisons of the same
 //! step are skipped, and the statement fails with
-//! [`Error::UnwindingPanic`] as soon as the
+//! [`Error::UnwindingPanic`](crate::Error::UnwindingPanic) as soon as the
 //! step returns. Text that is not valid UTF-8 is passed through
 //! `String::from_utf8_lossy`.
 
@@ -33,10 +33,10 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ffi::{CStr, c_char, c_int, c_void};
 
-use crate::callbacks::catch_panic;
+use crate::callback::boxed::CallbackBox;
+use crate::callback::panic::catch_panic;
 use crate::raw::slice_from_raw;
-use crate::trampoline::{CallbackBox, drop_payload};
-use crate::{Connection, Error, Name, Result, ffi};
+use crate::{Connection, Name, Result, ffi};
 
 impl Connection {
     /// Registers (or replaces) the collation `collation_name`, ordering
@@ -132,7 +132,7 @@ impl Connection {
     ///
     /// If the function returns an error (or registers nothing), the
     /// statement fails with SQLite's "no such collation sequence"; if it
-    /// panics, with [`Error::UnwindingPanic`].
+    /// panics, with [`Error::UnwindingPanic`](crate::Error::UnwindingPanic).
     ///
     /// # Errors
     /// Never in practice.
@@ -192,8 +192,7 @@ where
         Ok(Ordering::Equal) => 0,
         Ok(Ordering::Greater) => 1,
         Err(payload) => {
-            drop_payload(payload);
-            call.stash().record(Error::UnwindingPanic, None);
+            call.stash().record_panic(payload);
             0
         }
     }
@@ -223,8 +222,7 @@ unsafe extern "C" fn collation_needed_callback(
         // An error leaves the collation missing: SQLite reports that.
         Ok(_) => {}
         Err(payload) => {
-            drop_payload(payload);
-            conn.callbacks.stash.record(Error::UnwindingPanic, None);
+            conn.callbacks.stash.record_panic(payload);
         }
     }
 }

@@ -32,9 +32,10 @@ use std::marker::PhantomData;
 use std::ptr;
 use std::time::{Duration, Instant};
 
-use crate::callbacks::catch_panic;
-use crate::trampoline::{CallbackBox, HookSlot, drop_payload};
-use crate::{Connection, Error, Result, StatementStatus, ffi};
+use crate::callback::boxed::{CallbackBox, HookSlot};
+use crate::callback::panic::catch_panic;
+use crate::callback::panic::drop_payload;
+use crate::{Connection, Result, StatementStatus, ffi};
 
 bitflags::bitflags! {
     /// Which events [`Connection::trace_v2`] reports
@@ -149,7 +150,7 @@ impl Connection {
     /// Sets (or with `None` clears) the trace callback, called for the
     /// events in `mask`. A panic in the callback is caught; if the event
     /// came from a step (`Stmt`, `Row`), that step fails with
-    /// [`Error::UnwindingPanic`] (a panic
+    /// [`Error::UnwindingPanic`](crate::Error::UnwindingPanic) (a panic
     /// during a reset or close, `Profile` and `Close`, has nobody to be
     /// reported to). The callback is not called re-entrantly: events of
     /// statements it runs itself on this connection are not reported to it.
@@ -306,8 +307,7 @@ where
         }
     });
     if let Err(payload) = outcome {
-        drop_payload(payload);
-        call.stash().record(Error::UnwindingPanic, None);
+        call.stash().record_panic(payload);
     }
     // SQLite ignores the value; zero is the documented one.
     0

@@ -67,8 +67,8 @@ unsafe extern "C" fn destroy<T>(p: *mut c_void) {
     // pointer it was given.
     let boxed = unsafe { Box::from_raw(p.cast::<Tagged<T>>()) };
     // The value's `Drop` may panic: never into C.
-    if let Err(payload) = crate::callbacks::catch_panic(move || drop(boxed)) {
-        crate::trampoline::drop_payload(payload);
+    if let Err(payload) = crate::callback::panic::catch_panic(move || drop(boxed)) {
+        crate::callback::panic::drop_payload(payload);
     }
 }
 

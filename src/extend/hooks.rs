@@ -50,18 +50,18 @@
 //! * A panic is caught. The authorizer then denies, the commit hook turns
 //!   the commit into a rollback, the WAL hook reports an error; in every
 //!   case the statement that ran the hook fails with
-//!   [`Error::UnwindingPanic`] (for the
+//!   [`Error::UnwindingPanic`](crate::Error::UnwindingPanic) (for the
 //!   update and rollback hooks, after SQLite has done its work).
 
 use std::borrow::Cow;
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::ptr;
 
-use crate::callbacks::catch_panic;
+use crate::callback::boxed::{CallbackBox, HookSlot};
+use crate::callback::panic::catch_panic;
 use crate::error::error_from_handle;
-use crate::trampoline::{CallbackBox, HookSlot, drop_payload};
-use crate::wal::CheckpointMode;
-use crate::{Connection, Error, Result, ffi};
+use crate::settings::wal::CheckpointMode;
+use crate::{Connection, Result, ffi};
 
 /// The kind of change reported to an [`update_hook`](Connection::update_hook).
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
@@ -590,13 +590,6 @@ unsafe fn c_str<'a>(p: *const c_char) -> Option<Cow<'a, str>> {
         Some(unsafe { CStr::from_ptr(p) }.to_string_lossy())
     }
 }
-
-/// Records a panic of a hook without an error channel.
-fn record_panic(stash: &crate::stash::Stash, payload: Box<dyn std::any::Any + Send>) {
-    drop_payload(payload);
-    stash.record(Error::UnwindingPanic, None);
-}
-
 unsafe extern "C" fn call_authorizer<F>(
     p: *mut c_void,
     code: c_int,
@@ -633,7 +626,7 @@ where
     match outcome {
         Ok(answer) => answer.into_raw(),
         Err(payload) => {
-            record_panic(call.stash(), payload);
+            call.stash().record_panic(payload);
             ffi::SQLITE_DENY
         }
     }
@@ -654,7 +647,7 @@ where
         Ok(Some(rollback)) => c_int::from(rollback),
         Ok(None) => 0,
         Err(payload) => {
-            record_panic(call.stash(), payload);
+            call.stash().record_panic(payload);
             // Don't commit what the hook could not vet.
             1
         }
@@ -675,7 +668,7 @@ where
         }
     });
     if let Err(payload) = outcome {
-        record_panic(call.stash(), payload);
+        call.stash().record_panic(payload);
     }
 }
 
@@ -705,7 +698,7 @@ unsafe extern "C" fn call_update<F>(
         }
     });
     if let Err(payload) = outcome {
-        record_panic(call.stash(), payload);
+        call.stash().record_panic(payload);
     }
 }
 
@@ -738,7 +731,7 @@ where
             code
         }
         Err(payload) => {
-            record_panic(call.stash(), payload);
+            call.stash().record_panic(payload);
             ffi::SQLITE_ERROR
         }
     }

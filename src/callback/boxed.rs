@@ -14,13 +14,12 @@
 //!   `prepare`, when no statement counts as active), the drop is deferred
 //!   until the outermost call returns. The box is freed exactly once.
 
-use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use crate::callbacks::catch_panic;
-use crate::stash::Stash;
+use crate::callback::error_stash::Stash;
+use crate::callback::panic::catch_panic;
 
 /// The bit of `CallbackBox::state` set once SQLite destroyed the box.
 const DOOMED: u32 = 1 << 31;
@@ -171,30 +170,6 @@ impl<T> Drop for Call<T> {
             // call, was in progress; nothing refers to it any more.
             unsafe { CallbackBox::free(self.p) };
         }
-    }
-}
-
-/// The text of a panic payload, for the error message SQLite shows.
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    let detail = if let Some(s) = payload.downcast_ref::<&str>() {
-        *s
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.as_str()
-    } else {
-        ""
-    };
-    if detail.is_empty() {
-        "a Rust callback panicked".to_owned()
-    } else {
-        format!("a Rust callback panicked: {detail}")
-    }
-}
-
-/// Drops a panic payload, whose own `Drop` may panic.
-pub(crate) fn drop_payload(payload: Box<dyn Any + Send>) {
-    if let Err(again) = catch_panic(move || drop(payload)) {
-        // A payload whose drop panics twice is leaked rather than unwound.
-        std::mem::forget(again);
     }
 }
 

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use crate::config::DbConfig;
-use crate::limits::Limit;
+use crate::settings::config::DbConfig;
+use crate::settings::limits::Limit;
 use crate::{Connection, Error, OpenFlags, Result, ffi};
 
 /// The limits [`Connection::harden`] sets (documented there).

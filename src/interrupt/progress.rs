@@ -50,7 +50,7 @@ impl Connection {
     where
         F: FnMut() -> bool + Send + 'static,
     {
-        let boxed = handler.map(|f| Box::new(f) as Box<crate::watchdog::ProgressFn>);
+        let boxed = handler.map(|f| Box::new(f) as Box<crate::interrupt::watchdog::ProgressFn>);
         self.watchdog().set_progress(num_ops, boxed);
         Ok(())
     }

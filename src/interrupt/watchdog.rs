@@ -32,8 +32,8 @@ use std::ptr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::callbacks::catch_panic;
-use crate::deadline::TokenInner;
+use crate::callback::panic::catch_panic;
+use crate::interrupt::deadline::TokenInner;
 use crate::raw::InterruptCell;
 use crate::{Connection, Error, Statement, ffi};
 
