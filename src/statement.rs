@@ -167,7 +167,7 @@ impl<'conn> Statement<'conn> {
         let rc = if stash.is_restricted() {
             stash.refuse()
         } else if watchdog.armed.get() {
-            crate::interrupt::watchdog::step_watched(self)
+            crate::interrupt::watchdog::step_watched(&self.stmt, watchdog)
         } else {
             self.stmt.step()
         };

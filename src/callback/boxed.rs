@@ -1,7 +1,7 @@
-//! Boxes for closures that SQLite owns, and helpers shared by the
-//! trampolines of [`functions`](crate::functions),
-//! [`collation`](crate::Connection::create_collation) and
-//! [`hooks`](crate::hooks).
+//! Boxes for closures that SQLite owns or borrows: [`CallbackBox`] (the
+//! `void*` user data of user functions, collations, hooks and tracing) and
+//! [`HookSlot`] (a hook closure owned by the connection's callback state).
+//! The trampolines that use them live beside their feature.
 //!
 //! A [`CallbackBox`] is what SQLite's `void*` user-data points to. It
 //! counts the calls running through it, so that:

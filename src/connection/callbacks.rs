@@ -1,13 +1,16 @@
-//! The one place C calls into Rust: trampolines, panic containment, and the
-//! per-handle home of every registered closure.
+//! The one home of a handle's callback state: every slot is declared here
+//! ([`Callbacks`]: the error stash, the watchdog behind deadlines, tokens,
+//! the progress and busy handlers, and the hook closures), attached to the
+//! handle here (`Callbacks::for_handle`), bound to the handle here
+//! (`Connection::watchdog`), and unregistered and dropped in order here
+//! (`drop_shared`, `unregister_all`). The trampolines that read the state
+//! live beside their feature and go through `crate::callback`.
 //!
-//! Every trampoline runs user code inside [`catch_panic`], so a panic never
-//! unwinds into C. Closures are boxed and owned here (in [`Callbacks`]);
-//! SQLite gets a raw pointer to the box. Registrars that SQLite may call
-//! while a statement runs take `&mut Connection`, so a closure can't be
-//! replaced while it executes (and should it be, through a second wrapper
-//! of the handle, the box defers its own drop until the running call
-//! returns).
+//! Closures are boxed and owned here; SQLite gets a raw pointer to the box.
+//! Registrars that SQLite may call while a statement runs take
+//! `&mut Connection`, so a closure can't be replaced while it executes (and
+//! should it be, through a second wrapper of the handle, the box defers its
+//! own drop until the running call returns).
 //!
 //! # One home per handle
 //!
@@ -170,6 +173,19 @@ unsafe fn unregister_all(db: *mut ffi::sqlite3) {
         ffi::sqlite3_trace_v2(db, 0, None, ptr::null_mut());
         ffi::sqlite3_progress_handler(db, 0, None, ptr::null_mut());
         ffi::sqlite3_busy_handler(db, None, ptr::null_mut());
+    }
+}
+
+impl Connection {
+    /// This connection's watchdog (its handle's, shared by every wrapper),
+    /// bound to the handle.
+    pub(crate) fn watchdog(&self) -> &Watchdog {
+        let w = &*self.callbacks.watchdog;
+        // The cell of the wrapper that owns the handle: interrupt handles of
+        // borrowed wrappers stop working when their wrapper drops.
+        let owner_cell = self.db.is_owned().then(|| self.db.interrupt_cell());
+        w.bind(self.db.db(), owner_cell);
+        w
     }
 }
 

@@ -71,7 +71,8 @@ pub(crate) mod busy;
 pub(crate) mod deadline;
 mod handle;
 mod progress;
+pub(crate) mod token;
 pub(crate) mod watchdog;
 
-pub use deadline::CancelToken;
 pub use handle::InterruptHandle;
+pub use token::CancelToken;

@@ -33,9 +33,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::callback::panic::catch_panic;
-use crate::interrupt::deadline::TokenInner;
-use crate::raw::InterruptCell;
-use crate::{Connection, Error, Statement, ffi};
+use crate::interrupt::token::TokenInner;
+use crate::raw::{InterruptCell, RawStatement};
+use crate::{Error, ffi};
 
 /// How many virtual-machine instructions pass between two deadline checks
 /// while a deadline or cancel scope is armed. Reading the clock costs about
@@ -174,25 +174,19 @@ impl Default for Watchdog {
     }
 }
 
-impl Connection {
-    /// This connection's watchdog (its handle's, shared by every wrapper),
-    /// bound to the handle.
-    pub(crate) fn watchdog(&self) -> &Watchdog {
-        let w = &*self.callbacks.watchdog;
-        let db = self.db.db();
-        if !db.is_null() {
-            w.db.set(db);
-        }
-        // The cell of the wrapper that owns the handle: interrupt handles of
-        // borrowed wrappers stop working when their wrapper drops.
-        if self.db.is_owned() {
-            w.cell.get_or_init(|| self.db.interrupt_cell().clone());
-        }
-        w
-    }
-}
-
 impl Watchdog {
+    /// Binds the watchdog to its handle (a null `db` is ignored) and, from
+    /// the wrapper that owns the handle, to the cell its interrupt handles
+    /// share (called by `Connection::watchdog`).
+    pub(crate) fn bind(&self, db: *mut ffi::sqlite3, owner_cell: Option<&Arc<InterruptCell>>) {
+        if !db.is_null() {
+            self.db.set(db);
+        }
+        if let Some(cell) = owner_cell {
+            self.cell.get_or_init(|| Arc::clone(cell));
+        }
+    }
+
     fn user_data(&self) -> *mut c_void {
         (self as *const Watchdog).cast_mut().cast()
     }
@@ -464,7 +458,7 @@ impl Watchdog {
     /// deadlines don't move back, and cancelling is permanent).
     #[cold]
     #[inline(never)]
-    fn step_stopping(&self, raw: &crate::raw::RawStatement) -> c_int {
+    fn step_stopping(&self, raw: &RawStatement) -> c_int {
         let db = self.db.get();
         if db.is_null() || self.period.get() == 0 {
             // No handler registered (can't happen while armed): refuse the
@@ -682,12 +676,10 @@ unsafe extern "C" fn busy_trampoline(p: *mut c_void, count: c_int) -> c_int {
 /// deadline at its first step, refuses to start work whose scope is already
 /// cancelled or overdue, and records why an interrupted step stopped.
 #[inline(never)]
-pub(crate) fn step_watched(stmt: &Statement<'_>) -> c_int {
-    let raw = &stmt.stmt;
+pub(crate) fn step_watched(raw: &RawStatement, w: &Watchdog) -> c_int {
     if raw.is_null() {
         return ffi::SQLITE_DONE;
     }
-    let w = &*stmt.conn.callbacks.watchdog;
     // `run` is cleared whenever the statement is reset (every run ends with
     // a reset in ferrolite), so `None` marks a first step, or a run that
     // started before anything was armed (its clock starts now).

@@ -1,9 +1,20 @@
-//! The only layer that dereferences SQLite's raw pointers.
+//! Owners of SQLite's handles, and the helpers that read what its
+//! pointers point to.
 //!
 //! `RawConnection` and `RawStatement` own a `sqlite3*` / `sqlite3_stmt*`,
 //! close or finalize it in `Drop`, and expose methods returning SQLite
-//! result codes. Helpers here turn SQLite's `(pointer, length)` pairs into
-//! slices, handling the `(NULL, 0)` SQLite uses for empty values.
+//! result codes; `unlock_notify` (feature `unlock_notify`) is the wait
+//! their step and prepare fall back on. [`cstr_to_str`], [`cstr_to_string`]
+//! and [`slice_from_raw`] turn SQLite's C strings and `(pointer, length)`
+//! pairs into Rust values (handling the `(NULL, 0)` SQLite uses for empty
+//! values): every other file reads C memory through them (`clippy.toml`
+//! bans the raw `CStr::from_ptr` / `slice::from_raw_parts` elsewhere).
+//!
+//! This is not the only layer that calls C: the features that *are* C
+//! bindings (`functions`, `hooks`, `trace`, `blob`, `backup`, `serialize`,
+//! ...) keep their direct `sqlite3_*` calls beside their docs, each with its
+//! SAFETY comment, as in rusqlite. This layer imports nothing above it
+//! (`.ci/run` checks it).
 
 mod connection;
 mod statement;

@@ -18,10 +18,10 @@
 //! fails with `SQLITE_LOCKED` ("database is deadlocked"), as in rusqlite.
 
 use std::ffi::{c_int, c_void};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use crate::callback::panic::catch_panic_or;
 use crate::ffi;
 
 /// How often a waiting connection checks whether it was interrupted.
@@ -66,7 +66,7 @@ unsafe extern "C" fn unlock_notify_cb(args: *mut *mut c_void, n_args: c_int) {
         // calls back under the mutex that cancelling also takes.
         let notification = unsafe { &*arg.cast::<Notification>() };
         // Nothing may unwind into C; `fire` only locks and notifies.
-        drop(catch_unwind(AssertUnwindSafe(|| notification.fire())));
+        catch_panic_or((), || notification.fire());
     }
 }
 
