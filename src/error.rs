@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // reads error codes and messages from a handle
 //! The one error type of ferrolite.
 
 use std::error;

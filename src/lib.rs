@@ -76,8 +76,10 @@
 //!   message when enabled, so `--all-features` does not build: list the
 //!   features you need instead.
 
-#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(unsafe_code, unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
+// Raw C memory only through raw::{cstr, slice_of, ...} (clippy.toml).
+#![deny(clippy::disallowed_methods)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // rusqlite's feature names that ferrolite declares (so crates forwarding
@@ -273,6 +275,7 @@ bitflags::bitflags! {
 
 /// The SQLite library version number, e.g. `3054001`.
 #[doc(alias = "sqlite3_libversion_number")]
+#[allow(unsafe_code)] // a static C value
 pub fn version_number() -> i32 {
     // SAFETY: no preconditions.
     unsafe { ffi::sqlite3_libversion_number() }
@@ -280,6 +283,7 @@ pub fn version_number() -> i32 {
 
 /// The SQLite library version string, e.g. `"3.54.1"`.
 #[doc(alias = "sqlite3_libversion")]
+#[allow(unsafe_code)] // a static C string
 pub fn version() -> &'static str {
     // SAFETY: returns a pointer to a static NUL-terminated string.
     let p = unsafe { ffi::sqlite3_libversion() };

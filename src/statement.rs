@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // unsafe fn raw_handle and the statement's FFI getters
 //! [`Statement`]: a prepared statement.
 
 use std::ffi::{CStr, c_int};

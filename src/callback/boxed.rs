@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // boxes SQLite holds as void* user data
 //! Boxes for closures that SQLite owns or borrows: [`CallbackBox`] (the
 //! `void*` user data of user functions, collations, hooks and tracing) and
 //! [`HookSlot`] (a hook closure owned by the connection's callback state).

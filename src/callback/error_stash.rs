@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // reads SQLite's error message of a handle
 //! Carrying errors and panics from callbacks back to the Rust caller.
 //!
 //! SQLite only sees an error *message* from a user function, and nothing
@@ -33,7 +34,7 @@ use crate::callback::panic::drop_payload;
 use crate::{Error, ffi};
 use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::ffi::{CStr, c_int};
+use std::ffi::c_int;
 
 /// The return code a frame reports when a callback without an error
 /// channel panicked during an otherwise successful step or prepare; the
@@ -263,7 +264,8 @@ impl Stash {
             Some(msg) => {
                 // SAFETY: live handle per the caller; the message is a
                 // NUL-terminated string owned by the connection, read at once.
-                let current = unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(db)) };
+                let current =
+                    unsafe { crate::raw::cstr(ffi::sqlite3_errmsg(db)) }.unwrap_or_default();
                 (current.to_bytes() == msg.as_bytes()).then_some(entry.error)
             }
         }

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // attaches the callback state as client data and unregisters handlers
 //! The one home of a handle's callback state: every slot is declared here
 //! ([`Callbacks`]: the error stash, the watchdog behind deadlines, tokens,
 //! the progress and busy handlers, and the hook closures), attached to the

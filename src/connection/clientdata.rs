@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // sqlite3_set_clientdata/get_clientdata with typed boxes
 //! Rust values attached to a connection by name
 //! (`sqlite3_set_clientdata` / `sqlite3_get_clientdata`), with rusqlite's
 //! [`Connection::set_clientdata`] and [`Connection::get_clientdata`].

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // Connection's FFI calls, unsafe fn from_handle/handle, impl Send
 //! [`Connection`]: an open database, and the state SQLite points into.
 //!
 //! * this file: `Connection` itself (open, execute, query, prepare, the
@@ -463,7 +464,7 @@ impl Connection {
                 let p = buf.as_mut_ptr().cast::<u8>();
                 std::ptr::copy_nonoverlapping(sql.as_ptr(), p, len);
                 p.add(len).write(0);
-                std::slice::from_raw_parts(p.cast_const(), len + 1)
+                crate::raw::slice_of(p.cast_const(), len + 1)
             };
             self.prepare_text(sql, text, flags)
         } else {

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // the sqlite3_backup_* C API
 //! Online backup: copy a live database, page by page, into another one
 //! ([SQLite's backup API](https://sqlite.org/backup.html)).
 //!

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // the sqlite3_blob_* C API
 //! Incremental BLOB I/O: read and write one BLOB (or TEXT) value in place,
 //! in pieces, without loading it whole ([`Connection::blob_open`], Python's
 //! `Connection.blobopen`).
@@ -294,7 +295,7 @@ impl Blob<'_> {
         unsafe { self.read_raw(p, n, read_start) }?;
         // SAFETY: the first `n` bytes were written by a successful
         // sqlite3_blob_read (none when n == 0), and `p` borrows `buf` for 'a.
-        Ok(unsafe { std::slice::from_raw_parts_mut(p, n) })
+        Ok(unsafe { crate::raw::slice_of_mut(p, n) })
     }
 
     /// Fills all of `buf` from byte offset `read_start`.

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // sqlite3_serialize/deserialize and the memory they hand over
 //! Serialize a database to bytes and load one back (`sqlite3_serialize` /
 //! `sqlite3_deserialize`; Python's `Connection.serialize` / `deserialize`).
 //!
@@ -183,14 +184,14 @@ impl Deref for OwnedData {
 
     fn deref(&self) -> &[u8] {
         // SAFETY: `ptr` holds `sz` initialized bytes we own.
-        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.sz) }
+        unsafe { crate::raw::slice_of(self.ptr.as_ptr(), self.sz) }
     }
 }
 
 impl DerefMut for OwnedData {
     fn deref_mut(&mut self) -> &mut [u8] {
         // SAFETY: as in `deref`, and `&mut self` makes the access unique.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.sz) }
+        unsafe { crate::raw::slice_of_mut(self.ptr.as_ptr(), self.sz) }
     }
 }
 
@@ -215,7 +216,9 @@ impl Connection {
             }
             // SAFETY: non-null, NUL-terminated, owned by the connection and
             // only read before the next API call.
-            let db_name = unsafe { CStr::from_ptr(p) }.to_bytes();
+            let db_name = unsafe { crate::raw::cstr(p) }
+                .unwrap_or_default()
+                .to_bytes();
             if db_name.eq_ignore_ascii_case(wanted) {
                 return Some(if i == 1 { Schema::Temp } else { Schema::Other });
             }
@@ -457,7 +460,7 @@ impl Image {
     /// The image bytes (without the padding).
     fn bytes_mut(&mut self) -> &mut [u8] {
         // SAFETY: `ptr` holds `alloc >= len` initialized bytes we own.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+        unsafe { crate::raw::slice_of_mut(self.ptr.as_ptr(), self.len) }
     }
 
     /// Turns a WAL-mode header into a rollback-journal one (SQLite can't

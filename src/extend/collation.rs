@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // collation registration and its C trampoline
 //! Collations: how SQLite compares and sorts text (`ORDER BY x COLLATE
 //! name`, `CREATE INDEX ... COLLATE name`), written in Rust. Python's
 //! `create_collation`.
@@ -31,7 +32,7 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::ffi::{CStr, c_char, c_int, c_void};
+use std::ffi::{c_char, c_int, c_void};
 
 use crate::callback::boxed::CallbackBox;
 use crate::callback::panic::catch_panic;
@@ -212,7 +213,9 @@ unsafe extern "C" fn collation_needed_callback(
     // SAFETY: `p` is the `fn` pointer given to `collation_needed` above.
     let f: fn(&Connection, &str) -> Result<()> = unsafe { std::mem::transmute(p) };
     // SAFETY: SQLite passes a NUL-terminated name valid for this call.
-    let name: Cow<'_, str> = unsafe { CStr::from_ptr(name) }.to_string_lossy();
+    let name: Cow<'_, str> = unsafe { crate::raw::cstr(name) }
+        .unwrap_or_default()
+        .to_string_lossy();
     // SAFETY: `db` is the live handle running the prepare; the wrapper does
     // not own (close) it and is dropped before we return.
     let Ok(conn) = (unsafe { Connection::from_handle(db) }) else {

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // user function registration and its C trampolines
 //! User-defined SQL functions: scalar functions, aggregates and window
 //! functions written in Rust (Python's `create_function`,
 //! `create_aggregate` and `create_window_function`).
@@ -673,7 +674,7 @@ unsafe fn args<'a>(argc: c_int, argv: *mut *mut sqlite3_value) -> &'a [*mut sqli
         return &[];
     }
     // SAFETY: per the caller; argc > 0, so `argv` is a non-null array.
-    unsafe { std::slice::from_raw_parts(argv, argc as usize) }
+    unsafe { crate::raw::slice_of(argv, argc as usize) }
 }
 
 /// A non-negative auxiliary-data index as a `usize`.

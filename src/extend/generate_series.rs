@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // a virtual table module implemented in Rust for C
 //! `generate_series(START, STOP, STEP)`: a table-valued function built into
 //! every connection, with the semantics SQLite documents for its own
 //! (optional, not in the amalgamation) extension.
@@ -322,7 +323,7 @@ unsafe extern "C" fn x_filter(
             &[]
         } else {
             // SAFETY: SQLite passes `argc` live values in `argv`.
-            unsafe { std::slice::from_raw_parts(argv, argc as usize) }
+            unsafe { crate::raw::slice_of(argv.cast_const(), argc as usize) }
         };
         let any_null = args.iter().any(|&v| {
             // SAFETY: each value is live for this call.
@@ -378,8 +379,8 @@ unsafe extern "C" fn x_best_index(
             // SAFETY: SQLite provides `nConstraint` entries in both arrays.
             unsafe {
                 (
-                    std::slice::from_raw_parts(info.aConstraint, n),
-                    std::slice::from_raw_parts_mut(info.aConstraintUsage, n),
+                    crate::raw::slice_of(info.aConstraint.cast_const(), n),
+                    crate::raw::slice_of_mut(info.aConstraintUsage, n),
                 )
             }
         };

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // hook registration and their C trampolines
 //! The authorizer and the commit, rollback, update and WAL hooks (Python's
 //! `set_authorizer`; SQLite's data change notification callbacks).
 //!
@@ -430,7 +431,7 @@ impl Wal {
     #[must_use]
     pub fn name(&self) -> &CStr {
         // SAFETY: SQLite passes a NUL-terminated name valid for the hook.
-        unsafe { CStr::from_ptr(self.db_name) }
+        unsafe { crate::raw::cstr(self.db_name) }.unwrap_or_default()
     }
 }
 
@@ -583,12 +584,8 @@ impl Connection {
 /// # Safety
 /// `p` is null or NUL-terminated and valid for `'a`.
 unsafe fn c_str<'a>(p: *const c_char) -> Option<Cow<'a, str>> {
-    if p.is_null() {
-        None
-    } else {
-        // SAFETY: per the caller.
-        Some(unsafe { CStr::from_ptr(p) }.to_string_lossy())
-    }
+    // SAFETY: per the caller.
+    Some(unsafe { crate::raw::cstr(p) }?.to_string_lossy())
 }
 unsafe extern "C" fn call_authorizer<F>(
     p: *mut c_void,

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // sqlite3_load_extension and its enable switch
 //! Loading SQLite extensions from shared libraries (feature
 //! `load_extension`): Python's `enable_load_extension` and
 //! `load_extension`.

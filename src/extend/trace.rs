@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // trace_v2/config_log registration and their C trampolines
 //! Tracing and profiling statements ([`Connection::trace_v2`], Python's
 //! `set_trace_callback`), and SQLite's process-wide error log
 //! ([`config_log`], [`log`]).
@@ -27,7 +28,7 @@
 //! ```
 
 use std::borrow::Cow;
-use std::ffi::{CStr, CString, c_char, c_int, c_uint, c_void};
+use std::ffi::{CString, c_char, c_int, c_uint, c_void};
 use std::marker::PhantomData;
 use std::ptr;
 use std::time::{Duration, Instant};
@@ -89,7 +90,9 @@ impl StmtRef<'_> {
             return Cow::Borrowed("");
         }
         // SAFETY: NUL-terminated, owned by the statement.
-        unsafe { CStr::from_ptr(p) }.to_string_lossy()
+        unsafe { crate::raw::cstr(p) }
+            .unwrap_or_default()
+            .to_string_lossy()
     }
 
     /// The SQL text with the bound parameters filled in.
@@ -102,7 +105,10 @@ impl StmtRef<'_> {
             return None;
         }
         // SAFETY: NUL-terminated; copied before it is freed, exactly once.
-        let s = unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned();
+        let s = unsafe { crate::raw::cstr(p) }
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         // SAFETY: allocated by SQLite for us.
         unsafe { ffi::sqlite3_free(p.cast()) };
         Some(s)
@@ -142,7 +148,7 @@ impl ConnRef<'_> {
             return None;
         }
         // SAFETY: NUL-terminated, see above.
-        unsafe { CStr::from_ptr(p) }.to_str().ok()
+        unsafe { crate::raw::cstr(p) }?.to_str().ok()
     }
 }
 
@@ -287,7 +293,7 @@ where
                 if wants(ffi::SQLITE_TRACE_STMT) {
                     // SAFETY: for STMT events `x` is the NUL-terminated SQL
                     // text.
-                    let sql = unsafe { CStr::from_ptr(text) };
+                    let sql = unsafe { crate::raw::cstr(text) }.unwrap_or_default();
                     (t.f)(TraceEvent::Stmt(stmt(), &sql.to_string_lossy()));
                 }
             }
@@ -392,7 +398,9 @@ unsafe extern "C" fn log_callback(p: *mut c_void, code: c_int, msg: *const c_cha
         Cow::Borrowed("")
     } else {
         // SAFETY: SQLite passes a NUL-terminated message valid for the call.
-        unsafe { CStr::from_ptr(msg) }.to_string_lossy()
+        unsafe { crate::raw::cstr(msg) }
+            .unwrap_or_default()
+            .to_string_lossy()
     };
     if let Err(payload) = catch_panic(|| f(code, &msg)) {
         drop_payload(payload);

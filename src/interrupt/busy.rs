@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // sqlite3_busy_timeout/handler registration
 //! Waiting for locks held by other connections: [`Connection::busy_timeout`]
 //! and [`Connection::busy_handler`].
 //!

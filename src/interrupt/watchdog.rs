@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // the progress and busy trampolines and their registration
 //! The per-connection state behind deadlines, cancellation, the progress
 //! handler and the busy handler, and the two C trampolines that read it.
 //!

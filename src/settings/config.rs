@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // variadic sqlite3_db_config/sqlite3_config calls
 //! Per-connection switches (`sqlite3_db_config`) and process-wide
 //! configuration (`sqlite3_config`).
 //!

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // process-wide heap limit and memory counters
 //! Process-wide heap limits and memory statistics of SQLite.
 //!
 //! See [`hard_heap_limit`] for how the limits behave and what they need.

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // sqlite3_limit
 //! Run-time limits ([`Connection::limit`], [`Connection::set_limit`]):
 //! Python's `getlimit` / `setlimit`.
 //!

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // sqlite3_wal_autocheckpoint
 //! Write-ahead log checkpoints.
 //!
 //! ```

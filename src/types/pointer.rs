@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // sqlite3_bind_pointer/value_pointer with typed boxes
 //! Pointer passing (`sqlite3_bind_pointer` / `sqlite3_value_pointer`):
 //! handing a Rust value to SQL by reference, to be read back by Rust code
 //! that runs inside the statement, or a raw pointer to SQLite's own C
