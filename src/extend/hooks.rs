@@ -407,18 +407,10 @@ impl Wal {
     /// SQLite's error (e.g. busy for `FULL` with active readers).
     #[doc(alias = "sqlite3_wal_checkpoint_v2")]
     pub fn checkpoint_v2(&mut self, mode: CheckpointMode) -> Result<(c_int, c_int)> {
-        let (mut log, mut ckpt) = (0, 0);
         // SAFETY: `db` and `db_name` are what SQLite passed to the running
         // hook, valid for its duration (which `&mut self` is within).
-        let rc = unsafe {
-            ffi::sqlite3_wal_checkpoint_v2(
-                self.db,
-                self.db_name,
-                mode as c_int,
-                &mut log,
-                &mut ckpt,
-            )
-        };
+        let (rc, log, ckpt) =
+            unsafe { crate::raw::wal_checkpoint(self.db, self.db_name, mode as c_int) };
         if rc == ffi::SQLITE_OK {
             Ok((log, ckpt))
         } else {

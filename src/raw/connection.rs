@@ -216,6 +216,25 @@ impl RawConnection {
     }
 }
 
+/// `sqlite3_wal_checkpoint_v2` on `db` for the database `name` (every
+/// attached database for null), the one call site of both
+/// `Connection::wal_checkpoint_v2` and `hooks::Wal::checkpoint_v2`. Returns
+/// SQLite's result code, the frames in the log and the frames checkpointed.
+///
+/// # Safety
+/// `db` is a live handle; `name` is null or NUL-terminated and valid for
+/// the call.
+pub(crate) unsafe fn wal_checkpoint(
+    db: *mut ffi::sqlite3,
+    name: *const std::ffi::c_char,
+    mode: c_int,
+) -> (c_int, c_int, c_int) {
+    let (mut log, mut ckpt) = (0, 0);
+    // SAFETY: per the caller; the out-pointers are valid locals.
+    let rc = unsafe { ffi::sqlite3_wal_checkpoint_v2(db, name, mode, &mut log, &mut ckpt) };
+    (rc, log, ckpt)
+}
+
 impl Drop for RawConnection {
     fn drop(&mut self) {
         self.close_for_drop();

@@ -55,18 +55,10 @@ impl Connection {
     ) -> Result<(c_int, c_int)> {
         let name = db_name.as_ref().map(Name::as_cstr).transpose()?;
         let name_ptr = name.as_ref().map_or(std::ptr::null(), |n| n.as_ptr());
-        let (mut log, mut ckpt) = (0, 0);
         // SAFETY: live handle; the name (if any) is NUL-terminated and
-        // outlives the call; out-pointers are valid.
-        let rc = unsafe {
-            ffi::sqlite3_wal_checkpoint_v2(
-                self.db.db(),
-                name_ptr,
-                mode as c_int,
-                &mut log,
-                &mut ckpt,
-            )
-        };
+        // outlives the call.
+        let (rc, log, ckpt) =
+            unsafe { crate::raw::wal_checkpoint(self.db.db(), name_ptr, mode as c_int) };
         self.decode_result(rc).map(|()| (log, ckpt))
     }
 }
