@@ -291,15 +291,7 @@ impl Connection {
     /// databases, `None` when the path is not UTF-8 (as in rusqlite).
     #[doc(alias = "sqlite3_db_filename")]
     pub fn path(&self) -> Option<&str> {
-        let db = self.db.db();
-        if db.is_null() {
-            return None;
-        }
-        // SAFETY: live handle; the filename string lives as long as the
-        // connection (and `&self` borrows it).
-        let p = unsafe { ffi::sqlite3_db_filename(db, c"main".as_ptr()) };
-        // SAFETY: null or NUL-terminated, valid while the connection lives.
-        unsafe { crate::raw::cstr_to_str(p) }
+        self.db.main_filename()
     }
 
     /// Frees as much heap memory as possible from this connection.
@@ -307,57 +299,41 @@ impl Connection {
     /// # Errors
     /// Never in practice.
     pub fn release_memory(&self) -> Result<()> {
-        // SAFETY: live handle.
-        self.decode_result(unsafe { ffi::sqlite3_db_release_memory(self.db.db()) })
+        self.decode_result(self.db.release_memory())
     }
 
     /// The rowid of the most recent successful INSERT on this connection.
     #[doc(alias = "sqlite3_last_insert_rowid")]
     #[inline]
     pub fn last_insert_rowid(&self) -> i64 {
-        // SAFETY: live handle.
-        unsafe { ffi::sqlite3_last_insert_rowid(self.db.db()) }
+        self.db.last_insert_rowid()
     }
 
     /// Rows changed by the most recent INSERT, UPDATE or DELETE.
     #[doc(alias = "sqlite3_changes64")]
     #[inline]
     pub fn changes(&self) -> u64 {
-        // SAFETY: live handle.
-        unsafe { ffi::sqlite3_changes64(self.db.db()) as u64 }
+        self.db.changes()
     }
 
     /// Rows changed since the connection opened (Python's `total_changes`).
     #[doc(alias = "sqlite3_total_changes64")]
     #[inline]
     pub fn total_changes(&self) -> u64 {
-        // SAFETY: live handle.
-        unsafe { ffi::sqlite3_total_changes64(self.db.db()) as u64 }
+        self.db.total_changes()
     }
 
     /// True when no explicit transaction is open.
     #[doc(alias = "sqlite3_get_autocommit")]
     #[inline]
     pub fn is_autocommit(&self) -> bool {
-        // SAFETY: live handle.
-        unsafe { ffi::sqlite3_get_autocommit(self.db.db()) != 0 }
+        self.db.is_autocommit()
     }
 
     /// True while a statement of this connection is mid-way (stepped, not
     /// reset or finished).
     pub fn is_busy(&self) -> bool {
-        let db = self.db.db();
-        // SAFETY: live handle; we only read the list of statements.
-        let mut stmt = unsafe { ffi::sqlite3_next_stmt(db, std::ptr::null_mut()) };
-        while !stmt.is_null() {
-            // SAFETY: `stmt` came from the connection's list and is live.
-            if unsafe { ffi::sqlite3_stmt_busy(stmt) } != 0 {
-                return true;
-            }
-            // SAFETY: as above.
-            stmt = unsafe { ffi::sqlite3_next_stmt(db, stmt) };
-        }
-        false
+        self.db.has_busy_statement()
     }
 
     /// Writes dirty pages of open transactions to disk (`sqlite3_db_cacheflush`).
@@ -365,8 +341,7 @@ impl Connection {
     /// # Errors
     /// An I/O error or a busy database.
     pub fn cache_flush(&self) -> Result<()> {
-        // SAFETY: live handle.
-        self.decode_result(unsafe { ffi::sqlite3_db_cacheflush(self.db.db()) })
+        self.decode_result(self.db.cache_flush())
     }
 
     /// Whether the attached database `db_name` is read-only.
@@ -375,8 +350,7 @@ impl Connection {
     /// No database of that name is attached.
     pub fn is_readonly<N: Name>(&self, db_name: N) -> Result<bool> {
         let name = db_name.as_cstr()?;
-        // SAFETY: live handle, NUL-terminated name.
-        match unsafe { ffi::sqlite3_db_readonly(self.db.db(), name.as_ptr()) } {
+        match self.db.db_readonly(&name) {
             0 => Ok(false),
             1 => Ok(true),
             _ => Err(Error::SqliteFailure(
@@ -396,17 +370,13 @@ impl Connection {
     /// `InvalidDatabaseIndex` past the last one.
     pub fn db_name(&self, index: usize) -> Result<String> {
         let i = c_int::try_from(index).map_err(|_| Error::InvalidDatabaseIndex(index))?;
-        // SAFETY: live handle; SQLite range-checks the index.
-        let p = unsafe { ffi::sqlite3_db_name(self.db.db(), i) };
-        // SAFETY: null or a NUL-terminated string owned by the connection.
-        unsafe { crate::raw::cstr_to_string(p) }.ok_or(Error::InvalidDatabaseIndex(index))
+        self.db.db_name(i).ok_or(Error::InvalidDatabaseIndex(index))
     }
 
     /// True if an interrupt is pending on this connection.
     #[inline]
     pub fn is_interrupted(&self) -> bool {
-        // SAFETY: live handle.
-        unsafe { ffi::sqlite3_is_interrupted(self.db.db()) != 0 }
+        self.db.is_interrupted_now()
     }
 
     /// A `Send + Sync` handle that can interrupt this connection's running
