@@ -163,8 +163,6 @@ pub use fallible_streaming_iterator;
 
 pub use crate::batch::Batch;
 pub use crate::cache::CachedStatement;
-#[cfg(feature = "column_metadata")]
-pub use crate::settings::column_metadata::ColumnMetadata;
 pub use crate::complete::complete_statement;
 pub use crate::connection::{Connection, DEFAULT_BUSY_TIMEOUT};
 pub use crate::error::{Error, ErrorCode};
@@ -174,9 +172,11 @@ pub use crate::from_row::{FromRow, RowsAs};
 pub use crate::interrupt::{CancelToken, InterruptHandle};
 #[allow(deprecated)]
 pub use crate::name::DatabaseName;
-pub use crate::name::{MAIN_DB, Name, Named, SchemaName, TEMP_DB};
+pub use crate::name::{MAIN_DB, Name, Named, TEMP_DB};
 pub use crate::params::{Params, ParamsFromIter, params_from_iter};
 pub use crate::row::{AndThenRows, Map, MappedRows, Row, RowIndex, Rows};
+#[cfg(feature = "column_metadata")]
+pub use crate::settings::column_metadata::ColumnMetadata;
 pub use crate::settings::heap::{
     current_hard_heap_limit, current_soft_heap_limit, hard_heap_limit, memory_accounting_enabled,
     memory_highwater, memory_used, soft_heap_limit,

@@ -1,11 +1,12 @@
 //! `PRAGMA` helpers: read and set pragmas without building SQL by hand.
 //!
 //! The schema is an `Option<&str>`, as in rusqlite: `None` for the default
-//! (every schema, or `main`, depending on the pragma), `Some("aux")` for
-//! one. [`MAIN_DB`](crate::MAIN_DB) and [`TEMP_DB`](crate::TEMP_DB) deref
-//! to `str`, so `Some(MAIN_DB)` fits too. It is not a generic
-//! `Option<N: Name>` on purpose: that would make the common bare `None` a
-//! "type annotations needed" error.
+//! (every schema, or `main`, depending on the pragma), `Some("main")`,
+//! `Some("temp")` or `Some("aux")` for one. It is not a generic
+//! [`Name`](crate::Name) on purpose (rusqlite's signature, and a generic
+//! `Option<N>` would make the common bare `None` a "type annotations
+//! needed" error), so `Some(MAIN_DB)` (a `&CStr`) doesn't fit; write
+//! `Some("main")`.
 //!
 //! ```
 //! use ferrolite::Connection;
@@ -212,14 +213,13 @@ mod tests {
     }
 
     #[test]
-    fn builtin_schema_constants_fit_the_schema_argument() -> Result<()> {
-        use crate::{MAIN_DB, TEMP_DB};
+    fn schema_names_fit_the_schema_argument() -> Result<()> {
         let conn = Connection::open_in_memory()?;
-        conn.pragma_update(Some(MAIN_DB), "user_version", 3)?;
-        let v: i64 = conn.pragma_query_value(Some(MAIN_DB), "user_version", |r| r.get(0))?;
+        conn.pragma_update(Some("main"), "user_version", 3)?;
+        let v: i64 = conn.pragma_query_value(Some("main"), "user_version", |r| r.get(0))?;
         assert_eq!(v, 3);
         assert_eq!(conn.pragma_query_one::<i64>(None, "user_version")?, 3);
-        let _: i64 = conn.pragma_query_one(Some(TEMP_DB), "page_size")?;
+        let _: i64 = conn.pragma_query_one(Some("temp"), "page_size")?;
         assert!(
             conn.pragma_query_one::<i64>(Some("nope"), "page_size")
                 .is_err()

@@ -1,8 +1,11 @@
 //! Calls written for rusqlite, old and new, compile: a bare `None` for
-//! backup progress, `Some(MAIN_DB)` as a pragma schema, and the deprecated
+//! backup progress, `Some("main")` as a pragma schema, `MAIN_DB` as the
+//! `&CStr` rusqlite makes it, and the deprecated
 //! `DatabaseName` wherever a `Name` is taken.
 #![allow(deprecated)]
 use ferrolite::{Connection, DatabaseName, MAIN_DB, TEMP_DB};
+
+const _: &std::ffi::CStr = TEMP_DB;
 
 fn main() {
     let dir = std::env::temp_dir().join(format!("ferrolite-ui-pass-{}", std::process::id()));
@@ -17,11 +20,13 @@ fn main() {
     }))
     .unwrap();
 
-    conn.pragma_update(Some(MAIN_DB), "user_version", 1).unwrap();
+    conn.pragma_update(Some("main"), "user_version", 1).unwrap();
+    let main: &std::ffi::CStr = MAIN_DB;
+    assert_eq!(main, c"main");
     conn.pragma_update(None, "user_version", 2).unwrap();
-    let v: i64 = conn.pragma_query_value(Some(MAIN_DB), "user_version", |r| r.get(0)).unwrap();
+    let v: i64 = conn.pragma_query_value(Some("main"), "user_version", |r| r.get(0)).unwrap();
     assert_eq!(v, 2);
-    let _: i64 = conn.pragma_query_one(Some(TEMP_DB), "page_size").unwrap();
+    let _: i64 = conn.pragma_query_one(Some("temp"), "page_size").unwrap();
 
     let mut copy = Connection::open_in_memory().unwrap();
     copy.restore(DatabaseName::Main, dir.join("a.db"), None).unwrap();
