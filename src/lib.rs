@@ -123,6 +123,9 @@ unsupported_features! {
 
 // The core types every program touches live at the top level; the layers
 // that talk to C and the feature folders are below (see ARCHITECTURE.md).
+#[macro_use]
+mod macros;
+
 mod batch;
 mod cache;
 mod complete;
