@@ -2,10 +2,10 @@
 //! `execute_batch`, `serialize`/`deserialize`, backup to a file, and
 //! incremental BLOB I/O.
 //!
-//! Run: `cargo run --release --example bench_dataio [ROWS]` (default
-//! 200 000 rows of `(INTEGER PRIMARY KEY, TEXT, REAL, 16-byte BLOB)` in a
-//! file database, default rollback journal). The BLOB write includes the
-//! commit (journal and fsync) when the handle closes.
+//! Run (in `bench/`): `cargo run --release -p ferrolite-micro --bin dataio
+//! [-- ROWS]` (default 200 000 rows of `(INTEGER PRIMARY KEY, TEXT, REAL,
+//! 16-byte BLOB)` in a file database, default rollback journal). The BLOB
+//! write includes the commit (journal and fsync) when the handle closes.
 
 use std::io::{Read, Write as _};
 use std::time::{Duration, Instant};

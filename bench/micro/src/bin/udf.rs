@@ -1,5 +1,5 @@
 //! Benchmark of the user-function trampoline (not a test: run it with
-//! `cargo run --release --example bench_udf`).
+//! `cargo run --release -p ferrolite-micro --bin udf` in `bench/`).
 //!
 //! `SELECT sum(twice(i)) FROM t` over 1,000,000 rows, where `twice` is a
 //! trivial Rust scalar function, against the same query with SQLite's

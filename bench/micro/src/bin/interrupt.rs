@@ -1,5 +1,5 @@
 //! Benchmarks for interrupts and deadlines (not a test: run it with
-//! `cargo run --release --example bench_interrupt`).
+//! `cargo run --release -p ferrolite-micro --bin interrupt` in `bench/`).
 //!
 //! 1. Interrupt latency: the time from `InterruptHandle::interrupt()` on one
 //!    thread to the query call returning on another, median and max over

@@ -1,6 +1,6 @@
 //! Costs of the row-mapping and bulk-insert conveniences against the
 //! hand-written forms (not a test: run it with
-//! `cargo run --release --example bench_rows --features "chrono serde"`).
+//! `cargo run --release -p ferrolite-micro --bin rows` in `bench/`).
 //!
 //! Reading 200,000 rows of five columns: a `query_map` closure, `query_as`
 //! into a tuple, `query_deserialize` into a `#[derive(Deserialize)]`
