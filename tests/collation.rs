@@ -26,7 +26,7 @@ impl Drop for DropCount {
 }
 
 #[test]
-fn seed_reverse_collation() -> Result<()> {
+fn python_docs_reverse_collation() -> Result<()> {
     // The Python documentation's example, line for line.
     fn collate_reverse(string1: &str, string2: &str) -> Ordering {
         if string1 == string2 {

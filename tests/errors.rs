@@ -809,7 +809,7 @@ fn error_is_send_sync_static() {
     check::<FromSqlError>();
 }
 
-/// Issue 18 item 4: `{:#}` of an SQL error locates it as line:column of
+/// `{:#}` of an SQL error locates it as line:column of
 /// the text the caller passed (for `execute_batch`, the whole script) with
 /// an excerpt; `{}` stays rusqlite's text.
 #[test]
@@ -927,7 +927,7 @@ fn sql_error_alternate_form_gives_line_column_and_excerpt() {
     assert_usable(&conn);
 }
 
-/// Issue 18 item 4: a type mismatch's `{:#}` says what reads the value:
+/// A type mismatch's `{:#}` says what reads the value:
 /// `Option<T>` for a NULL.
 #[test]
 fn invalid_column_type_alternate_form_points_at_the_reader() {
@@ -991,7 +991,7 @@ fn get_unwrap_panic_names_the_rust_type() {
     .unwrap();
 }
 
-/// Issue 18 item 4: reading a row as a tuple longer than the row says how
+/// Reading a row as a tuple longer than the row says how
 /// many columns each side has (`FromRow`); `TryFrom<&Row>` keeps
 /// rusqlite's `InvalidColumnIndex`.
 #[test]
@@ -1038,7 +1038,7 @@ fn tuple_arity_mismatch_names_both_counts() {
     assert_usable(&conn);
 }
 
-/// Issue 18 item 4: a Rust integer outside SQLite's INTEGER names the
+/// A Rust integer outside SQLite's INTEGER names the
 /// parameter and the value; the variant stays `ToSqlConversionFailure`
 /// and its source is the `TryFromIntError`.
 #[test]

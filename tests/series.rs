@@ -281,7 +281,7 @@ fn innocuous_usable_from_views_with_untrusted_schema() -> Result<()> {
 }
 
 #[test]
-fn the_seed_tutorial_sql_runs_unchanged() -> Result<()> {
+fn the_interrupt_tutorial_sql_runs_unchanged() -> Result<()> {
     let conn = db();
     conn.execute(
         "CREATE TABLE large_table AS SELECT 1 a FROM generate_series(1, 1000000)",

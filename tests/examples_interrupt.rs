@@ -1,6 +1,6 @@
-//! The seed tutorial's examples (`examples/interrupt_*.rs`), run with
-//! smaller tables and their outcomes asserted: the interrupt error, rows
-//! committed or not, the connection usable afterwards.
+//! The Python interrupt tutorial's examples (`examples/interrupt_*.rs`),
+//! run with smaller tables and their outcomes asserted: the interrupt error,
+//! rows committed or not, the connection usable afterwards.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
