@@ -1,5 +1,8 @@
 //! Online backup: `ferrolite::backup` and `Connection::{backup, restore}`.
 
+mod common;
+use crate::common::temp_path;
+
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
@@ -183,8 +186,7 @@ fn writes_through_the_source_connection_reach_the_backup() -> Result<()> {
 
 #[test]
 fn writes_by_another_connection_restart_the_backup() -> Result<()> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("src.db");
+    let (_dir, path) = temp_path("src.db");
     let src = Connection::open(&path)?;
     populated(&src, 400)?;
     let writer = Connection::open(&path)?;
@@ -219,8 +221,7 @@ fn writes_by_another_connection_restart_the_backup() -> Result<()> {
 /// row count, because the writer changes both in one transaction.
 #[test]
 fn backup_while_another_thread_writes_is_consistent() -> Result<()> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("busy.db");
+    let (_dir, path) = temp_path("busy.db");
     let src = Connection::open(&path)?;
     populated(&src, 300)?;
     src.execute_batch(
@@ -264,8 +265,7 @@ fn backup_while_another_thread_writes_is_consistent() -> Result<()> {
 
 #[test]
 fn backup_to_path_and_restore_from_path() -> Result<()> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("copy.db");
+    let (_dir, path) = temp_path("copy.db");
     let src = Connection::open_in_memory()?;
     populated(&src, 250)?;
 
@@ -353,8 +353,7 @@ fn backup_to_an_unwritable_path_fails() -> Result<()> {
 
 #[test]
 fn restore_into_a_connection_with_an_open_transaction_fails() -> Result<()> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("src.db");
+    let (_dir, path) = temp_path("src.db");
     let src = Connection::open(&path)?;
     populated(&src, 5)?;
     drop(src);
@@ -388,8 +387,7 @@ fn in_memory_destination_with_another_page_size_fails() -> Result<()> {
 /// (rusqlite < 0.40 took `Option<fn(Progress)>`): it compiles and copies.
 #[test]
 fn backup_and_restore_take_a_bare_none() -> Result<()> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("none.db");
+    let (dir, path) = temp_path("none.db");
     let src = Connection::open_in_memory()?;
     populated(&src, 20)?;
     src.backup(MAIN_DB, &path, None)?;
@@ -412,8 +410,7 @@ fn backup_and_restore_take_a_bare_none() -> Result<()> {
 #[allow(deprecated)]
 fn deprecated_database_name_still_works() -> Result<()> {
     use ferrolite::DatabaseName;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("old.db");
+    let (dir, path) = temp_path("old.db");
     let src = Connection::open_in_memory()?;
     populated(&src, 5)?;
     src.backup(DatabaseName::Main, &path, None)?;

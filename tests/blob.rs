@@ -1,5 +1,8 @@
 //! Incremental BLOB I/O: `Connection::blob_open` and `ferrolite::blob::Blob`.
 
+mod common;
+use crate::common::temp_path;
+
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::mem::MaybeUninit;
 
@@ -305,8 +308,7 @@ fn read_only_handle_refuses_writes() -> Result<()> {
 
 #[test]
 fn read_only_connection_refuses_write_handles() -> Result<()> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("ro.db");
+    let (_dir, path) = temp_path("ro.db");
     setup()?.backup(MAIN_DB, &path, ferrolite::backup::NO_PROGRESS)?;
     let ro = Connection::open_with_flags(&path, ferrolite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     assert!(ro.blob_open(MAIN_DB, "t", "data", 1, false).is_err());

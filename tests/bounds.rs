@@ -4,6 +4,9 @@
 //! Each must give the documented `Ok` or `Err` (or the documented panic),
 //! never undefined behaviour or a silently truncated value.
 
+mod common;
+use crate::common::{memory_db, temp_path};
+
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::mem::MaybeUninit;
 use std::time::Duration;
@@ -13,10 +16,6 @@ use ferrolite::blob::ZeroBlob;
 use ferrolite::functions::FunctionFlags;
 use ferrolite::limits::Limit;
 use ferrolite::{Connection, Error, ErrorCode, MAIN_DB, Result, params_from_iter};
-
-fn db() -> Connection {
-    Connection::open_in_memory().unwrap()
-}
 
 fn code(err: &Error) -> Option<ErrorCode> {
     err.sqlite_error_code()
@@ -29,7 +28,7 @@ fn code(err: &Error) -> Option<ErrorCode> {
 /// documents), and the panic is caught at the C boundary.
 #[test]
 fn function_argument_indexes() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("arg_at", 3, FunctionFlags::default(), |ctx| {
         let i = usize::try_from(ctx.get::<i64>(0)?).unwrap_or(usize::MAX);
         let what = ctx.get::<String>(1)?;
@@ -102,7 +101,7 @@ fn function_argument_indexes() -> Result<()> {
 /// the closure is dropped, not leaked.
 #[test]
 fn function_argument_counts() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     for ok in [-1, 0, 1000] {
         conn.create_scalar_function("f", ok, FunctionFlags::default(), |_| Ok(1))?;
     }
@@ -144,7 +143,7 @@ fn function_argument_counts() -> Result<()> {
 /// BLOB results too, up to `u64::MAX`.
 #[test]
 fn function_result_lengths() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     // SQLite's smallest allowed SQLITE_LIMIT_LENGTH.
     conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, 30)?;
     conn.create_scalar_function("text_of", 1, FunctionFlags::default(), |ctx| {
@@ -186,7 +185,7 @@ fn function_result_lengths() -> Result<()> {
 /// values past 32 bits that would alias column 0 if truncated.
 #[test]
 fn column_indexes() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let mut stmt = conn.prepare("SELECT 10 AS a, 20 AS b")?;
     assert_eq!(stmt.column_name(0)?, "a");
     assert_eq!(stmt.column_name(1)?, "b");
@@ -226,7 +225,7 @@ fn column_indexes() -> Result<()> {
 /// would turn into a valid one (2^32 + 1 → 1), and `usize::MAX`.
 #[test]
 fn parameter_indexes() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.execute_batch("CREATE TABLE t (a, b)")?;
     let mut stmt = conn.prepare("INSERT INTO t VALUES (?1, ?2)")?;
     assert_eq!(stmt.parameter_count(), 2);
@@ -275,7 +274,7 @@ fn parameter_indexes() -> Result<()> {
 /// for a statement without parameters.
 #[test]
 fn parameter_counts() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let mut stmt = conn.prepare("SELECT ?1 + ?2")?;
     let err = stmt
         .query_row(params_from_iter([1]), |r| r.get::<_, i64>(0))
@@ -296,7 +295,7 @@ fn parameter_counts() -> Result<()> {
 /// limit: 64-bit lengths, `TooBig` past the limit, up to `u64::MAX`.
 #[test]
 fn parameter_lengths() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, 30)?;
     let len = |v: &dyn ferrolite::ToSql| -> Result<i64> {
         conn.query_row("SELECT length(?1)", [v], |r| r.get(0))
@@ -332,7 +331,7 @@ fn parameter_lengths() -> Result<()> {
 /// truncated) and the maximum.
 #[test]
 fn blob_offsets() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.execute_batch("CREATE TABLE b (x BLOB)")?;
     conn.execute("INSERT INTO b VALUES (?1)", [ZeroBlob(10)])?;
     let mut blob = conn.blob_open(MAIN_DB, "b", "x", 1, false)?;
@@ -425,7 +424,7 @@ fn blob_offsets() -> Result<()> {
 /// shorter name.
 #[test]
 fn names_with_interior_nul() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.execute_batch("CREATE TABLE b (x BLOB); INSERT INTO b VALUES (x'00');")?;
     for (db, table, col) in [
         ("main\0x", "b", "x"),
@@ -435,7 +434,7 @@ fn names_with_interior_nul() -> Result<()> {
         let err = conn.blob_open(db, table, col, 1, true).unwrap_err();
         assert!(matches!(err, Error::NulError(_)), "{err}");
     }
-    let mut dst = db();
+    let mut dst = memory_db();
     let err = Backup::new_with_names(&conn, "main\0", &mut dst, MAIN_DB)
         .map(|_| ())
         .unwrap_err();
@@ -473,7 +472,7 @@ fn names_with_interior_nul() -> Result<()> {
 /// nothing. Statements still run or fail cleanly at the extremes.
 #[test]
 fn limit_values() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     for limit in Limit::ALL {
         let orig = conn.limit(limit)?;
         for bad in [-1, i32::MIN] {
@@ -516,14 +515,14 @@ fn limit_values() -> Result<()> {
 /// below 1.
 #[test]
 fn backup_page_counts() -> Result<()> {
-    let src = db();
+    let src = memory_db();
     src.execute_batch(
         "PRAGMA page_size = 1024; CREATE TABLE t (x);
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200)
          INSERT INTO t SELECT printf('%0100d', i) FROM n;",
     )?;
     for pages in [-1, i32::MIN, i32::MAX] {
-        let mut dst = db();
+        let mut dst = memory_db();
         {
             let backup = Backup::new(&src, &mut dst)?;
             assert_eq!(backup.step(0)?, StepResult::More, "{pages}");
@@ -533,7 +532,7 @@ fn backup_page_counts() -> Result<()> {
         let n: i64 = dst.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
         assert_eq!(n, 200, "{pages}");
     }
-    let mut dst = db();
+    let mut dst = memory_db();
     let backup = Backup::new(&src, &mut dst)?;
     for bad in [0, -1, i32::MIN] {
         let err = backup
@@ -552,7 +551,7 @@ fn backup_page_counts() -> Result<()> {
 /// huge capacity allocates nothing up front.
 #[test]
 fn statement_cache_capacity_extremes() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     for cap in [0, 1, usize::MAX] {
         conn.set_prepared_statement_cache_capacity(cap);
         for _ in 0..3 {
@@ -569,8 +568,7 @@ fn statement_cache_capacity_extremes() -> Result<()> {
 /// when a deadline is computed), and zero (no waiting).
 #[test]
 fn timeout_extremes() -> Result<()> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("t.db");
+    let (_dir, path) = temp_path("t.db");
     let a = Connection::open(&path)?;
     let b = Connection::open(&path)?;
     a.execute_batch("CREATE TABLE t (x); BEGIN IMMEDIATE; INSERT INTO t VALUES (1);")?;
@@ -606,7 +604,7 @@ fn timeout_extremes() -> Result<()> {
 fn progress_handler_periods() -> Result<()> {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let mut conn = db();
+    let mut conn = memory_db();
     let sql = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
                SELECT count(*) FROM n";
     for (n_ops, expect_calls) in [(0, false), (-1, false), (i32::MIN, false), (1, true)] {
@@ -643,12 +641,12 @@ fn progress_handler_periods() -> Result<()> {
 /// sizes no allocation can satisfy (`usize::MAX` overflows the padding).
 #[test]
 fn deserialize_sizes() -> Result<()> {
-    let src = db();
+    let src = memory_db();
     src.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (42);")?;
     let image = src.serialize_to_vec(MAIN_DB)?;
     assert!(image.len() >= 1024);
 
-    let mut conn = db();
+    let mut conn = memory_db();
     conn.deserialize_copy(MAIN_DB, &[], false)?;
     let n: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
     assert_eq!(n, 0);
@@ -666,7 +664,7 @@ fn deserialize_sizes() -> Result<()> {
     );
 
     // deserialize_read_exact: the size is what the caller says.
-    let mut conn = db();
+    let mut conn = memory_db();
     conn.deserialize_read_exact(MAIN_DB, &image[..], 0, false)?;
     conn.deserialize_read_exact(MAIN_DB, &image[..], image.len(), true)?;
     assert_eq!(
@@ -699,7 +697,7 @@ fn deserialize_sizes() -> Result<()> {
 /// SQL-significant characters in quoted names stay inside the name.
 #[test]
 fn more_names_with_interior_nul() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.execute_batch("CREATE TABLE t (x); PRAGMA user_version = 7;")?;
     let is_nul = |r: Result<()>| matches!(r, Err(Error::NulError(_)));
     assert!(is_nul(
@@ -740,7 +738,7 @@ fn more_names_with_interior_nul() -> Result<()> {
 /// with a NUL are errors too.
 #[test]
 fn sql_text_and_vfs_names_with_nul() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.execute_batch("CREATE TABLE t (x)")?;
     assert!(
         conn.execute_batch("INSERT INTO t VALUES (1);\0INSERT INTO t VALUES (2)")
@@ -771,7 +769,7 @@ fn sql_text_and_vfs_names_with_nul() -> Result<()> {
 /// `i32::MAX` are `SQLITE_RANGE` and change nothing.
 #[test]
 fn fp_digits_range() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let orig = conn.fp_digits()?;
     for ok in [4, 23] {
         conn.set_fp_digits(ok)?;

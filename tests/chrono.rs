@@ -3,16 +3,15 @@
 //! Python write, and malformed input.
 #![cfg(feature = "chrono")]
 
+mod common;
+use crate::common::memory_db;
+
 use chrono::{
     DateTime, Duration, FixedOffset, Local, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
     Timelike, Utc,
 };
 use ferrolite::types::{FromSql, ToSql, Type};
 use ferrolite::{Connection, Error, Result};
-
-fn conn() -> Connection {
-    Connection::open_in_memory().unwrap()
-}
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -55,7 +54,7 @@ impl Rng {
 
 #[test]
 fn written_formats_are_rusqlites() {
-    let c = conn();
+    let c = memory_db();
     let dt = d(2016, 2, 23).and_time(t(23, 56, 4, 789_000_000));
     assert_eq!(stored(&c, d(2016, 2, 23)), "2016-02-23");
     assert_eq!(stored(&c, t(23, 56, 4, 0)), "23:56:04");
@@ -141,7 +140,7 @@ where
 
 #[test]
 fn every_type_round_trips_its_edge_values() {
-    let c = conn();
+    let c = memory_db();
     for date in dates() {
         assert_eq!(round_trip(&c, &date), date, "{date}");
     }
@@ -170,7 +169,7 @@ fn every_type_round_trips_its_edge_values() {
 
 #[test]
 fn generated_values_round_trip() {
-    let c = conn();
+    let c = memory_db();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let min = NaiveDate::MIN
         .and_time(NaiveTime::MIN)
@@ -207,7 +206,7 @@ fn generated_values_round_trip() {
 
 #[test]
 fn sqlite_date_functions_agree_with_chrono() {
-    let c = conn();
+    let c = memory_db();
     let mut stmt = c
         .prepare(
             "SELECT strftime('%Y-%m-%d %H:%M:%f', ?1), unixepoch(?1), date(?1), time(?1), julianday(?1),
@@ -308,7 +307,7 @@ impl YearInRange for DateTime<FixedOffset> {
 
 #[test]
 fn reads_what_sqlite_produces() {
-    let c = conn();
+    let c = memory_db();
     let now = Utc::now();
     let near = |dt: DateTime<Utc>| (dt - now).num_seconds().abs() < 120;
     assert!(near(
@@ -362,7 +361,7 @@ fn reads_what_sqlite_produces() {
 
 #[test]
 fn reads_what_python_and_rusqlite_wrote() {
-    let c = conn();
+    let c = memory_db();
     let ndt = |s: &str| read::<NaiveDateTime>(&c, &format!("SELECT '{s}'")).unwrap();
     let base = d(2016, 2, 23).and_time(t(23, 56, 4, 0));
     // Python: date.isoformat(), datetime.isoformat(" ") with and without
@@ -396,7 +395,7 @@ fn reads_what_python_and_rusqlite_wrote() {
 
 #[test]
 fn unix_integers() {
-    let c = conn();
+    let c = memory_db();
     let v: DateTime<Utc> = read(&c, "SELECT 0").unwrap();
     assert_eq!(v, DateTime::UNIX_EPOCH);
     let v: DateTime<Utc> = read(&c, "SELECT -1").unwrap();
@@ -426,7 +425,7 @@ fn conversion_failure(err: Error) -> (usize, Type, String) {
 
 #[test]
 fn malformed_text_is_a_conversion_failure_naming_the_column() {
-    let c = conn();
+    let c = memory_db();
     let bad = [
         "",
         "yesterday",
@@ -498,7 +497,7 @@ impl CloneForTest for Error {
 
 #[test]
 fn wrong_storage_classes() {
-    let c = conn();
+    let c = memory_db();
     // NULL: InvalidColumnType, or None through Option.
     let e = c.query_row("SELECT NULL AS x", [], |r| r.get::<_, NaiveDate>(0));
     assert_eq!(
@@ -540,7 +539,7 @@ fn wrong_storage_classes() {
 
 #[test]
 fn out_of_range_numbers_are_errors_not_panics() {
-    let c = conn();
+    let c = memory_db();
     let e = read::<DateTime<Utc>>(&c, "SELECT 9223372036854775807").unwrap_err();
     assert_eq!(e, Error::IntegralValueOutOfRange(0, i64::MAX));
     let e = read::<NaiveDateTime>(&c, "SELECT -9223372036854775808").unwrap_err();
@@ -559,7 +558,7 @@ fn out_of_range_numbers_are_errors_not_panics() {
 
 #[test]
 fn leap_seconds_round_trip_in_rust() {
-    let c = conn();
+    let c = memory_db();
     let leap = d(2016, 12, 31).and_time(t(23, 59, 59, 1_250_000_000));
     assert_eq!(stored(&c, leap), "2016-12-31 23:59:60.250");
     assert_eq!(round_trip(&c, &leap), leap);

@@ -1,5 +1,8 @@
 //! Collations and the collation-needed callback.
 
+mod common;
+use crate::common::memory_db;
+
 use std::cmp::Ordering;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
@@ -7,10 +10,6 @@ use std::time::{Duration, Instant};
 
 use ferrolite::functions::FunctionFlags;
 use ferrolite::{CancelToken, Connection, Error, ErrorCode, Result, ffi};
-
-fn db() -> Connection {
-    Connection::open_in_memory().unwrap()
-}
 
 fn column(conn: &Connection, sql: &str) -> Result<Vec<String>> {
     let mut stmt = conn.prepare(sql)?;
@@ -37,7 +36,7 @@ fn python_docs_reverse_collation() -> Result<()> {
             Ordering::Less
         }
     }
-    let conn = db();
+    let conn = memory_db();
     conn.create_collation("reverse", collate_reverse)?;
     conn.execute_batch("create table test(x)")?;
     let mut insert = conn.prepare("insert into test(x) values (?)")?;
@@ -54,7 +53,7 @@ fn python_docs_reverse_collation() -> Result<()> {
 
 #[test]
 fn collation_drives_distinct_grouping_and_indexes() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.create_collation("ci", |a: &str, b: &str| {
         a.to_lowercase().cmp(&b.to_lowercase())
     })?;
@@ -76,7 +75,7 @@ fn collation_drives_distinct_grouping_and_indexes() -> Result<()> {
 
 #[test]
 fn remove_collation_makes_it_unknown() {
-    let conn = db();
+    let conn = memory_db();
     let drops = Arc::new(AtomicUsize::new(0));
     let guard = DropCount(drops.clone());
     conn.create_collation("gone", move |a: &str, b: &str| {
@@ -103,7 +102,7 @@ fn remove_collation_makes_it_unknown() {
 #[test]
 fn collations_are_dropped_once_when_replaced_or_closed() {
     let drops = Arc::new(AtomicUsize::new(0));
-    let conn = db();
+    let conn = memory_db();
     for _ in 0..3 {
         let guard = DropCount(drops.clone());
         conn.create_collation("c", move |a: &str, b: &str| {
@@ -119,7 +118,7 @@ fn collations_are_dropped_once_when_replaced_or_closed() {
 
 #[test]
 fn replacing_a_collation_while_a_statement_runs_is_refused() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let drops = Arc::new(AtomicUsize::new(0));
     conn.create_collation("c", |a: &str, b: &str| a.cmp(b))?;
     conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES ('b'), ('a'), ('c');")?;
@@ -144,7 +143,7 @@ fn replacing_a_collation_while_a_statement_runs_is_refused() -> Result<()> {
 
 #[test]
 fn panicking_collation_fails_the_step_and_stops_calling() {
-    let conn = db();
+    let conn = memory_db();
     let calls = Arc::new(AtomicUsize::new(0));
     let c = calls.clone();
     conn.create_collation("bomb", move |a: &str, b: &str| {
@@ -184,7 +183,7 @@ fn panicking_collation_fails_the_step_and_stops_calling() {
 fn panicking_collation_in_a_single_step_query() {
     // The step that ran the collation succeeded as far as SQLite knows
     // (it returned a row): the panic still fails it.
-    let conn = db();
+    let conn = memory_db();
     conn.create_collation("bomb", |_: &str, _: &str| panic!("no"))
         .unwrap();
     let err = conn
@@ -202,7 +201,7 @@ fn panicking_collation_in_a_single_step_query() {
 
 #[test]
 fn invalid_utf8_is_compared_lossily() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let s = seen.clone();
     conn.create_collation("lossy", move |a: &str, b: &str| {
@@ -228,7 +227,7 @@ fn closure_drop_that_panics_does_not_abort() {
             panic!("drop panicked");
         }
     }
-    let conn = db();
+    let conn = memory_db();
     let p = PanicOnDrop;
     conn.create_collation("c", move |a: &str, b: &str| {
         let _ = &p;
@@ -266,7 +265,7 @@ fn needed(conn: &Connection, name: &str) -> Result<()> {
 
 #[test]
 fn collation_needed_registers_on_demand() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.collation_needed(needed)?;
     assert_eq!(
         column(
@@ -288,7 +287,7 @@ fn collation_needed_registers_on_demand() -> Result<()> {
 
 #[test]
 fn collation_needed_failures() {
-    let conn = db();
+    let conn = memory_db();
     conn.collation_needed(needed).unwrap();
     for name in ["refuse", "whatever"] {
         let err = conn
@@ -365,7 +364,7 @@ fn collation_needed_wrapper_leaves_the_owners_statement_timeout_armed() -> Resul
             c.create_collation(name, |a: &str, b: &str| a.cmp(b))
         })
     }
-    let conn = db();
+    let conn = memory_db();
     conn.set_statement_timeout(Some(Duration::from_millis(100)));
     conn.collation_needed(on_demand)?;
     let v = column(

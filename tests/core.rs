@@ -1,6 +1,8 @@
 //! The core API: `Connection`, `Statement`, `Rows`, `Row`, the statement
 //! cache and the pragma helpers, happy paths and failures alike.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use ferrolite::fallible_iterator::FallibleIterator;
@@ -11,9 +13,7 @@ use ferrolite::{
     StatementStatus, TEMP_DB, TransactionState, ffi, params,
 };
 
-fn mem() -> Connection {
-    Connection::open_in_memory().unwrap()
-}
+use crate::common::memory_db as mem;
 
 fn count(conn: &Connection, table: &str) -> i64 {
     conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))

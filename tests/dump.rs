@@ -1,5 +1,8 @@
 //! `Connection::iterdump` / `dump`: SQL text that restores the database.
 
+mod common;
+use crate::common::temp_path;
+
 use std::io::{self, Write};
 
 use ferrolite::types::ValueRef;
@@ -380,8 +383,7 @@ fn assert_same_rows(a: &Connection, b: &Connection, sql: &str) -> Result<()> {
 
 #[test]
 fn the_dump_is_one_snapshot_and_ends_its_read_transaction() -> Result<()> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("snap.db");
+    let (_dir, path) = temp_path("snap.db");
     let conn = Connection::open(&path)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
@@ -427,8 +429,7 @@ fn inside_a_transaction_it_sees_and_keeps_that_transaction() -> Result<()> {
 
 #[test]
 fn a_corrupt_page_is_an_error_item_that_ends_the_dump() -> Result<()> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("corrupt.db");
+    let (_dir, path) = temp_path("corrupt.db");
     {
         let conn = Connection::open(&path)?;
         conn.execute_batch(

@@ -1,6 +1,9 @@
 //! `execute_many`: totals, atomicity through a savepoint, and errors that
 //! name the failing item.
 
+mod common;
+use crate::common::temp_path;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use ferrolite::types::{ToSql, ToSqlOutput};
@@ -400,8 +403,7 @@ fn interrupted_call_is_atomic_and_reports_interrupt() {
 fn one_commit_for_the_whole_call() {
     // The whole call is one transaction: a second connection sees one
     // commit (PRAGMA data_version changes once per foreign commit).
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("m.db");
+    let (_dir, path) = temp_path("m.db");
     let conn = Connection::open(&path).unwrap();
     conn.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)")
         .unwrap();

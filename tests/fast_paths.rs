@@ -3,20 +3,19 @@
 //! cached column count, skipped resets, the ASCII fast path of UTF-8
 //! validation, and typed reads that skip the type dispatch.
 
+mod common;
+use crate::common::memory_db;
+
 use ferrolite::functions::FunctionFlags;
 use ferrolite::types::{Type, Value};
-use ferrolite::{Connection, Error, Result, named_params};
-
-fn mem() -> Connection {
-    Connection::open_in_memory().unwrap()
-}
+use ferrolite::{Error, Result, named_params};
 
 /// A named parameter set must bind every named parameter, but a nameless
 /// `?` can't be bound by name: one left over from an earlier zero-copy
 /// call must read as NULL, not as the (freed) buffer.
 #[test]
 fn named_partial_rebind_after_a_zero_copy_call_reads_null() {
-    let conn = mem();
+    let conn = memory_db();
     let mut stmt = conn.prepare("SELECT :a, ?").unwrap();
     {
         let a = String::from("first a");
@@ -44,7 +43,7 @@ fn named_partial_rebind_after_a_zero_copy_call_reads_null() {
 /// clears the old borrowed ones.
 #[test]
 fn raw_bind_after_a_zero_copy_call_keeps_the_new_value() {
-    let conn = mem();
+    let conn = memory_db();
     let mut stmt = conn.prepare("SELECT ?1, ?2").unwrap();
     {
         let s = String::from("gone soon");
@@ -62,7 +61,7 @@ fn raw_bind_after_a_zero_copy_call_keeps_the_new_value() {
 /// clearing is deferred.
 #[test]
 fn cached_statements_come_back_cleared() {
-    let conn = mem();
+    let conn = memory_db();
     {
         let mut stmt = conn.prepare_cached("SELECT ?1").unwrap();
         stmt.raw_bind_parameter(1, 42).unwrap();
@@ -86,7 +85,7 @@ fn cached_statements_come_back_cleared() {
 /// re-prepares `SELECT *` must be seen by name lookups.
 #[test]
 fn column_name_cache_follows_reprepare() {
-    let conn = mem();
+    let conn = memory_db();
     conn.execute_batch("CREATE TABLE t (a, b); INSERT INTO t VALUES (1, 2);")
         .unwrap();
     let mut stmt = conn.prepare("SELECT * FROM t").unwrap();
@@ -107,7 +106,7 @@ fn column_name_cache_follows_reprepare() {
 /// errors, never reads out of range.
 #[test]
 fn cached_column_count_bounds_every_access() {
-    let conn = mem();
+    let conn = memory_db();
     let mut stmt = conn.prepare("SELECT 1, 'two'").unwrap();
     let mut rows = stmt.query([]).unwrap();
     let row = rows.next().unwrap().unwrap();
@@ -125,7 +124,7 @@ fn cached_column_count_bounds_every_access() {
 /// (one row of many) is reset before its next run.
 #[test]
 fn early_stopped_statements_are_reset_for_the_next_run() -> Result<()> {
-    let conn = mem();
+    let conn = memory_db();
     conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1), (2), (3);")?;
     let mut stmt = conn.prepare("SELECT x FROM t ORDER BY x")?;
     for _ in 0..3 {
@@ -145,7 +144,7 @@ fn early_stopped_statements_are_reset_for_the_next_run() -> Result<()> {
 /// validated exactly.
 #[test]
 fn utf8_fast_path_validates_non_ascii() {
-    let conn = mem();
+    let conn = memory_db();
     let ascii: String = conn
         .query_row("SELECT 'plain ascii text'", [], |r| r.get(0))
         .unwrap();
@@ -171,7 +170,7 @@ fn utf8_fast_path_validates_non_ascii() {
 /// one compare; every other type must still take the general conversion.
 #[test]
 fn typed_reads_convert_or_reject_values_of_other_types() {
-    let conn = mem();
+    let conn = memory_db();
     conn.execute_batch(
         "CREATE TABLE v(x);
          INSERT INTO v VALUES (7), (2.5), ('txt'), (x'0102'), (NULL);",
@@ -236,7 +235,7 @@ fn typed_reads_convert_or_reject_values_of_other_types() {
 /// afterwards must still report 0 rather than the stale count.
 #[test]
 fn execute_counts_each_runs_own_changes() {
-    let conn = mem();
+    let conn = memory_db();
     conn.execute_batch(
         "CREATE TABLE t(id INTEGER PRIMARY KEY, x); INSERT INTO t(x) VALUES (1), (2), (3);",
     )

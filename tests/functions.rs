@@ -1,5 +1,8 @@
 //! User-defined scalar, aggregate and window functions.
 
+mod common;
+use crate::common::memory_db;
+
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -7,10 +10,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use ferrolite::functions::{Aggregate, Context, FunctionFlags, SubType, WindowAggregate};
 use ferrolite::types::{Type, ValueRef};
 use ferrolite::{Connection, Error, ErrorCode, Result, ffi};
-
-fn db() -> Connection {
-    Connection::open_in_memory().unwrap()
-}
 
 fn det() -> FunctionFlags {
     FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC
@@ -41,7 +40,7 @@ impl std::error::Error for MyError {}
 
 #[test]
 fn scalar_function_computes_per_row() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("half", 1, det(), |ctx| Ok(ctx.get::<f64>(0)? / 2.0))?;
     assert_eq!(one::<f64>(&conn, "SELECT half(7)")?, 3.5);
     conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (2), (4), (10);")?;
@@ -53,7 +52,7 @@ fn scalar_function_computes_per_row() -> Result<()> {
 
 #[test]
 fn fnmut_state_persists_between_calls() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let mut n = 0i64;
     conn.create_scalar_function("next", 0, FunctionFlags::default(), move |_| {
         n += 1;
@@ -69,7 +68,7 @@ fn fnmut_state_persists_between_calls() -> Result<()> {
 
 #[test]
 fn results_of_every_type() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("null_", 0, det(), |_| Ok(None::<i64>))?;
     conn.create_scalar_function("int_", 0, det(), |_| Ok(i64::MIN))?;
     conn.create_scalar_function("real_", 0, det(), |_| Ok(-0.25f64))?;
@@ -119,7 +118,7 @@ fn results_of_every_type() -> Result<()> {
 
 #[test]
 fn arguments_are_typed_and_raw() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("describe", -1, det(), |ctx| {
         let mut out = Vec::new();
         for i in 0..ctx.len() {
@@ -145,7 +144,7 @@ fn arguments_are_typed_and_raw() -> Result<()> {
 fn no_argument_deterministic_function_in_query_planning() -> Result<()> {
     // After ANALYZE, SQLite evaluates a deterministic function while
     // planning the query, with a NULL argument array.
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("one", 0, det(), |ctx| {
         assert!(ctx.is_empty());
         Ok(1)
@@ -157,7 +156,7 @@ fn no_argument_deterministic_function_in_query_planning() -> Result<()> {
 
 #[test]
 fn wrong_argument_type_is_reported_with_its_index() {
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("double_it", 1, det(), |ctx| Ok(ctx.get::<i64>(0)? * 2))
         .unwrap();
     let err = one::<i64>(&conn, "SELECT double_it('abc')").unwrap_err();
@@ -168,7 +167,7 @@ fn wrong_argument_type_is_reported_with_its_index() {
 
 #[test]
 fn invalid_utf8_argument_is_an_error_not_ub() {
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("len_", 1, det(), |ctx| {
         Ok(ctx.get::<String>(0)?.len() as i64)
     })
@@ -188,7 +187,7 @@ fn invalid_utf8_argument_is_an_error_not_ub() {
 
 #[test]
 fn user_error_is_returned_unchanged() {
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("fail", 1, FunctionFlags::default(), |ctx| {
         if ctx.get::<i64>(0)? > 2 {
             Err(Error::UserFunctionError(Box::new(MyError("too big"))))
@@ -225,7 +224,7 @@ fn user_error_is_returned_unchanged() {
 
 #[test]
 fn user_error_through_execute_and_execute_batch() {
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("boom", 0, FunctionFlags::default(), |_| {
         Err::<i64, _>(Error::UserFunctionError("kaboom".into()))
     })
@@ -244,7 +243,7 @@ fn user_error_through_execute_and_execute_batch() {
 
 #[test]
 fn sqlite_error_from_function_keeps_its_code() {
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("constraint_", 0, FunctionFlags::default(), |_| {
         Err::<i64, _>(Error::SqliteFailure(
             ffi::Error::new(ffi::SQLITE_CONSTRAINT_FUNCTION),
@@ -264,7 +263,7 @@ fn sqlite_error_from_function_keeps_its_code() {
 fn message_reaches_sql_level_error_handlers() {
     // SQLite itself sees the message: a CHECK constraint using the function
     // fails with it.
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("checked", 1, det(), |ctx| {
         let v: i64 = ctx.get(0)?;
         if v < 0 {
@@ -283,7 +282,7 @@ fn message_reaches_sql_level_error_handlers() {
 
 #[test]
 fn panic_in_function_becomes_unwinding_panic() {
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("panicky", 1, FunctionFlags::default(), |ctx| {
         let v: i64 = ctx.get(0)?;
         if v == 2 {
@@ -307,7 +306,7 @@ fn panic_in_result_conversion_is_caught() {
             panic!("ToSql panicked")
         }
     }
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("bad", 0, FunctionFlags::default(), |_| Ok(Bad))
         .unwrap();
     assert_eq!(
@@ -326,7 +325,7 @@ fn error_display_that_panics_is_caught() {
         }
     }
     impl std::error::Error for Evil {}
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("evil", 0, FunctionFlags::default(), |_| {
         Err::<i64, _>(Error::UserFunctionError(Box::new(Evil)))
     })
@@ -340,7 +339,7 @@ fn error_display_that_panics_is_caught() {
 
 #[test]
 fn subtypes_round_trip() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function(
         "get_subtype",
         1,
@@ -372,7 +371,7 @@ fn subtypes_round_trip() -> Result<()> {
 
 #[test]
 fn auxiliary_data_is_reused_within_a_statement() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let created = Arc::new(AtomicUsize::new(0));
     let c = created.clone();
     conn.create_scalar_function("matches_prefix", 2, det(), move |ctx| {
@@ -400,7 +399,7 @@ fn auxiliary_data_is_reused_within_a_statement() -> Result<()> {
 
 #[test]
 fn auxiliary_data_of_another_type_is_an_error() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("aux", 2, FunctionFlags::default(), |ctx| {
         if ctx.get::<i64>(1)? == 0 {
             ctx.set_aux(0, 100i64)?;
@@ -420,7 +419,7 @@ fn auxiliary_data_of_another_type_is_an_error() -> Result<()> {
 
 #[test]
 fn aux_creation_error_is_a_user_function_error() {
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("aux_fail", 1, FunctionFlags::default(), |ctx| {
         let v: Arc<i64> = ctx.get_or_create_aux(0, |_| Err::<i64, _>("cannot build it"))?;
         Ok(*v)
@@ -432,7 +431,7 @@ fn aux_creation_error_is_a_user_function_error() {
 
 #[test]
 fn remove_function_and_unknown_names() {
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("gone", 0, det(), |_| Ok(1))
         .unwrap();
     assert_eq!(one::<i64>(&conn, "SELECT gone()").unwrap(), 1);
@@ -460,7 +459,7 @@ fn remove_function_and_unknown_names() {
 #[test]
 fn closures_are_dropped_exactly_once() {
     let drops = Arc::new(AtomicUsize::new(0));
-    let conn = db();
+    let conn = memory_db();
 
     // Replaced: the old closure is dropped.
     let guard = DropCount(drops.clone());
@@ -509,7 +508,7 @@ fn closures_are_dropped_exactly_once() {
 
 #[test]
 fn replacing_a_function_while_a_statement_runs_is_refused() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("f", 0, FunctionFlags::default(), |_| Ok(1))?;
     let mut stmt = conn.prepare("SELECT f() FROM (SELECT 1 UNION ALL SELECT 2)")?;
     let mut rows = stmt.query([])?;
@@ -638,7 +637,7 @@ fn recursive_call_gets_an_error_not_a_second_mut_borrow() {
 
 #[test]
 fn interrupting_a_query_that_runs_a_function() {
-    let conn = db();
+    let conn = memory_db();
     let handle = conn.get_interrupt_handle();
     let calls = Arc::new(AtomicUsize::new(0));
     let c = calls.clone();
@@ -667,7 +666,7 @@ fn interrupting_a_query_that_runs_a_function() {
 
 #[test]
 fn interrupting_from_another_thread_while_a_function_runs() {
-    let conn = db();
+    let conn = memory_db();
     let handle = conn.get_interrupt_handle();
     let started = Arc::new(AtomicBool::new(false));
     let s = started.clone();
@@ -736,7 +735,7 @@ impl Aggregate<i64, i64> for Counting {
 
 #[test]
 fn aggregate_sums_groups_and_handles_empty_input() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.create_aggregate_function("my_sum", 1, det(), Sum)?;
     conn.create_aggregate_function("my_count", -1, det(), Counting(DropCount(Arc::default())))?;
     conn.execute_batch(
@@ -852,7 +851,7 @@ fn numbers(conn: &Connection) {
 
 #[test]
 fn group_state_is_dropped_once_on_success() {
-    let conn = db();
+    let conn = memory_db();
     numbers(&conn);
     let (agg, live, created) = Tracked::new();
     conn.create_aggregate_function("tsum", 1, det(), agg)
@@ -871,7 +870,7 @@ fn group_state_is_dropped_once_on_success() {
 
 #[test]
 fn group_state_is_dropped_once_when_step_fails_midway() {
-    let conn = db();
+    let conn = memory_db();
     numbers(&conn);
     let (mut agg, live, created) = Tracked::new();
     agg.fail_at = Some(50);
@@ -891,7 +890,7 @@ fn group_state_is_dropped_once_when_step_fails_midway() {
 
 #[test]
 fn group_state_is_dropped_once_when_step_panics() {
-    let conn = db();
+    let conn = memory_db();
     numbers(&conn);
     let (mut agg, live, created) = Tracked::new();
     agg.panic_at = Some(30);
@@ -905,7 +904,7 @@ fn group_state_is_dropped_once_when_step_panics() {
 
 #[test]
 fn errors_and_panics_in_finalize() {
-    let conn = db();
+    let conn = memory_db();
     numbers(&conn);
     let (mut agg, live, _) = Tracked::new();
     agg.fail_in_final = true;
@@ -948,7 +947,7 @@ fn errors_and_panics_in_init() {
             Ok(-1)
         }
     }
-    let conn = db();
+    let conn = memory_db();
     conn.create_aggregate_function("bad_init", 1, det(), BadInit(false))
         .unwrap();
     conn.create_aggregate_function("panic_init", 1, det(), BadInit(true))
@@ -965,7 +964,7 @@ fn errors_and_panics_in_init() {
 
 #[test]
 fn group_state_is_dropped_once_when_interrupted() {
-    let conn = db();
+    let conn = memory_db();
     let (agg, live, created) = Tracked::new();
     conn.create_aggregate_function("tsum", 1, det(), agg)
         .unwrap();
@@ -992,7 +991,7 @@ fn group_state_is_dropped_once_when_interrupted() {
 
 #[test]
 fn group_state_is_dropped_once_when_rows_are_abandoned() {
-    let conn = db();
+    let conn = memory_db();
     numbers(&conn);
     let (agg, live, created) = Tracked::new();
     conn.create_aggregate_function("tsum", 1, det(), agg)
@@ -1036,7 +1035,7 @@ fn group_state_is_dropped_once_when_rows_are_abandoned() {
 
 #[test]
 fn window_function_slides_over_frames() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.create_window_function("sumint", 1, det(), Sum)?;
     conn.execute_batch(
         "CREATE TABLE t3(x, y);
@@ -1095,7 +1094,7 @@ fn window_function_errors_in_value_and_inverse() {
             Err(Error::UserFunctionError("cannot remove rows".into()))
         }
     }
-    let conn = db();
+    let conn = memory_db();
     numbers(&conn);
     conn.create_window_function("f_value", 1, det(), Faulty { in_value: true })
         .unwrap();
@@ -1116,7 +1115,7 @@ fn window_function_errors_in_value_and_inverse() {
 
 #[test]
 fn window_state_is_dropped_once() {
-    let conn = db();
+    let conn = memory_db();
     numbers(&conn);
     let (agg, live, created) = Tracked::new();
     conn.create_window_function("wsum", 1, det(), agg).unwrap();
@@ -1133,7 +1132,7 @@ fn window_state_is_dropped_once() {
 
 #[test]
 fn connection_is_send_with_functions_registered() {
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("tid", 0, FunctionFlags::default(), |_| Ok(7))
         .unwrap();
     let v = std::thread::spawn(move || one::<i64>(&conn, "SELECT tid()").unwrap())
@@ -1150,7 +1149,7 @@ fn connection_is_send_with_functions_registered() {
 #[test]
 fn negative_aux_index_is_an_error_not_sqlites_json_cache() -> Result<()> {
     const JSON_CACHE_ID: i32 = -429_938;
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("peek_aux", 1, FunctionFlags::default(), |ctx| {
         let slot = ctx.get::<i32>(0)?;
         let err = ctx.get_aux::<String>(slot).unwrap_err();
@@ -1211,7 +1210,7 @@ fn negative_aux_index_is_an_error_not_sqlites_json_cache() -> Result<()> {
 /// an aggregate's `finalize`, has no valid index at all.
 #[test]
 fn aux_index_bounds() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.create_scalar_function("aux_last", 2, FunctionFlags::default(), |ctx| {
         let arg = ctx.get::<i32>(1)?;
         let v = ctx.get_or_create_aux(arg, |_| Ok::<_, Error>(arg))?;
@@ -1247,7 +1246,7 @@ fn aux_index_bounds() -> Result<()> {
 #[test]
 fn set_errmsg_sets_the_connection_error() -> Result<()> {
     use std::ffi::CStr;
-    let conn = db();
+    let conn = memory_db();
     let read = |conn: &Connection| {
         // SAFETY: a live handle; the message is copied at once.
         unsafe {

@@ -2,6 +2,9 @@
 //! force (checked by what SQL can no longer do), and an ordinary connection
 //! is unaffected.
 
+mod common;
+use crate::common::temp_path;
+
 use ferrolite::config::DbConfig;
 use ferrolite::{Connection, ErrorCode, OpenFlags};
 
@@ -135,8 +138,7 @@ fn many_parameters_are_refused() {
 
 #[test]
 fn open_hardened_on_files() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("h.db");
+    let (dir, path) = temp_path("h.db");
     {
         let conn = Connection::open_hardened(&path).unwrap();
         conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1)")

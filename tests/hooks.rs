@@ -1,5 +1,8 @@
 //! The authorizer, commit/rollback/update/WAL hooks and trace_v2.
 
+mod common;
+use crate::common::memory_db;
+
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -8,10 +11,6 @@ use ferrolite::hooks::{Action, AuthAction, AuthContext, Authorization, Transacti
 use ferrolite::trace::{TraceEvent, TraceEventCodes};
 use ferrolite::wal::CheckpointMode;
 use ferrolite::{Connection, Error, ErrorCode, Result, StatementStatus, ffi};
-
-fn db() -> Connection {
-    Connection::open_in_memory().unwrap()
-}
 
 struct DropCount(Arc<AtomicUsize>);
 impl Drop for DropCount {
@@ -26,7 +25,7 @@ type NoAuth = fn(AuthContext<'_>) -> Authorization;
 
 #[test]
 fn commit_hook_sees_commits_and_can_veto_them() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     let commits = Arc::new(AtomicUsize::new(0));
     let veto = Arc::new(AtomicBool::new(false));
     let (c, v) = (commits.clone(), veto.clone());
@@ -78,7 +77,7 @@ fn commit_hook_sees_commits_and_can_veto_them() -> Result<()> {
 #[test]
 fn hooks_are_dropped_once_when_replaced_cleared_or_closed() -> Result<()> {
     let drops = Arc::new(AtomicUsize::new(0));
-    let mut conn = db();
+    let mut conn = memory_db();
     let g = DropCount(drops.clone());
     conn.commit_hook(Some(move || {
         let _ = &g;
@@ -127,7 +126,7 @@ fn hooks_are_dropped_once_when_replaced_cleared_or_closed() -> Result<()> {
 
 #[test]
 fn commit_hook_panic_rolls_back_and_fails_the_statement() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     conn.execute_batch("CREATE TABLE t(x)")?;
     conn.commit_hook(Some(|| panic!("commit hook panicked")))?;
     let err = conn.execute("INSERT INTO t VALUES (1)", []).unwrap_err();
@@ -140,7 +139,7 @@ fn commit_hook_panic_rolls_back_and_fails_the_statement() -> Result<()> {
 
 #[test]
 fn rollback_hook_panic_is_reported_after_the_rollback() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     conn.execute_batch("CREATE TABLE t(x)")?;
     conn.rollback_hook(Some(|| panic!("rollback hook panicked")))?;
     conn.execute_batch("BEGIN; INSERT INTO t VALUES (1);")?;
@@ -156,7 +155,7 @@ fn rollback_hook_panic_is_reported_after_the_rollback() -> Result<()> {
 
 #[test]
 fn update_hook_reports_each_row_change() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
     conn.update_hook(Some(move |a: Action, db: &str, table: &str, rowid: i64| {
@@ -190,7 +189,7 @@ fn update_hook_reports_each_row_change() -> Result<()> {
 
 #[test]
 fn update_hook_panic_fails_the_statement() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     conn.execute_batch("CREATE TABLE t(x)")?;
     conn.update_hook(Some(|_: Action, _: &str, _: &str, rowid: i64| {
         if rowid == 2 {
@@ -308,7 +307,7 @@ fn a_hook_cannot_replace_itself() {
 
 #[test]
 fn authorizer_allows_ignores_and_denies() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     conn.execute_batch("CREATE TABLE foo (public TEXT, private TEXT)")?;
     conn.authorizer(Some(|ctx: AuthContext<'_>| match ctx.action {
         AuthAction::Read {
@@ -343,7 +342,7 @@ fn authorizer_allows_ignores_and_denies() -> Result<()> {
 
 #[test]
 fn authorizer_context_carries_names() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     conn.execute_batch(
         "CREATE TABLE t(a, b); CREATE VIEW v AS SELECT a FROM t;
          CREATE TABLE log(x);
@@ -420,7 +419,7 @@ impl<T> OptionalOk for Result<T> {
 
 #[test]
 fn authorizer_panic_denies_and_reports() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     conn.execute_batch("CREATE TABLE t(x)")?;
     conn.authorizer(Some(|ctx: AuthContext<'_>| {
         if let AuthAction::Delete { .. } = ctx.action {
@@ -487,7 +486,7 @@ fn wal_hook_checkpoints_and_reports_errors() -> Result<()> {
 
 #[test]
 fn trace_reports_statements_profiles_rows_and_close() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     let events = Arc::new(Mutex::new(Vec::new()));
     let e = events.clone();
     conn.trace_v2(
@@ -532,7 +531,7 @@ fn trace_reports_statements_profiles_rows_and_close() -> Result<()> {
 
 #[test]
 fn trace_mask_filters_and_none_clears() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     let n = Arc::new(AtomicUsize::new(0));
     let c = n.clone();
     conn.trace_v2(
@@ -552,7 +551,7 @@ fn trace_mask_filters_and_none_clears() -> Result<()> {
 
 #[test]
 fn trace_panic_fails_the_statement() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     conn.trace_v2(
         TraceEventCodes::SQLITE_TRACE_STMT,
         Some(|ev: TraceEvent<'_>| {
@@ -576,7 +575,7 @@ fn trace_panic_fails_the_statement() -> Result<()> {
 
 #[test]
 fn hooks_belong_to_the_handle_not_to_a_borrowed_wrapper() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     conn.execute_batch("CREATE TABLE t(x)")?;
     static OWNER_CALLED: AtomicUsize = AtomicUsize::new(0);
     conn.update_hook(Some(|_: Action, _: &str, _: &str, _: i64| {
@@ -667,7 +666,7 @@ fn hooks_of_a_handle_closed_by_c_are_unregistered_before_they_are_freed() -> Res
 
 #[test]
 fn connection_with_hooks_moves_between_threads() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     let n = Arc::new(AtomicUsize::new(0));
     let c = n.clone();
     conn.update_hook(Some(move |_: Action, _: &str, _: &str, _: i64| {
@@ -685,7 +684,7 @@ fn connection_with_hooks_moves_between_threads() -> Result<()> {
 
 #[test]
 fn trace_profile_reports_the_statements_real_duration() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     let took = Arc::new(Mutex::new(Vec::new()));
     let t = took.clone();
     conn.trace_v2(

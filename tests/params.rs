@@ -3,12 +3,11 @@
 //! text and BLOBs: SQLite must never keep a pointer into a buffer the
 //! caller has freed.
 
+mod common;
+use crate::common::memory_db;
+
 use ferrolite::types::{Null, ToSql, Value};
 use ferrolite::{Connection, Error, Result, named_params, params, params_from_iter};
-
-fn mem() -> Connection {
-    Connection::open_in_memory().unwrap()
-}
 
 /// The values SQLite saw, as text: `typeof(v):v` joined by `|`.
 fn seen<P: ferrolite::Params>(conn: &Connection, n: usize, p: P) -> Result<String> {
@@ -21,7 +20,7 @@ fn seen<P: ferrolite::Params>(conn: &Connection, n: usize, p: P) -> Result<Strin
 
 #[test]
 fn empty_parameter_sets() {
-    let conn = mem();
+    let conn = memory_db();
     assert_eq!(conn.execute("CREATE TABLE t (x)", ()), Ok(0));
     assert_eq!(conn.execute("INSERT INTO t VALUES (1)", []), Ok(1));
     assert_eq!(conn.execute("INSERT INTO t VALUES (2)", params![]), Ok(1));
@@ -50,7 +49,7 @@ fn empty_parameter_sets() {
 
 #[test]
 fn tuples_of_any_tosql_up_to_sixteen() {
-    let conn = mem();
+    let conn = memory_db();
     assert_eq!(seen(&conn, 1, (1,)).unwrap(), "integer:1");
     assert_eq!(
         seen(&conn, 3, ("a", 2.5, None::<i64>)).unwrap(),
@@ -97,7 +96,7 @@ fn tuples_of_any_tosql_up_to_sixteen() {
 
 #[test]
 fn arrays_and_slices() {
-    let conn = mem();
+    let conn = memory_db();
     assert_eq!(
         seen(&conn, 3, [1, 2, 3]).unwrap(),
         "integer:1|integer:2|integer:3"
@@ -145,7 +144,7 @@ fn arrays_and_slices() {
 
 #[test]
 fn params_from_iter_counts_every_item() {
-    let conn = mem();
+    let conn = memory_db();
     let ids = [1, 2, 3];
     let sql = format!("SELECT {}", vec!["?"; ids.len()].join(" + "));
     let sum: i64 = conn
@@ -189,7 +188,7 @@ fn params_from_iter_counts_every_item() {
 
 #[test]
 fn placeholder_styles() {
-    let conn = mem();
+    let conn = memory_db();
     assert_eq!(seen(&conn, 2, [10, 20]).unwrap(), "integer:10|integer:20");
     // Bare `?` count up from the left.
     let s: String = conn
@@ -233,7 +232,7 @@ fn placeholder_styles() {
 
 #[test]
 fn named_parameters() {
-    let conn = mem();
+    let conn = memory_db();
     conn.execute_batch("CREATE TABLE t (name TEXT, n INTEGER)")
         .unwrap();
     let mut stmt = conn.prepare("INSERT INTO t VALUES (:name, :n)").unwrap();
@@ -293,7 +292,7 @@ fn named_parameters() {
 
 #[test]
 fn positional_parameters_are_not_names() {
-    let conn = mem();
+    let conn = memory_db();
     assert_eq!(
         conn.query_row("SELECT :a", named_params! { "?1": 5 }, |r| r
             .get::<_, i64>(0)),
@@ -308,7 +307,7 @@ fn positional_parameters_are_not_names() {
 
 #[test]
 fn to_sql_errors_are_reported_and_leave_the_statement_usable() {
-    let conn = mem();
+    let conn = memory_db();
     conn.execute_batch("CREATE TABLE t (x)").unwrap();
     let mut stmt = conn.prepare("INSERT INTO t VALUES (?1)").unwrap();
     let err = stmt.execute([u64::MAX]).unwrap_err();
@@ -334,7 +333,7 @@ fn to_sql_errors_are_reported_and_leave_the_statement_usable() {
 /// memory: `valgrind --error-exitcode=1 target/debug/deps/params-*`.)
 #[test]
 fn borrowed_text_is_not_kept_after_the_call() {
-    let conn = mem();
+    let conn = memory_db();
     conn.execute_batch("CREATE TABLE t (x)").unwrap();
     let mut stmt = conn.prepare("INSERT INTO t VALUES (?1)").unwrap();
     let mut text = String::from("borrowed text, long enough to live on the heap");
@@ -371,7 +370,7 @@ fn borrowed_text_is_not_kept_after_the_call() {
 
 #[test]
 fn borrowed_bindings_are_cleared_after_every_kind_of_call() {
-    let conn = mem();
+    let conn = memory_db();
     let mut stmt = conn.prepare("SELECT ?1").unwrap();
     let check_cleared = |stmt: &ferrolite::Statement<'_>| {
         assert_eq!(stmt.expanded_sql().as_deref(), Some("SELECT NULL"));
@@ -424,7 +423,7 @@ fn borrowed_bindings_are_cleared_after_every_kind_of_call() {
 /// buffer may change while the rows are read.
 #[test]
 fn query_copies_its_parameters() {
-    let conn = mem();
+    let conn = memory_db();
     let mut stmt = conn.prepare("SELECT ?1 UNION ALL SELECT ?1").unwrap();
     let mut s = String::from("copied");
     let mut rows = stmt.query([&s]).unwrap();
@@ -459,7 +458,7 @@ fn query_copies_its_parameters() {
 /// rest).
 #[test]
 fn rebinding_after_a_zero_copy_call() {
-    let conn = mem();
+    let conn = memory_db();
     conn.execute_batch("CREATE TABLE t (a, b)").unwrap();
     // Numbered parameters: bound by position, or by name ("?1").
     let mut stmt = conn.prepare("INSERT INTO t VALUES (?1, ?2)").unwrap();
@@ -530,7 +529,7 @@ fn rebinding_after_a_zero_copy_call() {
 /// NULL): it is an error naming the parameter, and nothing runs.
 #[test]
 fn a_named_set_must_bind_every_named_parameter() {
-    let conn = mem();
+    let conn = memory_db();
     conn.execute_batch("CREATE TABLE t (x TEXT, y TEXT)")
         .unwrap();
     let mut stmt = conn.prepare("INSERT INTO t VALUES (:x, :y)").unwrap();
@@ -644,7 +643,7 @@ fn a_named_set_must_bind_every_named_parameter() {
 /// the wrong order); `?` and `?NNN` take positions.
 #[test]
 fn positions_for_named_placeholders_are_an_error() {
-    let conn = mem();
+    let conn = memory_db();
     let sql = "SELECT :a || @b || $c";
     let want = || Err(Error::NamedParameterByPosition(":a".into()));
     let get = |r: &ferrolite::Row<'_>| r.get::<_, String>(0);
@@ -696,7 +695,7 @@ fn positions_for_named_placeholders_are_an_error() {
 /// or cleared.
 #[test]
 fn raw_binding_keeps_values_and_leaves_the_rest_null() {
-    let conn = mem();
+    let conn = memory_db();
     conn.execute_batch("CREATE TABLE t (x, y)").unwrap();
     let mut stmt = conn.prepare("INSERT INTO t VALUES (:x, :y)").unwrap();
     stmt.raw_bind_parameter(":y", "a").unwrap();

@@ -2,6 +2,9 @@
 //! it, compiled unchanged against ferrolite by renaming the crate. Nothing
 //! below the `use` line mentions ferrolite.
 
+mod common;
+use crate::common::temp_path;
+
 use ferrolite as rusqlite;
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
@@ -129,8 +132,7 @@ impl From<rusqlite::Error> for AppError {
 
 #[test]
 fn application_program() -> Result<(), AppError> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("app.db");
+    let (_dir, path) = temp_path("app.db");
     let mut conn = Connection::open(&path)?;
     conn.pragma_update(None, "foreign_keys", true)?;
     let mode: String =

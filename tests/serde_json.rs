@@ -2,13 +2,12 @@
 //! on what we write, JSONB, and malformed input.
 #![cfg(feature = "serde_json")]
 
-use ferrolite::types::Type;
-use ferrolite::{Connection, Error, Result};
-use serde_json::{Value, json};
+mod common;
+use crate::common::memory_db;
 
-fn conn() -> Connection {
-    Connection::open_in_memory().unwrap()
-}
+use ferrolite::types::Type;
+use ferrolite::{Error, Result};
+use serde_json::{Value, json};
 
 fn edge_values() -> Vec<Value> {
     vec![
@@ -38,7 +37,7 @@ fn edge_values() -> Vec<Value> {
 
 #[test]
 fn storage_classes_and_exact_text() {
-    let c = conn();
+    let c = memory_db();
     let class_and_text = |v: &Value| -> (String, Option<String>) {
         c.query_row("SELECT typeof(?1), CAST(?1 AS TEXT)", [v], |r| {
             Ok((r.get(0)?, r.get(1)?))
@@ -79,7 +78,7 @@ fn storage_classes_and_exact_text() {
 
 #[test]
 fn edge_values_round_trip_through_a_table() {
-    let c = conn();
+    let c = memory_db();
     c.execute_batch("CREATE TABLE j (v TEXT)").unwrap();
     for v in edge_values() {
         c.execute("DELETE FROM j", []).unwrap();
@@ -94,7 +93,7 @@ fn edge_values_round_trip_through_a_table() {
 
 #[test]
 fn sqlite_json_functions_work_on_what_we_write() {
-    let c = conn();
+    let c = memory_db();
     for v in edge_values() {
         if v.is_null() {
             continue;
@@ -150,7 +149,7 @@ fn sqlite_json_functions_work_on_what_we_write() {
 
 #[test]
 fn reads_what_sqlite_builds_including_jsonb() {
-    let c = conn();
+    let c = memory_db();
     let v: Value = c
         .query_row(
             "SELECT json_object('a', 1, 'b', json_array(2.5, 'x', NULL))",
@@ -205,7 +204,7 @@ continued", h: [1,2,],}')"#,
 
 #[test]
 fn numbers_and_null_read_directly() {
-    let c = conn();
+    let c = memory_db();
     let v: Value = c.query_row("SELECT 7", [], |r| r.get(0)).unwrap();
     assert_eq!(v, json!(7));
     let v: Value = c.query_row("SELECT -0.125", [], |r| r.get(0)).unwrap();
@@ -225,7 +224,7 @@ fn failure(err: Error) -> (usize, Type, String) {
 
 #[test]
 fn malformed_input_is_a_conversion_failure_for_the_column() {
-    let c = conn();
+    let c = memory_db();
     for bad in [
         "",
         "hello",
@@ -277,7 +276,7 @@ fn malformed_input_is_a_conversion_failure_for_the_column() {
 
 #[test]
 fn works_with_query_as_and_params() -> Result<()> {
-    let c = conn();
+    let c = memory_db();
     c.execute_batch("CREATE TABLE ev (id INTEGER PRIMARY KEY, data TEXT)")?;
     c.execute_many(
         "INSERT INTO ev (data) VALUES (?1)",
@@ -293,7 +292,7 @@ fn works_with_query_as_and_params() -> Result<()> {
 #[test]
 fn random_and_mutated_jsonb_never_panics() {
     use ferrolite::types::{FromSql, ValueRef};
-    let c = conn();
+    let c = memory_db();
     // Valid JSONB from SQLite, then every single-byte mutation and every
     // truncation of it: a value or an error, never a panic.
     let blob: Vec<u8> = c

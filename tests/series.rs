@@ -1,6 +1,9 @@
 //! `generate_series`: built into every connection, with SQLite's documented
 //! semantics.
 
+mod common;
+use crate::common::{memory_db, temp_path};
+
 use ferrolite::{Connection, Result};
 
 fn values(conn: &Connection, sql: &str) -> Result<Vec<i64>> {
@@ -9,13 +12,9 @@ fn values(conn: &Connection, sql: &str) -> Result<Vec<i64>> {
         .collect::<Result<Vec<i64>>>()
 }
 
-fn db() -> Connection {
-    Connection::open_in_memory().unwrap()
-}
-
 #[test]
 fn start_stop_and_default_step() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     assert_eq!(
         values(&conn, "SELECT value FROM generate_series(1, 5)")?,
         [1, 2, 3, 4, 5]
@@ -29,7 +28,7 @@ fn start_stop_and_default_step() -> Result<()> {
 
 #[test]
 fn positive_step_stops_at_or_before_stop() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let v = values(&conn, "SELECT value FROM generate_series(5, 100, 5)")?;
     assert_eq!(v.len(), 20);
     assert_eq!((v[0], v[19]), (5, 100));
@@ -42,7 +41,7 @@ fn positive_step_stops_at_or_before_stop() -> Result<()> {
 
 #[test]
 fn negative_step_counts_down() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let v = values(&conn, "SELECT value FROM generate_series(0, -100, -5)")?;
     assert_eq!(v.len(), 21);
     assert_eq!((v[0], v[1], v[20]), (0, -5, -100));
@@ -55,7 +54,7 @@ fn negative_step_counts_down() -> Result<()> {
 
 #[test]
 fn ranges_running_against_the_step_are_empty() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     assert!(values(&conn, "SELECT value FROM generate_series(0, -1)")?.is_empty());
     assert!(values(&conn, "SELECT value FROM generate_series(1, 10, -1)")?.is_empty());
     assert!(values(&conn, "SELECT value FROM generate_series(10, 1, 2)")?.is_empty());
@@ -64,7 +63,7 @@ fn ranges_running_against_the_step_are_empty() -> Result<()> {
 
 #[test]
 fn single_value_when_start_equals_stop() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     assert_eq!(
         values(&conn, "SELECT value FROM generate_series(7, 7)")?,
         [7]
@@ -78,7 +77,7 @@ fn single_value_when_start_equals_stop() -> Result<()> {
 
 #[test]
 fn zero_step_counts_as_one() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     assert_eq!(
         values(&conn, "SELECT value FROM generate_series(1, 3, 0)")?,
         [1, 2, 3]
@@ -92,7 +91,7 @@ fn zero_step_counts_as_one() -> Result<()> {
 
 #[test]
 fn stop_defaults_to_4294967295() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let v = values(&conn, "SELECT value FROM generate_series(4294967290)")?;
     assert_eq!(
         v,
@@ -109,7 +108,7 @@ fn stop_defaults_to_4294967295() -> Result<()> {
 
 #[test]
 fn missing_start_is_an_error() {
-    let conn = db();
+    let conn = memory_db();
     let err = values(&conn, "SELECT value FROM generate_series LIMIT 5").unwrap_err();
     assert!(
         err.to_string()
@@ -122,7 +121,7 @@ fn missing_start_is_an_error() {
 
 #[test]
 fn null_argument_gives_no_rows() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     assert!(values(&conn, "SELECT value FROM generate_series(NULL, 5)")?.is_empty());
     assert!(values(&conn, "SELECT value FROM generate_series(1, NULL)")?.is_empty());
     assert!(values(&conn, "SELECT value FROM generate_series(1, 5, NULL)")?.is_empty());
@@ -131,7 +130,7 @@ fn null_argument_gives_no_rows() -> Result<()> {
 
 #[test]
 fn hidden_columns_hold_effective_arguments() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let row: (i64, i64, i64, i64) = conn.query_row(
         "SELECT value, start, stop, step FROM generate_series(1, 10, 3)",
         [],
@@ -148,7 +147,7 @@ fn hidden_columns_hold_effective_arguments() -> Result<()> {
 
 #[test]
 fn where_clause_form_equals_function_form() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let a = values(&conn, "SELECT value FROM generate_series(0, 20, 5)")?;
     let b = values(
         &conn,
@@ -161,7 +160,7 @@ fn where_clause_form_equals_function_form() -> Result<()> {
 
 #[test]
 fn rowid_counts_members_from_one() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let mut stmt = conn.prepare("SELECT rowid, value FROM generate_series(10, 20, 5)")?;
     let rows: Vec<(i64, i64)> = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -172,7 +171,7 @@ fn rowid_counts_members_from_one() -> Result<()> {
 
 #[test]
 fn order_by_value_both_ways_without_a_sort() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let cases: &[(&str, &[i64])] = &[
         (
             "SELECT value FROM generate_series(1, 10, 3) ORDER BY value DESC",
@@ -212,7 +211,7 @@ fn order_by_value_both_ways_without_a_sort() -> Result<()> {
 
 #[test]
 fn arguments_from_another_table_in_a_join() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.execute_batch("CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1), (3);")?;
     let mut stmt =
         conn.prepare("SELECT n, value FROM t, generate_series(1, t.n) ORDER BY n, value")?;
@@ -225,7 +224,7 @@ fn arguments_from_another_table_in_a_join() -> Result<()> {
 
 #[test]
 fn extreme_bounds_do_not_overflow() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     assert_eq!(
         values(
             &conn,
@@ -252,7 +251,7 @@ fn extreme_bounds_do_not_overflow() -> Result<()> {
 
 #[test]
 fn text_arguments_convert_to_integers() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     assert_eq!(
         values(&conn, "SELECT value FROM generate_series('3', '5')")?,
         [3, 4, 5]
@@ -262,7 +261,7 @@ fn text_arguments_convert_to_integers() -> Result<()> {
 
 #[test]
 fn cannot_be_created_as_a_table() {
-    let conn = db();
+    let conn = memory_db();
     assert!(
         conn.execute_batch("CREATE VIRTUAL TABLE s USING generate_series")
             .is_err()
@@ -271,7 +270,7 @@ fn cannot_be_created_as_a_table() {
 
 #[test]
 fn innocuous_usable_from_views_with_untrusted_schema() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.execute_batch(
         "PRAGMA trusted_schema = OFF;
          CREATE VIEW v AS SELECT value FROM generate_series(1, 3);",
@@ -282,7 +281,7 @@ fn innocuous_usable_from_views_with_untrusted_schema() -> Result<()> {
 
 #[test]
 fn the_interrupt_tutorial_sql_runs_unchanged() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.execute(
         "CREATE TABLE large_table AS SELECT 1 a FROM generate_series(1, 1000000)",
         (),
@@ -303,8 +302,7 @@ fn the_interrupt_tutorial_sql_runs_unchanged() -> Result<()> {
 
 #[test]
 fn available_on_every_connection_and_schema() -> Result<()> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("s.db");
+    let (_dir, path) = temp_path("s.db");
     for _ in 0..2 {
         let conn = Connection::open(&path)?;
         assert_eq!(

@@ -1,6 +1,9 @@
 //! `Transaction` and `Savepoint`: behaviours, drop behaviours, nesting,
 //! failures, and savepoint names that must never be spliced into SQL.
 
+mod common;
+use crate::common::temp_path;
+
 use ferrolite::{
     Connection, DropBehavior, Error, ErrorCode, Result, Savepoint, Transaction,
     TransactionBehavior, TransactionState,
@@ -113,8 +116,7 @@ fn drop_behaviors() {
 
 #[test]
 fn behaviors_take_the_locks_they_promise() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("tx.db");
+    let (_dir, path) = temp_path("tx.db");
     let mut a = Connection::open(&path).unwrap();
     a.execute_batch("CREATE TABLE t (x)").unwrap();
     let b = Connection::open(&path).unwrap();
@@ -666,8 +668,7 @@ fn one_row_calls_report_a_commit_hook_veto() {
 
 #[test]
 fn one_row_calls_report_a_busy_commit() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("busy.db");
+    let (_dir, path) = temp_path("busy.db");
     let writer = Connection::open(&path).unwrap();
     writer
         .execute_batch(

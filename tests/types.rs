@@ -2,6 +2,9 @@
 //! SQLite actually recorded (`typeof`) and the failures: out-of-range
 //! integers both ways, invalid UTF-8, wrong types, wrong BLOB sizes.
 
+mod common;
+use crate::common::memory_db;
+
 use std::borrow::Cow;
 use std::error::Error as _;
 use std::rc::Rc;
@@ -11,10 +14,6 @@ use ferrolite::types::{
     FromSql, FromSqlError, FromSqlResult, Null, ToSql, ToSqlOutput, Type, Value, ValueRef,
 };
 use ferrolite::{Connection, Error, Result};
-
-fn mem() -> Connection {
-    Connection::open_in_memory().unwrap()
-}
 
 /// Binds `v` and reports what SQLite stored: `typeof(?1)` and `quote(?1)`.
 fn stored<T: ToSql>(conn: &Connection, v: T) -> Result<(String, String)> {
@@ -34,7 +33,7 @@ fn pair(a: &str, b: &str) -> (String, String) {
 
 #[test]
 fn integers_round_trip_at_their_limits() {
-    let conn = mem();
+    let conn = memory_db();
     macro_rules! round_trip {
         ($($t:ty),*) => {$(
             for v in [<$t>::MIN, <$t>::MAX, 0 as $t, 1 as $t] {
@@ -73,7 +72,7 @@ fn integers_round_trip_at_their_limits() {
 
 #[test]
 fn integers_out_of_range_on_write_are_errors_not_wraps() {
-    let conn = mem();
+    let conn = memory_db();
     let too_big: [&dyn ToSql; 6] = [
         &(i64::MAX as u64 + 1),
         &u64::MAX,
@@ -97,7 +96,7 @@ fn integers_out_of_range_on_write_are_errors_not_wraps() {
 
 #[test]
 fn integers_out_of_range_on_read_name_the_column_and_value() {
-    let conn = mem();
+    let conn = memory_db();
     let cases: [(&str, Result<()>); 8] = [
         ("SELECT 1, 256", read_u8(&conn, "SELECT 1, 256")),
         ("SELECT 1, -1", read_u8(&conn, "SELECT 1, -1")),
@@ -147,7 +146,7 @@ fn read_u8(conn: &Connection, sql: &str) -> Result<()> {
 
 #[test]
 fn floats() {
-    let conn = mem();
+    let conn = memory_db();
     assert_eq!(stored(&conn, 1.5f64).unwrap(), pair("real", "1.5"));
     assert_eq!(stored(&conn, 0.25f32).unwrap(), pair("real", "0.25"));
     for v in [
@@ -200,7 +199,7 @@ fn floats() {
 
 #[test]
 fn booleans() {
-    let conn = mem();
+    let conn = memory_db();
     assert_eq!(stored(&conn, true).unwrap(), pair("integer", "1"));
     assert_eq!(stored(&conn, false).unwrap(), pair("integer", "0"));
     assert_eq!(read::<bool>(&conn, "SELECT 0"), Ok(false));
@@ -214,7 +213,7 @@ fn booleans() {
 
 #[test]
 fn text_types() {
-    let conn = mem();
+    let conn = memory_db();
     let s = String::from("owned");
     assert_eq!(stored(&conn, &s).unwrap(), pair("text", "'owned'"));
     assert_eq!(stored(&conn, s.clone()).unwrap(), pair("text", "'owned'"));
@@ -264,7 +263,7 @@ fn text_types() {
 
 #[test]
 fn text_with_interior_nul_is_stored_whole() {
-    let conn = mem();
+    let conn = memory_db();
     let s = "a\0b\0";
     assert_eq!(stored(&conn, s).unwrap().0, "text");
     let n: i64 = conn
@@ -281,7 +280,7 @@ fn text_with_interior_nul_is_stored_whole() {
 
 #[test]
 fn invalid_utf8_is_an_error_for_str_but_readable_as_bytes() {
-    let conn = mem();
+    let conn = memory_db();
     let sql = "SELECT 1, CAST(x'61ff62' AS TEXT) AS bad";
     assert_eq!(
         read::<String>(&conn, "SELECT typeof(CAST(x'61ff62' AS TEXT))").unwrap(),
@@ -321,7 +320,7 @@ fn invalid_utf8_is_an_error_for_str_but_readable_as_bytes() {
 
 #[test]
 fn blobs() {
-    let conn = mem();
+    let conn = memory_db();
     let v = vec![0u8, 1, 255];
     assert_eq!(stored(&conn, &v).unwrap(), pair("blob", "X'0001FF'"));
     assert_eq!(stored(&conn, &v[..]).unwrap(), pair("blob", "X'0001FF'"));
@@ -374,7 +373,7 @@ fn blobs() {
 
 #[test]
 fn options_nulls_and_values() {
-    let conn = mem();
+    let conn = memory_db();
     assert_eq!(stored(&conn, None::<i64>).unwrap(), pair("null", "NULL"));
     assert_eq!(stored(&conn, Some(5)).unwrap(), pair("integer", "5"));
     assert_eq!(stored(&conn, Null).unwrap(), pair("null", "NULL"));
@@ -413,7 +412,7 @@ fn options_nulls_and_values() {
 
 #[test]
 fn smart_pointers_and_references() {
-    let conn = mem();
+    let conn = memory_db();
     assert_eq!(stored(&conn, Box::new(5)).unwrap(), pair("integer", "5"));
     assert_eq!(stored(&conn, Rc::new("rc")).unwrap(), pair("text", "'rc'"));
     assert_eq!(stored(&conn, Arc::new(1.5)).unwrap(), pair("real", "1.5"));
@@ -430,7 +429,7 @@ fn smart_pointers_and_references() {
 
 #[test]
 fn to_sql_output_forms() {
-    let conn = mem();
+    let conn = memory_db();
     assert_eq!(
         stored(&conn, ToSqlOutput::ZeroBlob(3)).unwrap(),
         pair("blob", "X'000000'")
@@ -602,7 +601,7 @@ impl FromSql for Even {
 
 #[test]
 fn custom_conversions_report_their_errors() {
-    let conn = mem();
+    let conn = memory_db();
     assert_eq!(
         conn.query_row("SELECT ?1", [Even(4)], |r| r.get::<_, Even>(0)),
         Ok(Even(4))
@@ -632,7 +631,7 @@ fn custom_conversions_report_their_errors() {
 #[test]
 fn non_zero_integers_round_trip_and_reject_zero() {
     use std::num::*;
-    let conn = mem();
+    let conn = memory_db();
     macro_rules! check {
         ($($nz:ty => $t:ty),*) => {$(
             for v in [<$t>::MIN, <$t>::MAX, 1 as $t] {
@@ -709,7 +708,7 @@ fn non_zero_integers_round_trip_and_reject_zero() {
 /// and bind like `Vec<u8>` / `String`.
 #[test]
 fn shared_byte_slices_and_cows() {
-    let conn = mem();
+    let conn = memory_db();
     let bytes: &[u8] = &[0, 1, 0xff];
     let boxed: Box<[u8]> = bytes.into();
     let rc: Rc<[u8]> = bytes.into();
@@ -764,7 +763,7 @@ fn from_sql_error_other() {
                 .map_err(FromSqlError::other)
         }
     }
-    let conn = mem();
+    let conn = memory_db();
     assert_eq!(read::<Cents>(&conn, "SELECT '12'").unwrap().0, 12);
     match read::<Cents>(&conn, "SELECT 'x'") {
         Err(Error::FromSqlConversionFailure(0, Type::Text, e)) => {
@@ -787,7 +786,7 @@ fn from_sql_error_other() {
 fn pointer_values_round_trip_only_as_their_type() {
     use ferrolite::functions::FunctionFlags;
     const NAME: &std::ffi::CStr = c"my-rust-ptr";
-    let conn = mem();
+    let conn = memory_db();
     let shared = Arc::new(vec![1_i64, 2, 3]);
     {
         let mut stmt = conn
@@ -886,7 +885,7 @@ fn pointer_values_round_trip_only_as_their_type() {
 #[test]
 fn pointer_values_refused_where_unsound_or_unseen() {
     use ferrolite::functions::FunctionFlags;
-    let conn = mem();
+    let conn = memory_db();
     for name in [c"carray", c"fts5_api_ptr", c"RtreeMatchArg"] {
         match conn.query_row("SELECT ?1", [ToSqlOutput::new_boxed(0_u64, name)], |_| {
             Ok(())
@@ -921,7 +920,7 @@ fn pointer_values_refused_where_unsound_or_unseen() {
 fn functions_read_pointer_arguments_only_as_their_type() {
     use ferrolite::functions::FunctionFlags;
     const NAME: &std::ffi::CStr = c"my-rust-ptr";
-    let conn = mem();
+    let conn = memory_db();
     conn.create_scalar_function("vec_len", 1, FunctionFlags::SQLITE_UTF8, |ctx| {
         let right = ctx.get_pointer::<Vec<i64>>(0, NAME).map(|v| v.len() as i64);
         // Another name or another Rust type is never reinterpreted.

@@ -1,6 +1,9 @@
 //! `with_transaction`: commit on Ok, roll back on Err or panic, nesting as
 //! savepoints.
 
+mod common;
+use crate::common::temp_path;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use ferrolite::{Connection, Error, ErrorCode, Result};
@@ -244,8 +247,7 @@ fn nested_release_failure_after_sqlite_rollback_is_an_error() {
 
 #[test]
 fn uses_the_connections_default_behavior() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("b.db");
+    let (_dir, path) = temp_path("b.db");
     let mut a = Connection::open(&path).unwrap();
     a.execute_batch("CREATE TABLE t (x)").unwrap();
     let b = Connection::open(&path).unwrap();
