@@ -1,7 +1,6 @@
 //! `Transaction` and `Savepoint`: behaviours, drop behaviours, nesting,
 //! failures, and savepoint names that must never be spliced into SQL.
 
-mod common;
 use crate::common::temp_path;
 
 use ferrolite::{

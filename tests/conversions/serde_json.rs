@@ -2,7 +2,6 @@
 //! on what we write, JSONB, and malformed input.
 #![cfg(feature = "serde_json")]
 
-mod common;
 use crate::common::memory_db;
 
 use ferrolite::types::Type;

@@ -1,8 +1,6 @@
 //! The core API: `Connection`, `Statement`, `Rows`, `Row`, the statement
 //! cache and the pragma helpers, happy paths and failures alike.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use ferrolite::fallible_iterator::FallibleIterator;

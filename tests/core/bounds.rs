@@ -4,7 +4,6 @@
 //! Each must give the documented `Ok` or `Err` (or the documented panic),
 //! never undefined behaviour or a silently truncated value.
 
-mod common;
 use crate::common::{memory_db, temp_path};
 
 use std::io::{self, Read, Seek, SeekFrom, Write};

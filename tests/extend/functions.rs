@@ -1,6 +1,5 @@
 //! User-defined scalar, aggregate and window functions.
 
-mod common;
 use crate::common::memory_db;
 
 use std::fmt;

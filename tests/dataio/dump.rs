@@ -1,6 +1,5 @@
 //! `Connection::iterdump` / `dump`: SQL text that restores the database.
 
-mod common;
 use crate::common::temp_path;
 
 use std::io::{self, Write};

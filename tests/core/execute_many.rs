@@ -1,7 +1,6 @@
 //! `execute_many`: totals, atomicity through a savepoint, and errors that
 //! name the failing item.
 
-mod common;
 use crate::common::temp_path;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -1,7 +1,6 @@
 //! `generate_series`: built into every connection, with SQLite's documented
 //! semantics.
 
-mod common;
 use crate::common::{memory_db, temp_path};
 
 use ferrolite::{Connection, Result};

@@ -1,6 +1,5 @@
 //! Online backup: `ferrolite::backup` and `Connection::{backup, restore}`.
 
-mod common;
 use crate::common::temp_path;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -1,6 +1,5 @@
 //! Incremental BLOB I/O: `Connection::blob_open` and `ferrolite::blob::Blob`.
 
-mod common;
 use crate::common::temp_path;
 
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};

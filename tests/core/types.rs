@@ -2,7 +2,6 @@
 //! SQLite actually recorded (`typeof`) and the failures: out-of-range
 //! integers both ways, invalid UTF-8, wrong types, wrong BLOB sizes.
 
-mod common;
 use crate::common::memory_db;
 
 use std::borrow::Cow;

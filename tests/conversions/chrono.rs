@@ -3,7 +3,6 @@
 //! Python write, and malformed input.
 #![cfg(feature = "chrono")]
 
-mod common;
 use crate::common::memory_db;
 
 use chrono::{

@@ -2,7 +2,6 @@
 //! it, compiled unchanged against ferrolite by renaming the crate. Nothing
 //! below the `use` line mentions ferrolite.
 
-mod common;
 use crate::common::temp_path;
 
 use ferrolite as rusqlite;

@@ -2,7 +2,6 @@
 //! force (checked by what SQL can no longer do), and an ordinary connection
 //! is unaffected.
 
-mod common;
 use crate::common::temp_path;
 
 use ferrolite::config::DbConfig;

@@ -1,7 +1,6 @@
 //! `with_transaction`: commit on Ok, roll back on Err or panic, nesting as
 //! savepoints.
 
-mod common;
 use crate::common::temp_path;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};

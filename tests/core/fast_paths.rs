@@ -3,7 +3,6 @@
 //! cached column count, skipped resets, the ASCII fast path of UTF-8
 //! validation, and typed reads that skip the type dispatch.
 
-mod common;
 use crate::common::memory_db;
 
 use ferrolite::functions::FunctionFlags;

@@ -1,6 +1,5 @@
 //! Collations and the collation-needed callback.
 
-mod common;
 use crate::common::memory_db;
 
 use std::cmp::Ordering;

@@ -3,7 +3,6 @@
 //! text and BLOBs: SQLite must never keep a pointer into a buffer the
 //! caller has freed.
 
-mod common;
 use crate::common::memory_db;
 
 use ferrolite::types::{Null, ToSql, Value};

@@ -341,7 +341,7 @@ fn nul_and_path_errors() {
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
-        // Unix paths open as bytes (tests/core.rs); the error other
+        // Unix paths open as bytes (tests/core/api.rs); the error other
         // platforms give for a non-UTF-8 path still displays lossily.
         let p = std::path::Path::new(std::ffi::OsStr::from_bytes(b"\x80.db"));
         let err = Error::InvalidPath(p.to_owned());

@@ -1,6 +1,5 @@
 //! The authorizer, commit/rollback/update/WAL hooks and trace_v2.
 
-mod common;
 use crate::common::memory_db;
 
 use std::cell::RefCell;
