@@ -212,31 +212,11 @@ impl Connection {
     /// script (rusqlite gives the rest of the script from the failing
     /// statement on, and the offset in that).
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
-        // One NUL-terminated copy of the whole script: SQLite then parses
-        // each statement in place. Given a length without a terminator it
-        // copies all the remaining text for every statement, which made
-        // long scripts (such as dumps) quadratic.
-        let script = CString::new(sql)?;
-        let with_nul = script.as_bytes_with_nul();
-        let base = script.to_str()?; // the bytes of `sql`: valid UTF-8
-        let mut rest = base;
-        while !rest.is_empty() {
-            // `rest` is a suffix of the script's text: the same suffix of
-            // its bytes still ends with the NUL.
-            let start = base.len() - rest.len();
-            let text = &with_nul[start..];
-            // An SQL error is located in the whole script, not in `rest`.
-            let (stmt, tail) = self
-                .prepare_text(rest, text, 0)
-                .map_err(|e| e.in_script(sql, start))?;
-            if !stmt.is_null() {
-                let stmt = Statement::new(self, stmt);
-                stmt.run_to_completion()?;
-            }
-            if tail == 0 || tail >= rest.len() {
-                break;
-            }
-            rest = &rest[tail..];
+        // The statements as `Batch` splits them (one NUL-terminated copy
+        // of the script, parsed in place; errors located in the script).
+        let mut batch = crate::Batch::new(self, sql);
+        while let Some(stmt) = batch.next_raw()? {
+            Statement::new(self, stmt).run_to_completion()?;
         }
         Ok(())
     }

@@ -64,6 +64,13 @@
 //!   a statement timeout does not. Off by default because it compiles SQLite
 //!   with `SQLITE_ENABLE_UNLOCK_NOTIFY`, which costs a global mutex at the
 //!   end of every autocommit statement.
+//! * `column_metadata` (off by default, as in rusqlite):
+//!   `Statement::columns_with_metadata` and `Statement::column_metadata`
+//!   (where a result column comes from). The vendored SQLite always has
+//!   them; with the `libsqlite3-sys` backend the feature turns on
+//!   `libsqlite3-sys/column_metadata` (a system SQLite must be built with
+//!   `SQLITE_ENABLE_COLUMN_METADATA`). `Connection::column_metadata`,
+//!   `table_exists` and `column_exists` need no feature.
 //! * `with-asan`: compile the vendored SQLite with AddressSanitizer.
 //! * Every other feature name of rusqlite 0.41.1 is declared, so crates that
 //!   forward them build: `functions`, `trace`, `cache`, `backup`, `blob`,
@@ -71,7 +78,7 @@
 //!   `column_decltype`, `series`, `extra_check`, `fallible_uint`,
 //!   `modern_sqlite`, `pointer`, ... switch nothing (ferrolite always has them). The
 //!   ones ferrolite can't honour yet (`vtab`, `array`, `csvtab`, `session`,
-//!   `preupdate_hook`, `column_metadata`, `time`, `uuid`, `jiff`,
+//!   `preupdate_hook`, `time`, `uuid`, `jiff`,
 //!   `url`, `i128_blob`, the SQLCipher ones, ...) stop the build with a
 //!   message when enabled, so `--all-features` does not build: list the
 //!   features you need instead.
@@ -96,7 +103,6 @@ unsupported_features! {
     "vtab" => "virtual tables (rusqlite's `vtab` module) are not implemented yet",
     "array" => "`rarray()` (rusqlite's `vtab::array`) needs virtual tables, not implemented yet",
     "csvtab" => "the CSV virtual table (rusqlite's `vtab::csvtab`) is not implemented yet",
-    "column_metadata" => "`Connection::column_metadata` and `Statement::columns_with_metadata` are not implemented yet",
     "preupdate_hook" => "`Connection::preupdate_hook` is not implemented yet",
     "session" => "the session extension (rusqlite's `session` module) is not implemented yet",
     "time" => "`ToSql`/`FromSql` for the `time` crate's types are not implemented yet (feature `chrono` is)",
@@ -114,6 +120,7 @@ unsupported_features! {
 }
 
 pub mod backup;
+mod batch;
 pub mod blob;
 pub mod dump;
 pub mod ffi;
@@ -152,6 +159,7 @@ mod with_transaction;
 
 // Extending SQLite from Rust (issue 4).
 mod collation;
+mod column_metadata;
 pub mod functions;
 pub mod hooks;
 pub mod limits;
@@ -166,7 +174,10 @@ use std::ffi::c_int;
 pub use fallible_iterator;
 pub use fallible_streaming_iterator;
 
+pub use crate::batch::Batch;
 pub use crate::cache::CachedStatement;
+#[cfg(feature = "column_metadata")]
+pub use crate::column_metadata::ColumnMetadata;
 pub use crate::complete::complete_statement;
 pub use crate::connection::{Connection, DEFAULT_BUSY_TIMEOUT};
 pub use crate::deadline::CancelToken;

@@ -398,14 +398,35 @@ impl<'stmt> AsRef<Statement<'stmt>> for Row<'stmt> {
     }
 }
 
+/// A map of column name to `(Type, value)`, as rusqlite prints it: TEXT as
+/// a (lossy UTF-8) string, a BLOB as its length only (not its bytes), NULL
+/// as `()`, and a column that can't be read as its `Err`.
 impl fmt::Debug for Row<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut m = f.debug_map();
         for i in 0..self.len() {
-            m.entry(
-                &self.stmt.column_name(i).unwrap_or(""),
-                &self.stmt.stmt.value_ref(i),
-            );
+            let name = self
+                .stmt
+                .stmt
+                .column_name(i)
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            m.key(&name);
+            match self.get_ref(i) {
+                Ok(value) => {
+                    let ty = value.data_type();
+                    match value {
+                        ValueRef::Null => m.value(&(ty, ())),
+                        ValueRef::Integer(v) => m.value(&(ty, v)),
+                        ValueRef::Real(v) => m.value(&(ty, v)),
+                        ValueRef::Text(t) => m.value(&(ty, String::from_utf8_lossy(t))),
+                        ValueRef::Blob(b) => m.value(&(ty, b.len())),
+                    };
+                }
+                Err(e) => {
+                    m.value(&Err::<ValueRef<'_>, _>(e));
+                }
+            }
         }
         m.finish()
     }

@@ -69,7 +69,6 @@ const UNSUPPORTED: &[&str] = &[
     "array",
     "bundled-sqlcipher",
     "bundled-sqlcipher-vendored-openssl",
-    "column_metadata",
     "csvtab",
     "i128_blob",
     "in_gecko",

@@ -1024,6 +1024,299 @@ fn column_metadata() {
 }
 
 #[test]
+fn table_and_column_exist() {
+    // rusqlite's table_exists / column_exists scenarios.
+    let conn = mem();
+    assert!(conn.table_exists(None, c"sqlite_master").unwrap());
+    assert!(conn.table_exists(Some(TEMP_DB), c"sqlite_master").unwrap());
+    assert!(
+        !conn
+            .table_exists(Some(MAIN_DB), c"sqlite_temp_master")
+            .unwrap()
+    );
+    assert!(conn.column_exists(None, c"sqlite_master", c"type").unwrap());
+    assert!(
+        conn.column_exists(Some(TEMP_DB), c"sqlite_master", c"type")
+            .unwrap()
+    );
+    assert!(
+        !conn
+            .column_exists(Some(MAIN_DB), c"sqlite_temp_master", c"type")
+            .unwrap()
+    );
+
+    conn.execute_batch(
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT);
+         CREATE TABLE plain(a);
+         CREATE TABLE wr(k TEXT PRIMARY KEY, v) WITHOUT ROWID;
+         CREATE VIEW v AS SELECT * FROM t;
+         ATTACH ':memory:' AS aux;
+         CREATE TABLE aux.other(z);",
+    )
+    .unwrap();
+    // &str, String and &CStr names alike.
+    assert!(conn.table_exists(None, "t").unwrap());
+    assert!(conn.table_exists(Some("main"), "T").unwrap());
+    assert!(conn.table_exists(None, String::from("plain")).unwrap());
+    assert!(!conn.table_exists(None, "missing").unwrap());
+    assert!(
+        !conn.table_exists(None, "v").unwrap(),
+        "a view is not a table"
+    );
+    // The attached schema: found there and by None, not in main.
+    assert!(conn.table_exists(Some("aux"), "other").unwrap());
+    assert!(conn.table_exists(None, "other").unwrap());
+    assert!(!conn.table_exists(Some("main"), "other").unwrap());
+    assert!(!conn.table_exists(Some("nosuchschema"), "t").unwrap());
+
+    assert!(conn.column_exists(None, "t", "name").unwrap());
+    assert!(conn.column_exists(None, "t", "NAME").unwrap());
+    assert!(!conn.column_exists(None, "t", "nope").unwrap());
+    assert!(!conn.column_exists(None, "missing", "name").unwrap());
+    assert!(conn.column_exists(Some("aux"), "other", "z").unwrap());
+    assert!(!conn.column_exists(Some("main"), "other", "z").unwrap());
+    // Rowid aliases count for rowid tables only.
+    for alias in ["rowid", "oid", "_rowid_", "ROWID"] {
+        assert!(conn.column_exists(None, "plain", alias).unwrap(), "{alias}");
+        assert!(conn.column_exists(None, "t", alias).unwrap(), "{alias}");
+        assert!(!conn.column_exists(None, "wr", alias).unwrap(), "{alias}");
+    }
+
+    // Bad names are errors, not `false`.
+    assert!(matches!(
+        conn.table_exists(None, "t\0x"),
+        Err(Error::NulError(_))
+    ));
+    assert!(matches!(
+        conn.column_exists(Some("ma\0in"), "t", "id"),
+        Err(Error::NulError(_))
+    ));
+}
+
+#[test]
+fn table_exists_reports_a_schema_it_cannot_read() {
+    // Another connection holds an exclusive lock, so the schema can't be
+    // read: that is SQLITE_BUSY, not "the table doesn't exist".
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("locked.db");
+    let writer = Connection::open(&path).unwrap();
+    writer.execute_batch("CREATE TABLE t(x)").unwrap();
+    writer.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let reader = Connection::open(&path).unwrap();
+    reader.busy_timeout(Duration::ZERO).unwrap();
+    let err = reader.table_exists(None, "t").unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::DatabaseBusy), "{err:?}");
+    let err = reader.column_exists(None, "t", "x").unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::DatabaseBusy), "{err:?}");
+    let err = reader.column_metadata(None, "t", "x").unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::DatabaseBusy), "{err:?}");
+    // A busy handler that panics while the schema is read: the panic is
+    // the error, not SQLite's BUSY and not `false`.
+    let mut reader = reader;
+    reader
+        .busy_handler(Some(|_: i32| -> bool { panic!("busy handler panics") }))
+        .unwrap();
+    assert_eq!(
+        reader.table_exists(None, "t").unwrap_err(),
+        Error::UnwindingPanic
+    );
+    // A busy handler that gives up after a few tries: BUSY again.
+    reader.busy_handler(Some(|n: i32| n < 3)).unwrap();
+    let err = reader.column_exists(None, "t", "x").unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::DatabaseBusy), "{err:?}");
+    writer.execute_batch("COMMIT").unwrap();
+    assert!(reader.table_exists(None, "t").unwrap());
+}
+
+#[test]
+fn connection_column_metadata() {
+    // rusqlite's column_metadata scenario.
+    let conn = mem();
+    let (data_type, coll_seq, not_null, primary_key, auto_inc) = conn
+        .column_metadata(None, c"sqlite_master", c"type")
+        .unwrap();
+    assert_eq!(
+        data_type.map(|cs| cs.to_str().unwrap().to_ascii_uppercase()),
+        Some("TEXT".to_owned())
+    );
+    assert_eq!(coll_seq, Some(c"BINARY"));
+    assert!(!not_null && !primary_key && !auto_inc);
+    let err = conn
+        .column_metadata(None, c"sqlite_master", c"foo")
+        .unwrap_err();
+    assert_eq!(code(&err), Some(ErrorCode::Unknown));
+    assert!(
+        err.to_string()
+            .contains("no such table column: sqlite_master.foo"),
+        "{err}"
+    );
+
+    conn.execute_batch(
+        "CREATE TABLE person(
+             id INTEGER PRIMARY KEY AUTOINCREMENT,
+             name VARCHAR(10) NOT NULL COLLATE NOCASE,
+             photo
+         );
+         CREATE TABLE plain(a INT);
+         CREATE TABLE wr(k TEXT PRIMARY KEY, v) WITHOUT ROWID;
+         CREATE VIEW v AS SELECT * FROM person;",
+    )
+    .unwrap();
+    let md = |t: &str, c: &str| {
+        conn.column_metadata(None, t, c).map(|(d, c, n, p, a)| {
+            (
+                d.map(|s| s.to_str().unwrap().to_owned()),
+                c.map(|s| s.to_str().unwrap().to_owned()),
+                n,
+                p,
+                a,
+            )
+        })
+    };
+    let s = |x: &str| Some(x.to_owned());
+    assert_eq!(
+        md("person", "id").unwrap(),
+        (s("INTEGER"), s("BINARY"), false, true, true)
+    );
+    assert_eq!(
+        md("person", "name").unwrap(),
+        (s("VARCHAR(10)"), s("NOCASE"), true, false, false)
+    );
+    assert_eq!(
+        md("person", "photo").unwrap(),
+        (None, s("BINARY"), false, false, false)
+    );
+    // A rowid alias reads as the INTEGER PRIMARY KEY column, or (without
+    // one) as SQLite's implicit rowid.
+    assert_eq!(md("person", "rowid").unwrap(), md("person", "id").unwrap());
+    assert_eq!(
+        md("plain", "_rowid_").unwrap(),
+        (s("INTEGER"), s("BINARY"), false, true, false)
+    );
+    assert_eq!(
+        md("wr", "k").unwrap(),
+        (s("TEXT"), s("BINARY"), true, true, false)
+    );
+    for (t, c) in [
+        ("wr", "rowid"),
+        ("v", "id"),
+        ("missing", "id"),
+        ("person", "nope"),
+    ] {
+        let err = md(t, c).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("no such table column: {t}.{c}")),
+            "{err}"
+        );
+    }
+    assert!(matches!(md("person", "i\0d"), Err(Error::NulError(_))));
+}
+
+#[test]
+fn column_metadata_strings_outlive_a_schema_change() {
+    // SQLite's strings are freed with the schema; ferrolite's stay valid
+    // while the connection is borrowed.
+    let conn = mem();
+    conn.execute_batch("CREATE TABLE t(x VARCHAR(77) COLLATE RTRIM)")
+        .unwrap();
+    let (ty, coll, ..) = conn.column_metadata(None, "t", "x").unwrap();
+    let (ty2, ..) = conn.column_metadata(None, "t", "x").unwrap();
+    conn.execute_batch("DROP TABLE t; CREATE TABLE t(y BLOB); VACUUM")
+        .unwrap();
+    assert_eq!(ty, Some(c"VARCHAR(77)"));
+    assert_eq!(ty2, Some(c"VARCHAR(77)"));
+    assert_eq!(coll, Some(c"RTRIM"));
+    assert_eq!(
+        conn.column_metadata(None, "t", "y").unwrap().0,
+        Some(c"BLOB")
+    );
+}
+
+#[cfg(feature = "column_metadata")]
+#[test]
+fn statement_columns_with_metadata() {
+    // rusqlite's test_columns_with_metadata and stmt_column_metadata.
+    let conn = mem();
+    let query = conn.prepare("SELECT *, 1 FROM sqlite_master").unwrap();
+    let cols = query.columns_with_metadata().collect::<Vec<_>>();
+    assert_eq!(cols.len(), 6);
+    for col in cols.iter().take(5) {
+        assert_eq!(col.database_name(), Some("main"));
+        assert_eq!(col.table_name(), Some("sqlite_master"));
+    }
+    assert_eq!(cols[5].name(), "1");
+    assert!(cols[5].database_name().is_none());
+    assert!(cols[5].table_name().is_none());
+    assert!(cols[5].origin_name().is_none());
+    assert_eq!(
+        cols.iter()
+            .take(5)
+            .map(|c| c.origin_name())
+            .collect::<Vec<_>>(),
+        [
+            Some("type"),
+            Some("name"),
+            Some("tbl_name"),
+            Some("rootpage"),
+            Some("sql")
+        ]
+    );
+    assert_eq!(query.columns_with_metadata().len(), 6);
+    assert_eq!(
+        query.columns_with_metadata().next_back().unwrap().name(),
+        "1"
+    );
+
+    let (db, table, col, data_type, coll_seq, not_null, primary_key, auto_inc) =
+        query.column_metadata(0).unwrap().unwrap();
+    assert_eq!(db, MAIN_DB);
+    assert_eq!(table, c"sqlite_master");
+    assert_eq!(col, c"type");
+    assert_eq!(data_type, Some(c"TEXT"));
+    assert_eq!(coll_seq, Some(c"BINARY"));
+    assert!(!not_null && !primary_key && !auto_inc);
+    assert!(query.column_metadata(5).unwrap().is_none());
+    // Past the last column: an error (rusqlite returns Ok(None)).
+    assert_eq!(
+        query.column_metadata(6).unwrap_err(),
+        Error::InvalidColumnIndex(6)
+    );
+
+    // An aliased column of an attached table, and a column of a view.
+    conn.execute_batch(
+        "ATTACH ':memory:' AS aux;
+         CREATE TABLE aux.person(id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+         CREATE TEMP VIEW names AS SELECT name FROM aux.person;",
+    )
+    .unwrap();
+    let stmt = conn
+        .prepare("SELECT p.name AS who, p.id + 1, n.name FROM aux.person p, names n")
+        .unwrap();
+    let cols = stmt.columns_with_metadata().collect::<Vec<_>>();
+    assert_eq!(cols[0].name(), "who");
+    assert_eq!(cols[0].database_name(), Some("aux"));
+    assert_eq!(cols[0].table_name(), Some("person"));
+    assert_eq!(cols[0].origin_name(), Some("name"));
+    assert_eq!(cols[1].table_name(), None);
+    // Through the view: the underlying table.
+    assert_eq!(cols[2].database_name(), Some("aux"));
+    assert_eq!(cols[2].table_name(), Some("person"));
+    let (db, table, col, data_type, _, not_null, ..) = stmt.column_metadata(0).unwrap().unwrap();
+    assert_eq!((db, table, col), (c"aux", c"person", c"name"));
+    assert_eq!(data_type, Some(c"TEXT"));
+    assert!(not_null);
+    assert!(stmt.column_metadata(1).unwrap().is_none());
+    // No result columns.
+    let stmt = conn.prepare("DELETE FROM aux.person").unwrap();
+    assert_eq!(stmt.columns_with_metadata().count(), 0);
+    assert_eq!(
+        stmt.column_metadata(0).unwrap_err(),
+        Error::InvalidColumnIndex(0)
+    );
+}
+
+#[test]
 fn parameter_metadata() {
     let conn = mem();
     let stmt = conn.prepare("SELECT :a, @b, $c, ?, ?7, :a").unwrap();
@@ -1465,7 +1758,7 @@ fn core_types_implement_debug() {
         let mut rows = stmt.query([]).unwrap();
         assert!(format!("{rows:?}").starts_with("Rows"));
         let row = rows.next().unwrap().unwrap();
-        assert_eq!(format!("{row:?}"), "{\"one\": Integer(1)}");
+        assert_eq!(format!("{row:?}"), "{\"one\": (Integer, 1)}");
     }
     {
         let cached = conn.prepare_cached("SELECT 2").unwrap();
@@ -1486,6 +1779,33 @@ fn core_types_implement_debug() {
     );
     assert!(format!("{:?}", OpenFlags::default()).contains("SQLITE_OPEN_URI"));
     assert_eq!(format!("{:?}", StatementStatus::Sort), "Sort");
+}
+
+#[test]
+fn row_debug_prints_type_value_pairs_as_rusqlite_does() {
+    let conn = mem();
+    let mut stmt = conn
+        .prepare(
+            "SELECT 'Lisa' AS name, 1 AS id, 3.14 AS pi, X'53514C697465' AS blob, NULL AS void",
+        )
+        .unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    let row = rows.next().unwrap().unwrap();
+    assert_eq!(
+        format!("{row:?}"),
+        r#"{"name": (Text, "Lisa"), "id": (Integer, 1), "pi": (Real, 3.14), "blob": (Blob, 6), "void": (Null, ())}"#
+    );
+    drop(rows);
+    // Invalid UTF-8 text is printed lossily; a large BLOB only by its length.
+    let mut stmt = conn
+        .prepare("SELECT CAST(X'61FF62' AS TEXT) AS t, zeroblob(1000000) AS z")
+        .unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    let row = rows.next().unwrap().unwrap();
+    assert_eq!(
+        format!("{row:?}"),
+        "{\"t\": (Text, \"a\u{FFFD}b\"), \"z\": (Blob, 1000000)}"
+    );
 }
 
 #[test]

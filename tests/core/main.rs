@@ -10,6 +10,7 @@
 mod common;
 
 mod api;
+mod batch;
 mod bounds;
 mod clientdata;
 mod complete;
