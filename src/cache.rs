@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // ManuallyDrop of a cached statement taken back
 //! The prepared-statement cache behind [`Connection::prepare_cached`].
 
 use std::cell::RefCell;

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // sqlite3_complete on a NUL-terminated copy
 //! [`complete_statement`]: does this text end a complete SQL statement?
 //!
 //! What an interactive shell asks before running what was typed so far

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // reads error codes and messages from a handle
 //! The one error type of ferrolite.
 
 use std::error;
@@ -585,22 +586,6 @@ impl Error {
                         offset,
                     },
                 }
-            }
-            other => other,
-        }
-    }
-
-    /// Attaches a column index to a conversion error made without one.
-    #[cold]
-    #[allow(dead_code)] // used by row mappers added later
-    pub(crate) fn with_column(self, idx: usize) -> Error {
-        match self {
-            Error::IntegralValueOutOfRange(UNKNOWN_COLUMN, v) => {
-                Error::IntegralValueOutOfRange(idx, v)
-            }
-            Error::Utf8Error(UNKNOWN_COLUMN, e) => Error::Utf8Error(idx, e),
-            Error::FromSqlConversionFailure(UNKNOWN_COLUMN, t, e) => {
-                Error::FromSqlConversionFailure(idx, t, e)
             }
             other => other,
         }

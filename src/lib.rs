@@ -83,8 +83,10 @@
 //!   message when enabled, so `--all-features` does not build: list the
 //!   features you need instead.
 
-#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(unsafe_code, unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
+// Raw C memory only through raw::{cstr, slice_of, ...} (clippy.toml).
+#![deny(clippy::disallowed_methods)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // rusqlite's feature names that ferrolite declares (so crates forwarding
@@ -119,55 +121,40 @@ unsupported_features! {
     "loadable_extension" => "writing a loadable SQLite extension in Rust is not supported",
 }
 
-pub mod backup;
+// The core types every program touches live at the top level; the layers
+// that talk to C and the feature folders are below (see ARCHITECTURE.md).
 mod batch;
-pub mod blob;
-pub mod dump;
-pub mod ffi;
-
-mod busy;
 mod cache;
-mod callbacks;
-mod clientdata;
 mod complete;
-pub mod config;
 mod connection;
-mod deadline;
 mod error;
 mod execute_many;
 mod from_row;
-mod harden;
-mod heap;
-mod interrupt;
 mod name;
 mod params;
-mod pragma;
-mod progress;
-mod raw;
 mod row;
-#[cfg(feature = "serde")]
-pub mod serde;
-pub mod serialize;
-mod series;
 mod statement;
 mod transaction;
-pub mod types;
-#[cfg(feature = "unlock_notify")]
-mod unlock_notify;
-mod watchdog;
 mod with_transaction;
 
-// Extending SQLite from Rust (issue 4).
-mod collation;
-mod column_metadata;
-pub mod functions;
-pub mod hooks;
-pub mod limits;
-mod load_extension_guard;
-mod stash;
-pub mod trace;
-mod trampoline;
-pub mod wal;
+// Layers that talk to C: they import nothing above them.
+mod callback;
+pub mod ffi;
+mod raw;
+
+// Features, named as the README's sections; their public modules are
+// re-exported below under their old paths.
+mod dataio;
+mod extend;
+mod interrupt;
+#[cfg(feature = "serde")]
+pub mod serde;
+mod settings;
+pub mod types;
+
+pub use crate::dataio::{backup, blob, dump, serialize};
+pub use crate::extend::{functions, hooks, trace};
+pub use crate::settings::{config, limits, wal};
 
 use std::ffi::c_int;
 
@@ -177,24 +164,23 @@ pub use fallible_streaming_iterator;
 pub use crate::batch::Batch;
 pub use crate::cache::CachedStatement;
 #[cfg(feature = "column_metadata")]
-pub use crate::column_metadata::ColumnMetadata;
+pub use crate::settings::column_metadata::ColumnMetadata;
 pub use crate::complete::complete_statement;
 pub use crate::connection::{Connection, DEFAULT_BUSY_TIMEOUT};
-pub use crate::deadline::CancelToken;
 pub use crate::error::{Error, ErrorCode};
-pub use crate::from_row::{FromRow, RowsAs};
-pub use crate::heap::{
-    current_hard_heap_limit, current_soft_heap_limit, hard_heap_limit, memory_accounting_enabled,
-    memory_highwater, memory_used, soft_heap_limit,
-};
-pub use crate::interrupt::InterruptHandle;
 #[cfg(feature = "load_extension")]
-pub use crate::load_extension_guard::LoadExtensionGuard;
+pub use crate::extend::load_extension::LoadExtensionGuard;
+pub use crate::from_row::{FromRow, RowsAs};
+pub use crate::interrupt::{CancelToken, InterruptHandle};
 #[allow(deprecated)]
 pub use crate::name::DatabaseName;
 pub use crate::name::{MAIN_DB, Name, Named, SchemaName, TEMP_DB};
 pub use crate::params::{Params, ParamsFromIter, params_from_iter};
 pub use crate::row::{AndThenRows, Map, MappedRows, Row, RowIndex, Rows};
+pub use crate::settings::heap::{
+    current_hard_heap_limit, current_soft_heap_limit, hard_heap_limit, memory_accounting_enabled,
+    memory_highwater, memory_used, soft_heap_limit,
+};
 pub use crate::statement::{BindIndex, Column, Statement, StatementStatus};
 pub use crate::transaction::{
     DropBehavior, Savepoint, Transaction, TransactionBehavior, TransactionState,
@@ -299,6 +285,7 @@ bitflags::bitflags! {
 
 /// The SQLite library version number, e.g. `3054001`.
 #[doc(alias = "sqlite3_libversion_number")]
+#[allow(unsafe_code)] // a static C value
 pub fn version_number() -> i32 {
     // SAFETY: no preconditions.
     unsafe { ffi::sqlite3_libversion_number() }
@@ -306,6 +293,7 @@ pub fn version_number() -> i32 {
 
 /// The SQLite library version string, e.g. `"3.54.1"`.
 #[doc(alias = "sqlite3_libversion")]
+#[allow(unsafe_code)] // a static C string
 pub fn version() -> &'static str {
     // SAFETY: returns a pointer to a static NUL-terminated string.
     let p = unsafe { ffi::sqlite3_libversion() };

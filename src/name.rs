@@ -289,8 +289,7 @@ mod tests {
         assert_eq!(MAIN_DB.to_str(), Ok("main"));
         assert_eq!(MAIN_DB.to_bytes_with_nul(), b"main\0");
         assert_eq!(TEMP_DB.to_bytes(), b"temp");
-        // SAFETY: the pointer is to a NUL-terminated static string.
-        assert_eq!(unsafe { CStr::from_ptr(MAIN_DB.as_ptr()) }, c"main");
+        assert_eq!(MAIN_DB.as_ptr(), MAIN_DB.as_c_str().as_ptr());
         assert_eq!(*MAIN_DB, *"main");
         assert!(*MAIN_DB == c"main");
         assert_eq!(format!("{MAIN_DB} {TEMP_DB:?}"), "main \"temp\"");

@@ -222,10 +222,10 @@ where
 
     #[inline]
     fn next(&mut self) -> Result<Option<B>> {
-        match self.rows.next()? {
-            Some(v) => Ok(Some((self.f)(v)?)),
-            None => Ok(None),
-        }
+        let Some(row) = self.rows.next()? else {
+            return Ok(None);
+        };
+        (self.f)(row).map(Some)
     }
 }
 
@@ -258,11 +258,12 @@ where
 
     #[inline]
     fn next(&mut self) -> Option<Result<T>> {
-        let map = &mut self.map;
-        self.rows
-            .next()
-            .transpose()
-            .map(|row_result| row_result.and_then(map))
+        // A failed step is an item too; the end of the rows ends the iterator.
+        match self.rows.next() {
+            Ok(Some(row)) => Some((self.map)(row)),
+            Ok(None) => None,
+            Err(step_error) => Some(Err(step_error)),
+        }
     }
 }
 
@@ -296,11 +297,12 @@ where
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let map = &mut self.map;
-        self.rows
-            .next()
-            .transpose()
-            .map(|row_result| row_result.map_err(E::from).and_then(map))
+        // As `MappedRows`, with a step's error converted into the caller's.
+        match self.rows.next() {
+            Ok(Some(row)) => Some((self.map)(row)),
+            Ok(None) => None,
+            Err(step_error) => Some(Err(E::from(step_error))),
+        }
     }
 }
 

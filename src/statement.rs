@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // unsafe fn raw_handle and the statement's FFI getters
 //! [`Statement`]: a prepared statement.
 
 use std::ffi::{CStr, c_int};
@@ -167,7 +168,7 @@ impl<'conn> Statement<'conn> {
         let rc = if stash.is_restricted() {
             stash.refuse()
         } else if watchdog.armed.get() {
-            crate::watchdog::step_watched(self)
+            crate::interrupt::watchdog::step_watched(&self.stmt, watchdog)
         } else {
             self.stmt.step()
         };
@@ -612,17 +613,19 @@ impl<'stmt> Column<'stmt> {
     }
 }
 
-mod sealed {
-    use std::ffi::CStr;
-    pub trait Sealed {}
-    impl Sealed for usize {}
-    impl Sealed for &str {}
-    impl Sealed for &CStr {}
+/// The kinds of parameter position SQLite understands; being private, it
+/// keeps `BindIndex` closed to them.
+mod position {
+    pub trait Kind {}
+
+    impl Kind for usize {}
+    impl Kind for &str {}
+    impl Kind for &std::ffi::CStr {}
 }
 
 /// A parameter position: a 1-based `usize`, or a name (`&str`/`&CStr`)
 /// including its `:`/`@`/`$` prefix.
-pub trait BindIndex: sealed::Sealed + Copy {
+pub trait BindIndex: position::Kind + Copy {
     /// The 1-based index in `stmt`.
     ///
     /// # Errors
@@ -658,12 +661,14 @@ impl BindIndex for &str {
 
 impl BindIndex for &CStr {
     fn idx(&self, stmt: &Statement<'_>) -> Result<usize> {
-        match stmt.stmt.bind_parameter_index(self) {
-            0 => Err(Error::InvalidParameterName(
+        // SQLite numbers parameters from 1; 0 means no such name.
+        let found = stmt.stmt.bind_parameter_index(self);
+        if found == 0 {
+            return Err(Error::InvalidParameterName(
                 self.to_string_lossy().into_owned(),
-            )),
-            i => Ok(i),
+            ));
         }
+        Ok(found)
     }
 }
 

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // one sqlite3_txn_state call
 //! [`Transaction`] and [`Savepoint`]: RAII transactions that roll back on
 //! drop unless committed.
 

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // the C declarations of SQLite (extern blocks)
 //! Raw declarations of the SQLite C API: the unsafe escape hatch.
 //!
 //! [`bindings`](self) are generated from the vendored `sqlite3.h` by
@@ -177,6 +178,7 @@ pub fn code_to_str(code: c_int) -> &'static str {
         return "unknown error";
     }
     // SAFETY: `p` is non-null and points to a static C string.
+    #[allow(clippy::disallowed_methods)] // below raw/, which builds on this module
     let s = unsafe { std::ffi::CStr::from_ptr(p) };
     s.to_str().unwrap_or("unknown error")
 }

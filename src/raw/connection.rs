@@ -170,6 +170,92 @@ impl RawConnection {
         self.owned
     }
 
+    // ---- getters behind `Connection`'s public methods (live handle) ----
+
+    /// The main database's file name; `None` for a null handle or a name
+    /// that is not UTF-8.
+    pub(crate) fn main_filename(&self) -> Option<&str> {
+        if self.db.is_null() {
+            return None;
+        }
+        // SAFETY: live handle; the filename string lives as long as the
+        // handle, which `&self` borrows.
+        let p = unsafe { ffi::sqlite3_db_filename(self.db, c"main".as_ptr()) };
+        // SAFETY: null or NUL-terminated, valid while the handle lives.
+        unsafe { super::cstr_to_str(p) }
+    }
+
+    /// `sqlite3_db_release_memory`'s result code.
+    pub(crate) fn release_memory(&self) -> c_int {
+        // SAFETY: live handle.
+        unsafe { ffi::sqlite3_db_release_memory(self.db) }
+    }
+
+    /// `sqlite3_db_cacheflush`'s result code.
+    pub(crate) fn cache_flush(&self) -> c_int {
+        // SAFETY: live handle.
+        unsafe { ffi::sqlite3_db_cacheflush(self.db) }
+    }
+
+    #[inline]
+    pub(crate) fn last_insert_rowid(&self) -> i64 {
+        // SAFETY: live handle.
+        unsafe { ffi::sqlite3_last_insert_rowid(self.db) }
+    }
+
+    #[inline]
+    pub(crate) fn changes(&self) -> u64 {
+        // SAFETY: live handle.
+        unsafe { ffi::sqlite3_changes64(self.db) as u64 }
+    }
+
+    #[inline]
+    pub(crate) fn total_changes(&self) -> u64 {
+        // SAFETY: live handle.
+        unsafe { ffi::sqlite3_total_changes64(self.db) as u64 }
+    }
+
+    #[inline]
+    pub(crate) fn is_autocommit(&self) -> bool {
+        // SAFETY: live handle.
+        unsafe { ffi::sqlite3_get_autocommit(self.db) != 0 }
+    }
+
+    #[inline]
+    pub(crate) fn is_interrupted_now(&self) -> bool {
+        // SAFETY: live handle.
+        unsafe { ffi::sqlite3_is_interrupted(self.db) != 0 }
+    }
+
+    /// True while one of the handle's statements is stepped and not reset.
+    pub(crate) fn has_busy_statement(&self) -> bool {
+        // SAFETY: live handle; we only read the list of statements.
+        let mut stmt = unsafe { ffi::sqlite3_next_stmt(self.db, ptr::null_mut()) };
+        while !stmt.is_null() {
+            // SAFETY: `stmt` came from the handle's list and is live.
+            if unsafe { ffi::sqlite3_stmt_busy(stmt) } != 0 {
+                return true;
+            }
+            // SAFETY: as above.
+            stmt = unsafe { ffi::sqlite3_next_stmt(self.db, stmt) };
+        }
+        false
+    }
+
+    /// `sqlite3_db_readonly`: 1, 0, or -1 for a name that is not attached.
+    pub(crate) fn db_readonly(&self, name: &CStr) -> c_int {
+        // SAFETY: live handle, NUL-terminated name.
+        unsafe { ffi::sqlite3_db_readonly(self.db, name.as_ptr()) }
+    }
+
+    /// The name of the database at `index`, `None` past the last one.
+    pub(crate) fn db_name(&self, index: c_int) -> Option<String> {
+        // SAFETY: live handle; SQLite range-checks the index.
+        let p = unsafe { ffi::sqlite3_db_name(self.db, index) };
+        // SAFETY: null or a NUL-terminated string owned by the handle.
+        unsafe { super::cstr_to_string(p) }
+    }
+
     /// The cell interrupt handles share.
     pub(crate) fn interrupt_cell(&self) -> &Arc<InterruptCell> {
         &self.interrupt
@@ -214,6 +300,25 @@ impl RawConnection {
         }
         self.db = ptr::null_mut();
     }
+}
+
+/// `sqlite3_wal_checkpoint_v2` on `db` for the database `name` (every
+/// attached database for null), the one call site of both
+/// `Connection::wal_checkpoint_v2` and `hooks::Wal::checkpoint_v2`. Returns
+/// SQLite's result code, the frames in the log and the frames checkpointed.
+///
+/// # Safety
+/// `db` is a live handle; `name` is null or NUL-terminated and valid for
+/// the call.
+pub(crate) unsafe fn wal_checkpoint(
+    db: *mut ffi::sqlite3,
+    name: *const std::ffi::c_char,
+    mode: c_int,
+) -> (c_int, c_int, c_int) {
+    let (mut log, mut ckpt) = (0, 0);
+    // SAFETY: per the caller; the out-pointers are valid locals.
+    let rc = unsafe { ffi::sqlite3_wal_checkpoint_v2(db, name, mode, &mut log, &mut ckpt) };
+    (rc, log, ckpt)
 }
 
 impl Drop for RawConnection {

@@ -1,19 +1,80 @@
-//! The only layer that dereferences SQLite's raw pointers.
+#![allow(unsafe_code)] // owners of sqlite3*/sqlite3_stmt* and the C string/slice helpers
+//! Owners of SQLite's handles, and the helpers that read what its
+//! pointers point to.
 //!
 //! `RawConnection` and `RawStatement` own a `sqlite3*` / `sqlite3_stmt*`,
 //! close or finalize it in `Drop`, and expose methods returning SQLite
-//! result codes. Helpers here turn SQLite's `(pointer, length)` pairs into
-//! slices, handling the `(NULL, 0)` SQLite uses for empty values.
+//! result codes; `unlock_notify` (feature `unlock_notify`) is the wait
+//! their step and prepare fall back on. [`cstr_to_str`], [`cstr_to_string`]
+//! and [`slice_from_raw`] turn SQLite's C strings and `(pointer, length)`
+//! pairs into Rust values (handling the `(NULL, 0)` SQLite uses for empty
+//! values): every other file reads C memory through them (`clippy.toml`
+//! bans the raw `CStr::from_ptr` / `slice::from_raw_parts` elsewhere).
+//!
+//! This is not the only layer that calls C: the features that *are* C
+//! bindings (`functions`, `hooks`, `trace`, `blob`, `backup`, `serialize`,
+//! ...) keep their direct `sqlite3_*` calls beside their docs, each with its
+//! SAFETY comment, as in rusqlite. This layer imports nothing above it
+//! (`.ci/run` checks it).
 
 mod connection;
 mod statement;
+#[cfg(feature = "unlock_notify")]
+pub(crate) mod unlock_notify;
 
-pub(crate) use connection::{InterruptCell, RawConnection};
+pub(crate) use connection::{InterruptCell, RawConnection, wal_checkpoint};
 pub(crate) use statement::{RawStatement, value_ref, value_ref_expecting};
 
 use std::ffi::{CStr, c_char, c_int};
 
 use crate::{Error, Result};
+
+/// Borrows a C string as `&CStr`, `None` for a null pointer. The one place
+/// (with `cstr_to_str`, `cstr_to_string`) that calls `CStr::from_ptr`.
+///
+/// # Safety
+/// `p` is null or points to a NUL-terminated string that stays valid and
+/// unchanged for `'a`.
+#[inline]
+#[allow(clippy::disallowed_methods)] // the sanctioned wrapper
+pub(crate) unsafe fn cstr<'a>(p: *const c_char) -> Option<&'a CStr> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: non-null, NUL-terminated and valid for 'a per the caller.
+    Some(unsafe { CStr::from_ptr(p) })
+}
+
+/// A slice of `len` items at `data`; empty for a null pointer or `len == 0`
+/// (where `slice::from_raw_parts` would need a dangling, aligned pointer).
+///
+/// # Safety
+/// If `data` is non-null and `len > 0`, it points to `len` initialised `T`
+/// valid and not mutated for `'a`.
+#[inline]
+#[allow(clippy::disallowed_methods)] // the sanctioned wrapper
+pub(crate) unsafe fn slice_of<'a, T>(data: *const T, len: usize) -> &'a [T] {
+    if data.is_null() || len == 0 {
+        return &[];
+    }
+    // SAFETY: non-null and `len` items valid for 'a per the caller.
+    unsafe { std::slice::from_raw_parts(data, len) }
+}
+
+/// As [`slice_of`], mutable.
+///
+/// # Safety
+/// If `data` is non-null and `len > 0`, it points to `len` initialised `T`
+/// valid for `'a`, and nothing else accesses them during `'a`.
+#[inline]
+#[allow(clippy::disallowed_methods)] // the sanctioned wrapper
+pub(crate) unsafe fn slice_of_mut<'a, T>(data: *mut T, len: usize) -> &'a mut [T] {
+    if data.is_null() || len == 0 {
+        return &mut [];
+    }
+    // SAFETY: non-null, `len` items valid and unaliased for 'a per the caller.
+    unsafe { std::slice::from_raw_parts_mut(data, len) }
+}
 
 /// Copies a C string owned by SQLite into a `String` (lossily if it is not
 /// UTF-8). `None` for a null pointer.
@@ -21,11 +82,8 @@ use crate::{Error, Result};
 /// # Safety
 /// `p` is null or points to a NUL-terminated string valid for this call.
 pub(crate) unsafe fn cstr_to_string(p: *const c_char) -> Option<String> {
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: non-null and NUL-terminated per the caller.
-    let s = unsafe { CStr::from_ptr(p) };
+    // SAFETY: null or NUL-terminated per the caller.
+    let s = unsafe { cstr(p) }?;
     Some(s.to_string_lossy().into_owned())
 }
 
@@ -35,11 +93,8 @@ pub(crate) unsafe fn cstr_to_string(p: *const c_char) -> Option<String> {
 /// `p` is null or points to a NUL-terminated string that stays valid and
 /// unchanged for `'a`.
 pub(crate) unsafe fn cstr_to_str<'a>(p: *const c_char) -> Option<&'a str> {
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: non-null, NUL-terminated and valid for 'a per the caller.
-    let s = unsafe { CStr::from_ptr(p) };
+    // SAFETY: null, or NUL-terminated and valid for 'a per the caller.
+    let s = unsafe { cstr(p) }?;
     s.to_str().ok()
 }
 
@@ -49,12 +104,10 @@ pub(crate) unsafe fn cstr_to_str<'a>(p: *const c_char) -> Option<&'a str> {
 /// If `len > 0`, `data` points to `len` initialised bytes valid for `'a`.
 #[inline]
 pub(crate) unsafe fn slice_from_raw<'a>(data: *const u8, len: c_int) -> &'a [u8] {
-    if data.is_null() || len <= 0 {
-        return &[];
-    }
-    // SAFETY: non-null and `len` bytes valid for 'a per the caller; len > 0
-    // so the cast to usize is lossless.
-    unsafe { std::slice::from_raw_parts(data, len as usize) }
+    // A negative length reads nothing.
+    let len = usize::try_from(len).unwrap_or(0);
+    // SAFETY: `len` bytes valid for 'a per the caller (none if len == 0).
+    unsafe { slice_of(data, len) }
 }
 
 /// Converts a Rust length to the `c_int` SQLite takes, failing with

@@ -143,7 +143,7 @@ impl RawStatement {
         #[cfg(feature = "unlock_notify")]
         if rc & 0xff == ffi::SQLITE_LOCKED {
             // SAFETY: the live statement that just returned `rc`.
-            return unsafe { crate::unlock_notify::step_after_lock(self.ptr, rc) };
+            return unsafe { crate::raw::unlock_notify::step_after_lock(self.ptr, rc) };
         }
         rc
     }
@@ -292,7 +292,7 @@ impl RawStatement {
             return None;
         }
         // SAFETY: SQLite returns a NUL-terminated string owned by the statement.
-        Some(unsafe { CStr::from_ptr(p) })
+        unsafe { super::cstr(p) }
     }
 
     /// `sqlite3_column_decltype`.
@@ -307,7 +307,7 @@ impl RawStatement {
             return None;
         }
         // SAFETY: NUL-terminated string owned by the statement.
-        Some(unsafe { CStr::from_ptr(p) })
+        unsafe { super::cstr(p) }
     }
 
     /// Reads the current row's value at `idx` without copying.
@@ -424,7 +424,7 @@ impl RawStatement {
             return None;
         }
         // SAFETY: NUL-terminated, owned by the statement.
-        Some(unsafe { CStr::from_ptr(p) })
+        unsafe { super::cstr(p) }
     }
 
     /// Binds `value` at 1-based `idx`. With `borrow_ok`, text and BLOBs are
@@ -508,7 +508,7 @@ impl RawStatement {
         // SAFETY: live statement; the text lives as long as the statement.
         let p = unsafe { ffi::sqlite3_sql(self.ptr) };
         // SAFETY: null or NUL-terminated, owned by the statement.
-        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) })
+        unsafe { super::cstr(p) }
     }
 
     /// `sqlite3_expanded_sql`, copied into a `String`.

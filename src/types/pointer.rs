@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // sqlite3_bind_pointer/value_pointer with typed boxes
 //! Pointer passing (`sqlite3_bind_pointer` / `sqlite3_value_pointer`):
 //! handing a Rust value to SQL by reference, to be read back by Rust code
 //! that runs inside the statement, or a raw pointer to SQLite's own C
@@ -51,6 +52,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::ToSqlOutput;
+use crate::callback::panic::{catch_panic, drop_payload};
 use crate::row::RowIndex;
 use crate::{Error, Result, Row, ffi};
 
@@ -170,11 +172,12 @@ impl PointerValue {
 unsafe extern "C" fn free_payload(p: *mut c_void) {
     // Dropping the payload drops an `Arc` of a user type, whose `Drop`
     // may panic: never unwind into SQLite.
-    let _ = std::panic::catch_unwind(|| {
-        // SAFETY: `p` is the `Box<Payload>` made in `bind`, handed to SQLite
-        // with this destructor, which SQLite calls once.
-        drop(unsafe { Box::from_raw(p.cast::<Payload>()) });
-    });
+    // SAFETY: `p` is the `Box<Payload>` made in `bind`, handed to SQLite
+    // with this destructor, which SQLite calls once.
+    let payload = unsafe { Box::from_raw(p.cast::<Payload>()) };
+    if let Err(panic) = catch_panic(move || drop(payload)) {
+        drop_payload(panic);
+    }
 }
 
 impl fmt::Debug for PointerValue {

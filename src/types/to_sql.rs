@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // binds a PointerValue (sqlite3_bind_pointer)
 use std::borrow::Cow;
 use std::num::{
     NonZeroI8, NonZeroI16, NonZeroI32, NonZeroI64, NonZeroI128, NonZeroIsize, NonZeroU8,

@@ -1,3 +1,4 @@
+#![allow(unsafe_code)] // the unchecked-UTF-8 fast path for ASCII text
 use super::{FromSqlError, FromSqlResult, Type, Value};
 
 /// A borrowed SQLite value: a view of a column or argument, valid until

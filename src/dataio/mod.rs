@@ -1,0 +1,10 @@
+//! Data in and out of a database: online backup, incremental BLOB I/O,
+//! SQL dumps, and (de)serialization of a whole database to bytes.
+//! `lib.rs` re-exports each module under its old path
+//! (`ferrolite::backup`, `ferrolite::blob`, `ferrolite::dump`,
+//! `ferrolite::serialize`).
+
+pub mod backup;
+pub mod blob;
+pub mod dump;
+pub mod serialize;

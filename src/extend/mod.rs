@@ -1,0 +1,13 @@
+//! Extending SQLite from Rust: user functions, collations, hooks, tracing,
+//! extension loading, and the built-in `generate_series` virtual table.
+//! The C trampolines of each feature live in its file and go through
+//! `crate::callback`. `lib.rs` re-exports the public modules under their
+//! old paths (`ferrolite::functions`, `ferrolite::hooks`,
+//! `ferrolite::trace`).
+
+mod collation;
+pub mod functions;
+pub(crate) mod generate_series;
+pub mod hooks;
+pub(crate) mod load_extension;
+pub mod trace;
