@@ -1,5 +1,5 @@
-//! Collations (Python's `create_collation`): the seed's "reverse" example,
-//! then a natural sort order and collation-on-demand.
+//! Collations (Python's `create_collation`): the Python documentation's
+//! "reverse" example, then a natural sort order and collation-on-demand.
 //!
 //! Run: `cargo run --example collation`
 
@@ -51,7 +51,7 @@ fn natural(a: &str, b: &str) -> Ordering {
 fn main() -> Result<()> {
     let conn = Connection::open_in_memory()?;
 
-    // The seed, line for line.
+    // The Python documentation's example, line for line.
     conn.create_collation("reverse", collate_reverse)?;
     conn.execute_batch("create table test(x)")?;
     let mut insert = conn.prepare("insert into test(x) values (?)")?;

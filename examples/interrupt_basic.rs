@@ -1,10 +1,11 @@
-//! Seed example 1, "Basic Interrupt Usage": a query runs in another thread
-//! and the main thread interrupts it.
+//! Basic interrupt usage: a query runs in another thread and the main
+//! thread interrupts it (the Python `Connection.interrupt` tutorial's
+//! "Basic Interrupt Usage").
 //!
 //! The Rust way: a `Connection` is `Send` but not `Sync`, so it moves into
 //! the worker thread; the main thread keeps only an `InterruptHandle`
 //! (`Send + Sync + Clone`), which stays safe to use even after the worker
-//! has dropped the connection. The seed's `SELECT * FROM large_table` scans
+//! has dropped the connection. The tutorial's `SELECT * FROM large_table` scans
 //! a million rows in a few tens of milliseconds in Rust, before the 100 ms
 //! interrupt; a self-join gives the interrupt something to stop.
 //!
@@ -42,7 +43,7 @@ pub fn run(conn: Connection, query: &'static str, delay: Duration) -> (Connectio
     worker.join().expect("worker panicked")
 }
 
-/// Creates the seed's table with `rows` rows.
+/// Creates the tutorial's table with `rows` rows.
 pub fn setup(rows: i64) -> Result<Connection> {
     let conn = Connection::open_in_memory()?;
     conn.execute(

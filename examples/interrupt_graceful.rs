@@ -1,5 +1,6 @@
-//! Seed example 4, "Graceful Query Cancellation": a cancel flag checked
-//! between rows, plus an interrupt for the step in progress.
+//! Graceful query cancellation: a cancel flag checked between rows, plus
+//! an interrupt for the step in progress (the Python `Connection.interrupt`
+//! tutorial's "Graceful Query Cancellation").
 //!
 //! ferrolite's `CancelToken` is that pair in one object: `cancel()` sets the
 //! flag *and* interrupts the statement running under the token, from any
@@ -25,7 +26,7 @@ pub enum Ended {
     Interrupted,
 }
 
-/// The seed's `QueryExecutor`: runs queries on its connection until its
+/// The tutorial's `QueryExecutor`: runs queries on its connection until its
 /// token is cancelled.
 pub struct QueryExecutor {
     conn: Connection,
@@ -93,7 +94,7 @@ pub fn run(
     worker.join().expect("worker panicked")
 }
 
-/// Creates the seed's table `data` with `rows` rows.
+/// Creates the tutorial's table `data` with `rows` rows.
 pub fn setup(rows: i64) -> Result<Connection> {
     let conn = Connection::open_in_memory()?;
     conn.execute(

@@ -1,7 +1,8 @@
-//! Seed example 3, "Interrupting Multiple Cursors": an interrupt is
-//! connection-wide, so it stops every statement running on the connection.
+//! Interrupting several statements: an interrupt is connection-wide, so it
+//! stops every statement running on the connection (the Python
+//! `Connection.interrupt` tutorial's "Interrupting Multiple Cursors").
 //!
-//! The seed runs two queries on one connection from two threads. In Rust a
+//! The tutorial runs two queries on one connection from two threads. In Rust a
 //! `Connection` can't be shared between threads (it is not `Sync`, the
 //! compile-time form of `check_same_thread`), so the two "cursors" are two
 //! statements stepped in turn by one worker thread; the main thread
@@ -69,7 +70,7 @@ pub fn run(conn: Connection, queries: [&'static str; 2], delay: Duration) -> Out
     worker.join().expect("worker panicked")
 }
 
-/// Creates the seed's table `data` with `rows` rows.
+/// Creates the tutorial's table `data` with `rows` rows.
 pub fn setup(rows: i64) -> Result<Connection> {
     let conn = Connection::open_in_memory()?;
     conn.execute(
@@ -82,7 +83,7 @@ pub fn setup(rows: i64) -> Result<Connection> {
 #[allow(dead_code)]
 fn main() -> Result<()> {
     let conn = setup(1_000_000)?;
-    // Self-joins: the seed's single scans finish before the interrupt.
+    // Self-joins: the tutorial's single scans finish before the interrupt.
     let outcome = run(
         conn,
         [

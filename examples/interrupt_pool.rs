@@ -1,8 +1,8 @@
-//! Seed example 6, "Interrupt With Connection Pool": worker threads take
-//! connections from a pool and run queries; the main thread interrupts them
-//! all.
+//! Interrupts with a connection pool: worker threads take connections from
+//! a pool and run queries; the main thread interrupts them all (the Python
+//! `Connection.interrupt` tutorial's "Interrupt With Connection Pool").
 //!
-//! The seed interrupts by taking connections out of the pool, which only
+//! The tutorial interrupts by taking connections out of the pool, which only
 //! reaches the idle ones (and blocks once the pool is empty). Here the pool
 //! keeps an `InterruptHandle` for each connection it lends, so
 //! `interrupt_all` reaches exactly the connections in use, from any thread.
@@ -70,7 +70,7 @@ impl ConnectionPool {
     }
 }
 
-/// The seed's worker: runs `query` on a pooled connection, reads its rows,
+/// The tutorial's worker: runs `query` on a pooled connection, reads its rows,
 /// and returns the connection to the pool.
 pub fn worker(pool: &ConnectionPool, query: &str, started: impl FnOnce()) -> Result<u64> {
     let conn = pool.get_connection();
@@ -88,7 +88,7 @@ pub fn worker(pool: &ConnectionPool, query: &str, started: impl FnOnce()) -> Res
     result
 }
 
-/// Creates the seed's table in `path` with `rows` rows.
+/// Creates the tutorial's table in `path` with `rows` rows.
 pub fn setup(path: &Path, rows: i64) -> Result<()> {
     let conn = Connection::open(path)?;
     conn.execute_batch("CREATE TABLE IF NOT EXISTS data (id INTEGER)")?;
@@ -137,7 +137,7 @@ pub fn run(
 fn main() -> Result<()> {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("pool.db");
-    // The seed inserts one row; its cross join then ends at once.
+    // The tutorial inserts one row; its cross join then ends at once.
     setup(&path, 100_000)?;
     let pool = Arc::new(ConnectionPool::new(&path, 5)?);
     let results = run(

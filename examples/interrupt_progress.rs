@@ -1,6 +1,7 @@
-//! Seed example 7, "Interrupt With Progress Callback": a progress handler
-//! checks a flag every 1000 virtual-machine instructions and aborts the
-//! query once the flag is set.
+//! Interrupts from a progress handler: the handler checks a flag every 1000
+//! virtual-machine instructions and aborts the query once the flag is set
+//! (the Python `Connection.interrupt` tutorial's "Interrupt With Progress
+//! Callback").
 //!
 //! The flag is an `Arc<AtomicBool>` shared by the handler (which runs on
 //! the worker thread, inside SQLite) and the main thread. A panic in the
@@ -16,7 +17,7 @@ use std::time::Duration;
 
 use ferrolite::{Connection, Result};
 
-/// The seed's `QueryMonitor`: owns the connection and the flag.
+/// The tutorial's `QueryMonitor`: owns the connection and the flag.
 pub struct QueryMonitor {
     conn: Connection,
     should_interrupt: Arc<AtomicBool>,
@@ -90,7 +91,7 @@ pub fn run(
     Ok(worker.join().expect("worker panicked"))
 }
 
-/// Creates the seed's table `data` with `rows` rows.
+/// Creates the tutorial's table `data` with `rows` rows.
 pub fn setup(rows: i64) -> Result<Connection> {
     let conn = Connection::open_in_memory()?;
     conn.execute(

@@ -1,7 +1,8 @@
-//! Seed example 2, "Timeout Implementation": a timer thread interrupts a
-//! query that runs too long, and is cancelled if the query finishes first.
+//! Query timeouts: a timer thread interrupts a query that runs too long, and
+//! is cancelled if the query finishes first (the Python
+//! `Connection.interrupt` tutorial's "Timeout Implementation").
 //!
-//! Shown three ways: the seed's timer thread (with an `InterruptHandle`
+//! Shown three ways: the tutorial's timer thread (with an `InterruptHandle`
 //! and a timer that can be cancelled), then ferrolite's built-in
 //! `set_statement_timeout` (a timeout for every statement) and
 //! `with_timeout` (a budget for a block of work), which need no thread.
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 use ferrolite::{Connection, InterruptHandle, Result};
 
 /// A timer that interrupts a connection after `after`, unless cancelled
-/// first (the seed's `threading.Timer`).
+/// first (the tutorial's `threading.Timer`).
 pub struct Timer {
     cancel: mpsc::Sender<()>,
     thread: thread::JoinHandle<bool>,
@@ -55,16 +56,16 @@ pub fn read_all(conn: &Connection, query: &str) -> Result<u64> {
     Ok(n)
 }
 
-/// The seed's pattern: runs `query` under a timer of `timeout`; returns
+/// The tutorial's pattern: runs `query` under a timer of `timeout`; returns
 /// the query's result and whether the timer fired.
 pub fn with_timer(conn: &Connection, query: &str, timeout: Duration) -> (Result<u64>, bool) {
     let timer = Timer::start(conn.get_interrupt_handle(), timeout);
     let result = read_all(conn, query);
-    let fired = timer.cancel(); // the seed's `finally: timer.cancel()`
+    let fired = timer.cancel(); // the tutorial's `finally: timer.cancel()`
     (result, fired)
 }
 
-/// Creates the seed's table `test` with `rows` rows.
+/// Creates the tutorial's table `test` with `rows` rows.
 pub fn setup(rows: i64) -> Result<Connection> {
     let conn = Connection::open_in_memory()?;
     conn.execute(

@@ -1,11 +1,12 @@
-//! Seed example 5, "Interrupt During Transaction".
+//! An interrupt during a transaction (the Python `Connection.interrupt`
+//! tutorial's "Interrupt During Transaction").
 //!
 //! What SQLite actually does: an interrupt stops the statement *running*
 //! when it arrives. If it lands while a write runs inside an explicit
 //! transaction, SQLite rolls the whole transaction back; if it lands while
-//! nothing runs (the seed's worker is sleeping between its inserts), it is
+//! nothing runs (the tutorial's worker is sleeping between its inserts), it is
 //! dropped when the next statement starts, and the transaction commits.
-//! The seed's script is the second case, so despite its text it commits
+//! The tutorial's script is the second case, so despite its text it commits
 //! both rows; this example shows both cases.
 //!
 //! `Transaction` handles the rollback: `commit()` reports that SQLite
@@ -29,7 +30,7 @@ pub enum Ended {
     Interrupted(ferrolite::Error),
 }
 
-/// The seed's worker: BEGIN, insert 1, pause, `second` (a statement), COMMIT.
+/// The tutorial's worker: BEGIN, insert 1, pause, `second` (SQL), COMMIT.
 /// The main thread interrupts `delay` after the first insert. Returns the
 /// connection and how the transaction ended.
 pub fn run(
@@ -65,7 +66,7 @@ pub fn run(
     worker.join().expect("worker panicked")
 }
 
-/// Creates the seed's table `test`.
+/// Creates the tutorial's table `test`.
 pub fn setup() -> Result<Connection> {
     let conn = Connection::open_in_memory()?;
     conn.execute_batch("CREATE TABLE test (id INTEGER)")?;
@@ -84,7 +85,7 @@ fn report(conn: &Connection, result: Result<Ended>) -> Result<()> {
 
 #[allow(dead_code)]
 fn main() -> Result<()> {
-    println!("1. The seed's script: the interrupt arrives while the worker sleeps");
+    println!("1. The tutorial's script: the interrupt arrives while the worker sleeps");
     let (_conn, result) = run(
         setup()?,
         Duration::from_secs(1),

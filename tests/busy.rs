@@ -1,6 +1,9 @@
 //! Busy handling with two connections on one file: `busy_timeout`,
 //! `busy_handler`, and cancellation of a lock wait.
 
+mod common;
+use crate::common::{assert_interrupted, temp_db};
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -8,19 +11,15 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use ferrolite::{
-    CancelToken, Connection, DEFAULT_BUSY_TIMEOUT, Error, ErrorCode, Result, TransactionBehavior,
+    CancelToken, Connection, DEFAULT_BUSY_TIMEOUT, Error, Result, TransactionBehavior,
 };
 
 const PROMPT: Duration = Duration::from_secs(3);
 
 /// A database file with table `t`, and the directory keeping it alive.
 fn file() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("busy.db");
-    Connection::open(&path)
-        .unwrap()
-        .execute_batch("CREATE TABLE t (x)")
-        .unwrap();
+    let (dir, path, conn) = temp_db("busy.db");
+    conn.execute_batch("CREATE TABLE t (x)").unwrap();
     (dir, path)
 }
 
@@ -35,17 +34,11 @@ fn write(conn: &Connection) -> Result<usize> {
     conn.execute("INSERT INTO t VALUES (1)", [])
 }
 
-fn assert_interrupted(err: &Error, why: &str) {
-    assert!(err.is_interrupted(), "not an interrupt: {err:?}");
-    assert_eq!(
-        err.sqlite_error_code(),
-        Some(ErrorCode::OperationInterrupted)
-    );
-    let msg = err.to_string();
-    assert!(
-        msg.contains("waiting for a lock") && msg.contains(why),
-        "{msg}"
-    );
+/// An interrupted lock wait: an interrupt saying `why`, and that it was
+/// waiting for a lock.
+fn assert_wait_interrupted(err: &Error, why: &str) {
+    assert_interrupted(err, why);
+    assert!(err.to_string().contains("waiting for a lock"), "{err}");
 }
 
 #[test]
@@ -214,7 +207,7 @@ fn interrupt_ends_a_busy_timeout_wait() -> Result<()> {
     let err = write(&b).unwrap_err();
     let took = start.elapsed();
     t.join().unwrap();
-    assert_interrupted(&err, "interrupted");
+    assert_wait_interrupted(&err, "interrupted");
     assert!(took < PROMPT, "{took:?}");
     Ok(())
 }
@@ -236,7 +229,7 @@ fn interrupt_ends_a_busy_handler_wait() -> Result<()> {
     let start = Instant::now();
     let err = write(&b).unwrap_err();
     t.join().unwrap();
-    assert_interrupted(&err, "interrupted");
+    assert_wait_interrupted(&err, "interrupted");
     assert!(start.elapsed() < PROMPT);
     Ok(())
 }
@@ -251,7 +244,7 @@ fn statement_timeout_ends_a_lock_wait() -> Result<()> {
     let start = Instant::now();
     let err = write(&b).unwrap_err();
     let took = start.elapsed();
-    assert_interrupted(&err, "statement timeout");
+    assert_wait_interrupted(&err, "statement timeout");
     assert!(
         took >= Duration::from_millis(95) && took < PROMPT,
         "{took:?}"
@@ -271,7 +264,7 @@ fn deadline_scope_ends_a_lock_wait_in_begin_immediate() -> Result<()> {
             c.execute_batch("BEGIN IMMEDIATE")
         })
         .unwrap_err();
-    assert_interrupted(&err, "deadline");
+    assert_wait_interrupted(&err, "deadline");
     assert!(start.elapsed() < PROMPT);
     assert!(b.is_autocommit());
     assert!(
@@ -298,7 +291,7 @@ fn cancel_token_ends_a_lock_wait() -> Result<()> {
     let start = Instant::now();
     let err = b.with_cancel(&token, write).unwrap_err();
     t.join().unwrap();
-    assert_interrupted(&err, "cancelled");
+    assert_wait_interrupted(&err, "cancelled");
     assert!(start.elapsed() < PROMPT);
     Ok(())
 }
@@ -492,7 +485,7 @@ fn busy_timeout_set_from_sql_ends_on_interrupt() -> Result<()> {
     let start = Instant::now();
     let err = write(&b).unwrap_err();
     t.join().unwrap();
-    assert_interrupted(&err, "interrupted");
+    assert_wait_interrupted(&err, "interrupted");
     assert!(start.elapsed() < PROMPT, "{:?}", start.elapsed());
     Ok(())
 }
@@ -514,20 +507,20 @@ fn busy_timeout_set_from_sql_ends_on_cancel_and_deadlines() -> Result<()> {
     let start = Instant::now();
     let err = b.with_cancel(&token, write).unwrap_err();
     t.join().unwrap();
-    assert_interrupted(&err, "cancelled");
+    assert_wait_interrupted(&err, "cancelled");
     assert!(start.elapsed() < PROMPT, "{:?}", start.elapsed());
 
     let start = Instant::now();
     let err = b
         .with_timeout(Duration::from_millis(100), write)
         .unwrap_err();
-    assert_interrupted(&err, "deadline");
+    assert_wait_interrupted(&err, "deadline");
     assert!(start.elapsed() < PROMPT, "{:?}", start.elapsed());
 
     b.set_statement_timeout(Some(Duration::from_millis(100)));
     let start = Instant::now();
     let err = write(&b).unwrap_err();
-    assert_interrupted(&err, "statement timeout");
+    assert_wait_interrupted(&err, "statement timeout");
     assert!(start.elapsed() < PROMPT, "{:?}", start.elapsed());
     Ok(())
 }

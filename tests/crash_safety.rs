@@ -7,6 +7,9 @@
 //! The child is this same test binary, re-run with `--ignored --exact
 //! crash_child` and the database path in `FERROLITE_CRASH_DB`.
 
+mod common;
+use crate::common::temp_path;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
@@ -200,8 +203,7 @@ fn check(path: &std::path::Path, reported: &[i64], before: i64) -> i64 {
 }
 
 fn crash_rounds(mode: &str) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("crash.db");
+    let (_dir, path) = temp_path("crash.db");
     let mut rng = Rng::new();
     let mut all_reported = Vec::new();
     let mut killed_with_commits = 0;

@@ -4,6 +4,9 @@
 //! A "witness" connection on its own database runs beside each case and is
 //! checked at the end of it.
 
+mod common;
+use crate::common::temp_path;
+
 use std::time::Duration;
 
 use ferrolite::functions::FunctionFlags;
@@ -182,8 +185,7 @@ fn invalid_utf8_text_is_an_error_when_read_as_str() {
 
 #[test]
 fn invalid_utf8_in_a_schema_from_a_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("badnames.db");
+    let (_dir, path) = temp_path("badnames.db");
     {
         let conn = Connection::open(&path).unwrap();
         conn.execute_batch("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (5)")

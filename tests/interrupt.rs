@@ -2,32 +2,21 @@
 //! statement timeouts, deadline scopes, cancel tokens, and their
 //! composition.
 
+mod common;
+use crate::common::{assert_interrupted, memory_db, prompt};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use ferrolite::{CancelToken, Connection, Error, ErrorCode, InterruptHandle, Result};
+use ferrolite::{CancelToken, Connection, Error, InterruptHandle, Result};
 
 /// A query that runs for a minute or more unless stopped: bounded, so a
 /// broken interrupt fails the test's time assertion instead of hanging.
 const LONG: &str = "SELECT count(*) FROM generate_series(1, 2000000000)";
 /// A write that runs for a minute or more unless stopped.
 const LONG_WRITE: &str = "INSERT INTO t SELECT value FROM generate_series(1, 2000000000)";
-/// Generous bound for "stopped promptly" on a loaded 2-core machine; a
-/// minute under valgrind (one thread at a time, ~50x slower).
-fn prompt() -> Duration {
-    if std::env::var_os("FERROLITE_UNDER_VALGRIND").is_some() {
-        Duration::from_secs(60)
-    } else {
-        Duration::from_secs(3)
-    }
-}
-
-fn db() -> Connection {
-    Connection::open_in_memory().unwrap()
-}
-
 fn count(conn: &Connection, sql: &str) -> Result<i64> {
     conn.query_row(sql, [], |r| r.get(0))
 }
@@ -51,15 +40,6 @@ fn interrupting<T>(handle: InterruptHandle, f: impl FnOnce() -> T) -> T {
     out
 }
 
-fn assert_interrupted(err: &Error, why: &str) {
-    assert!(err.is_interrupted(), "not an interrupt: {err:?}");
-    assert_eq!(
-        err.sqlite_error_code(),
-        Some(ErrorCode::OperationInterrupted)
-    );
-    assert!(err.to_string().contains(why), "{err} does not say {why:?}");
-}
-
 // ---- InterruptHandle ----
 
 #[test]
@@ -71,7 +51,7 @@ fn interrupt_handle_is_send_sync_clone_static() {
 
 #[test]
 fn interrupt_stops_a_running_query_from_another_thread() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let start = Instant::now();
     let err = interrupting(conn.get_interrupt_handle(), || count(&conn, LONG)).unwrap_err();
     assert_interrupted(&err, "interrupted");
@@ -86,7 +66,7 @@ fn interrupt_stops_a_running_query_from_another_thread() -> Result<()> {
 
 #[test]
 fn interrupt_while_stepping_rows() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let mut stmt = conn.prepare("SELECT value FROM generate_series(1, 2000000000)")?;
     let mut rows = stmt.query([])?;
     let mut seen = 0u64;
@@ -110,7 +90,7 @@ fn interrupt_while_stepping_rows() -> Result<()> {
 
 #[test]
 fn pending_interrupt_is_dropped_when_nothing_runs() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let handle = conn.get_interrupt_handle();
     handle.interrupt();
     assert!(handle.is_interrupted());
@@ -123,7 +103,7 @@ fn pending_interrupt_is_dropped_when_nothing_runs() -> Result<()> {
 
 #[test]
 fn interrupt_after_drop_or_close_is_a_noop() {
-    let conn = db();
+    let conn = memory_db();
     let h1 = conn.get_interrupt_handle();
     let h2 = h1.clone();
     assert!(!h1.is_closed());
@@ -133,7 +113,7 @@ fn interrupt_after_drop_or_close_is_a_noop() {
     h2.interrupt();
     assert!(!h1.is_interrupted());
 
-    let conn = db();
+    let conn = memory_db();
     let h = conn.get_interrupt_handle();
     conn.close().map_err(|(_, e)| e).unwrap();
     h.interrupt();
@@ -143,7 +123,7 @@ fn interrupt_after_drop_or_close_is_a_noop() {
 #[test]
 fn interrupt_from_many_threads_while_connection_closes() {
     for _ in 0..50 {
-        let conn = db();
+        let conn = memory_db();
         let h = conn.get_interrupt_handle();
         let threads: Vec<_> = (0..3)
             .map(|_| {
@@ -173,7 +153,7 @@ fn table(conn: &Connection) {
 
 #[test]
 fn interrupted_write_rolls_back_the_transaction_and_commit_reports_it() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     table(&conn);
     let handle = conn.get_interrupt_handle();
     let tx = conn.transaction()?;
@@ -195,7 +175,7 @@ fn interrupted_write_rolls_back_the_transaction_and_commit_reports_it() -> Resul
 
 #[test]
 fn rollback_and_drop_are_quiet_after_an_interrupted_write() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     table(&conn);
     let handle = conn.get_interrupt_handle();
     {
@@ -217,7 +197,7 @@ fn rollback_and_drop_are_quiet_after_an_interrupted_write() -> Result<()> {
 
 #[test]
 fn interrupted_read_keeps_the_transaction() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     table(&conn);
     let handle = conn.get_interrupt_handle();
     let tx = conn.transaction()?;
@@ -233,7 +213,7 @@ fn interrupted_read_keeps_the_transaction() -> Result<()> {
 
 #[test]
 fn statement_timeout_on_a_write_rolls_back_the_transaction() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     table(&conn);
     conn.set_statement_timeout(Some(Duration::from_millis(50)));
     let tx = conn.transaction()?;
@@ -266,7 +246,7 @@ fn calls_for(conn: &mut Connection, n: i32, sql: &str) -> usize {
 
 #[test]
 fn progress_handler_is_called_at_the_requested_rate() {
-    let mut conn = db();
+    let mut conn = memory_db();
     let sql = "SELECT count(*) FROM generate_series(1, 200000)";
     let fine = calls_for(&mut conn, 100, sql);
     let coarse = calls_for(&mut conn, 10_000, sql);
@@ -276,7 +256,7 @@ fn progress_handler_is_called_at_the_requested_rate() {
 
 #[test]
 fn progress_handler_returning_true_aborts() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     let calls = Arc::new(AtomicUsize::new(0));
     let c = Arc::clone(&calls);
     conn.progress_handler(100, Some(move || c.fetch_add(1, Ordering::Relaxed) >= 5))?;
@@ -288,7 +268,7 @@ fn progress_handler_returning_true_aborts() -> Result<()> {
 
 #[test]
 fn progress_handler_none_and_zero_ops_remove_it() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     let calls = Arc::new(AtomicUsize::new(0));
     let c = Arc::clone(&calls);
     conn.progress_handler(
@@ -325,7 +305,7 @@ fn progress_handler_none_and_zero_ops_remove_it() -> Result<()> {
 
 #[test]
 fn progress_handler_panic_is_caught_and_reported() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     conn.progress_handler(100, Some(|| panic!("boom in progress handler")))?;
     let err = count(&conn, "SELECT count(*) FROM generate_series(1, 100000)").unwrap_err();
     assert_eq!(err, Error::UnwindingPanic);
@@ -336,7 +316,7 @@ fn progress_handler_panic_is_caught_and_reported() -> Result<()> {
 
 #[test]
 fn progress_handler_panic_during_a_write_rolls_back() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     table(&conn);
     conn.progress_handler(1000, Some(|| panic!("boom")))?;
     conn.execute_batch("BEGIN")?;
@@ -352,7 +332,7 @@ fn progress_handler_panic_during_a_write_rolls_back() -> Result<()> {
 
 #[test]
 fn statement_timeout_interrupts_a_long_statement() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     assert_eq!(conn.statement_timeout(), None);
     conn.set_statement_timeout(Some(Duration::from_millis(50)));
     assert_eq!(conn.statement_timeout(), Some(Duration::from_millis(50)));
@@ -378,7 +358,7 @@ fn statement_timeout_interrupts_a_long_statement() -> Result<()> {
 
 #[test]
 fn statement_timeout_counts_time_between_steps_per_statement() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.set_statement_timeout(Some(Duration::from_millis(100)));
     let mut slow = conn.prepare("SELECT value FROM generate_series(1, 10000000)")?;
     let mut rows = slow.query([])?;
@@ -437,7 +417,7 @@ fn statement_timeout_stops_a_slow_consumer_between_rows() -> Result<()> {
     // valgrind and load: sleeps only make the deadline come at an earlier
     // row, and the row bound follows from the sleeps alone (30 sleeps of
     // at least 10 ms reach the deadline).
-    let conn = db();
+    let conn = memory_db();
     conn.set_statement_timeout(Some(Duration::from_millis(300)));
     let (n, err) = read_slowly(&conn, HUNDRED_ROWS, Duration::from_millis(10))?;
     let (err, at) = err.expect("read all 100 rows despite the timeout");
@@ -456,7 +436,7 @@ fn statement_timeout_stops_a_slow_consumer_between_rows() -> Result<()> {
 fn a_consumer_stalling_after_fast_rows_is_stopped_at_its_next_step() -> Result<()> {
     // Fast steps first (while the deadline is far, they skip the precise
     // clock), then a stall past the deadline: the very next step fails.
-    let conn = db();
+    let conn = memory_db();
     // Under valgrind (about 50x slower) the fast rows must still fit well
     // within the timeout: stretch the clock.
     let scale = if std::env::var_os("FERROLITE_UNDER_VALGRIND").is_some() {
@@ -486,7 +466,7 @@ fn a_consumer_stalling_after_fast_rows_is_stopped_at_its_next_step() -> Result<(
 
 #[test]
 fn deadline_scope_stops_a_slow_consumer_between_rows() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let deadline = Instant::now() + Duration::from_millis(300);
     let (n, err) = conn.with_deadline(deadline, |c| {
         read_slowly(c, HUNDRED_ROWS, Duration::from_millis(10))
@@ -508,7 +488,7 @@ fn deadline_scope_stops_a_slow_consumer_between_rows() -> Result<()> {
 
 #[test]
 fn a_token_cancelled_between_rows_stops_the_next_step() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let token = CancelToken::new();
     let mut stmt = conn.prepare(HUNDRED_ROWS)?;
     let err = conn.with_cancel(&token, |_| -> Result<()> {
@@ -531,7 +511,7 @@ fn a_write_stopped_between_rows_is_rolled_back_as_when_interrupted() -> Result<(
     // `INSERT … RETURNING` makes its changes at its first step and then
     // hands out rows: stopped between them, it fails as an interrupted
     // write does (rolled back), not as a write stopped early (committed).
-    let conn = db();
+    let conn = memory_db();
     table(&conn);
     conn.set_statement_timeout(Some(Duration::from_millis(100)));
     let (n, err) = read_slowly(
@@ -551,7 +531,7 @@ fn a_write_stopped_between_rows_is_rolled_back_as_when_interrupted() -> Result<(
 #[test]
 fn unarmed_statements_are_not_stopped_between_rows() -> Result<()> {
     // No timeout: a consumer may take its time.
-    let conn = db();
+    let conn = memory_db();
     let (n, err) = read_slowly(
         &conn,
         "SELECT value FROM generate_series(1, 40)",
@@ -586,7 +566,7 @@ fn unarmed_statements_are_not_stopped_between_rows() -> Result<()> {
 
 #[test]
 fn statement_timeout_applies_to_each_statement_of_a_batch() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     // Calibrate one statement (median of 5), then run batches whose total
     // is over the timeout while each statement stays far under it.
     let one = "SELECT count(*) FROM generate_series(1, 20000);";
@@ -618,7 +598,7 @@ fn statement_timeout_applies_to_each_statement_of_a_batch() -> Result<()> {
 
 #[test]
 fn removing_the_statement_timeout_disarms_it() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.set_statement_timeout(Some(Duration::from_millis(20)));
     conn.set_statement_timeout(None);
     let mut stmt = conn.prepare("SELECT value FROM generate_series(1, 100000)")?;
@@ -637,7 +617,7 @@ fn removing_the_statement_timeout_disarms_it() -> Result<()> {
 
 #[test]
 fn with_timeout_interrupts_and_then_ends() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let start = Instant::now();
     let err = conn
         .with_timeout(Duration::from_millis(50), |c| count(c, LONG))
@@ -664,7 +644,7 @@ fn with_timeout_interrupts_and_then_ends() -> Result<()> {
 
 #[test]
 fn deadline_messages_say_what_the_deadline_was() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     // with_deadline knows an instant: the message gives how far away it was
     // when the scope started (rounded to the millisecond; a loaded machine
     // may start the scope a little late).
@@ -722,7 +702,7 @@ fn deadline_messages_say_what_the_deadline_was() -> Result<()> {
 
 #[test]
 fn past_deadline_stops_work_before_it_starts() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     table(&conn);
     let past = Instant::now() - Duration::from_millis(1);
     let err = conn
@@ -743,7 +723,7 @@ fn past_deadline_stops_work_before_it_starts() -> Result<()> {
 
 #[test]
 fn deadline_covers_every_statement_of_the_scope() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     table(&conn);
     let r = conn.with_timeout(Duration::from_millis(80), |c| -> Result<usize> {
         let mut done = 0;
@@ -766,7 +746,7 @@ fn deadline_covers_every_statement_of_the_scope() -> Result<()> {
 
 #[test]
 fn nested_scopes_all_apply_and_unwind() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let r = conn.with_timeout(Duration::from_secs(60), |c| {
         let inner = c.with_timeout(Duration::from_millis(30), |c| count(c, LONG));
         // The earliest deadline is the one that passed, and named.
@@ -780,7 +760,7 @@ fn nested_scopes_all_apply_and_unwind() -> Result<()> {
 
 #[test]
 fn scope_ends_even_when_the_closure_panics() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         conn.with_timeout(Duration::from_millis(10), |_| panic!("inside the scope"))
     }));
@@ -795,7 +775,7 @@ fn scope_ends_even_when_the_closure_panics() -> Result<()> {
 
 #[test]
 fn cancel_token_stops_running_work_from_another_thread() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let token = CancelToken::new();
     let t = {
         let token = token.clone();
@@ -821,7 +801,7 @@ fn cancel_token_stops_running_work_from_another_thread() -> Result<()> {
 
 #[test]
 fn cancelling_after_the_scope_does_not_touch_later_work() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     let token = CancelToken::new();
     assert_eq!(conn.with_cancel(&token, |c| count(c, "SELECT 3"))?, 3);
     token.cancel();
@@ -841,7 +821,7 @@ fn one_token_cancels_many_connections() {
             let token = token.clone();
             let started = Arc::clone(&started);
             thread::spawn(move || {
-                let conn = db();
+                let conn = memory_db();
                 conn.with_cancel(&token, |c| {
                     started.fetch_add(1, Ordering::SeqCst);
                     count(c, LONG)
@@ -880,7 +860,7 @@ fn token_deadlines() {
 
 #[test]
 fn deadline_progress_handler_and_interrupt_handle_compose() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     let calls = Arc::new(AtomicUsize::new(0));
     let c = Arc::clone(&calls);
     let stop = Arc::new(AtomicBool::new(false));
@@ -928,7 +908,7 @@ fn deadline_progress_handler_and_interrupt_handle_compose() -> Result<()> {
 
 #[test]
 fn user_progress_rate_is_kept_while_a_deadline_is_armed() {
-    let mut conn = db();
+    let mut conn = memory_db();
     let sql = "SELECT count(*) FROM generate_series(1, 300000)";
     let plain = calls_for(&mut conn, 20_000, sql);
     conn.set_statement_timeout(Some(Duration::from_secs(60)));
@@ -944,7 +924,7 @@ fn user_progress_rate_is_kept_while_a_deadline_is_armed() {
 fn user_progress_rate_is_kept_after_a_stop_between_rows() -> Result<()> {
     // A stop between rows briefly makes SQLite call the progress handler
     // at every instruction; afterwards the user's rate is back.
-    let mut conn = db();
+    let mut conn = memory_db();
     let sql = "SELECT count(*) FROM generate_series(1, 100000)";
     let plain = calls_for(&mut conn, 5_000, sql);
     let calls = Arc::new(AtomicUsize::new(0));
@@ -977,7 +957,7 @@ fn user_progress_rate_is_kept_after_a_stop_between_rows() -> Result<()> {
 
 #[test]
 fn savepoint_after_an_interrupted_write_is_quiet_on_drop() -> Result<()> {
-    let mut conn = db();
+    let mut conn = memory_db();
     table(&conn);
     let handle = conn.get_interrupt_handle();
     {
@@ -1006,7 +986,7 @@ fn savepoint_after_an_interrupted_write_is_quiet_on_drop() -> Result<()> {
 fn reused_statements_get_a_fresh_clock_every_run() -> Result<()> {
     // Regression guard: a run's deadline must not leak into the next run of
     // the same (or a cached) statement, however the previous run ended.
-    let conn = db();
+    let conn = memory_db();
     table(&conn);
     // Under valgrind (about 50x slower) a statement itself can take longer
     // than 100 ms: stretch the clock, keeping the sleep past one timeout.
@@ -1041,7 +1021,7 @@ fn reused_statements_get_a_fresh_clock_every_run() -> Result<()> {
 
 #[test]
 fn a_function_arming_its_borrowed_connection_leaves_the_owners_timeout_armed() -> Result<()> {
-    let conn = db();
+    let conn = memory_db();
     conn.set_statement_timeout(Some(Duration::from_millis(100)));
     conn.create_scalar_function(
         "arm_and_disarm",

@@ -5,6 +5,9 @@
 //! Its own test binary: `sqlite3_config` changes the whole process, and
 //! only works before SQLite is initialized.
 
+mod common;
+use crate::common::temp_path;
+
 use ferrolite::{Connection, Error, OpenFlags, ffi};
 
 #[test]
@@ -23,8 +26,7 @@ fn opening_is_refused_after_sqlite_config_singlethread() {
         "SQLite was compiled or configured for single-threaded use only"
     );
 
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("st.db");
+    let (_dir, path) = temp_path("st.db");
     assert_eq!(
         Connection::open(&path).unwrap_err(),
         Error::SqliteSingleThreadedMode

@@ -3,6 +3,9 @@
 //! transaction. With a busy timeout long enough, no `SQLITE_BUSY` escapes
 //! and every committed row is there at the end, exactly once.
 
+mod common;
+use crate::common::temp_path;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
@@ -203,8 +206,7 @@ fn autocommit_inserts_from_many_threads() {
 fn a_short_timeout_gives_a_clean_busy_error() {
     // The other side of the contract: when the lock is held longer than the
     // timeout, the error is SQLITE_BUSY (and nothing is half-written).
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("busy.db");
+    let (_dir, path) = temp_path("busy.db");
     let mut holder = open(&path);
     holder
         .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x)")

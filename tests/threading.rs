@@ -1,6 +1,9 @@
 //! Threads: which types may cross them (checked at compile time), and
 //! connections used from several threads at once, each its own.
 
+mod common;
+use crate::common::temp_path;
+
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -124,8 +127,7 @@ fn a_mutex_shares_one_connection() {
 
 #[test]
 fn one_connection_per_thread_on_a_shared_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("mt.db");
+    let (_dir, path) = temp_path("mt.db");
     {
         let conn = Connection::open(&path).unwrap();
         let mode: String = conn

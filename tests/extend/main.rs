@@ -1,0 +1,14 @@
+//! Extending SQLite from Rust: user functions, collations, hooks and
+//! `generate_series`.
+//!
+//! One test binary for these areas (each link of a test binary costs seconds),
+//! one module per topic. Process-global and timing-sensitive tests keep
+//! binaries of their own (see tests/).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod collation;
+mod functions;
+mod hooks;
+mod series;
