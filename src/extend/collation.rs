@@ -8,7 +8,7 @@
 //! use ferrolite::Connection;
 //!
 //! let conn = Connection::open_in_memory()?;
-//! // The seed's example: a collation that sorts "the wrong way".
+//! // Python's sqlite3 docs' example: a collation that sorts "the wrong way".
 //! conn.create_collation("reverse", |a: &str, b: &str| b.cmp(a))?;
 //! conn.execute_batch("CREATE TABLE test(x); INSERT INTO test(x) VALUES ('a'), ('b');")?;
 //! let mut stmt = conn.prepare("SELECT x FROM test ORDER BY x COLLATE reverse")?;

@@ -24,7 +24,7 @@
 //!     .query_map([], |r| r.get(0))?
 //!     .collect::<Result<_, _>>()?;
 //! assert_eq!(v, [10, 5, 0]);
-//! // The seed tutorial's SQL runs unchanged.
+//! // The SQL of Python's Connection.interrupt tutorial runs unchanged.
 //! conn.execute_batch("CREATE TABLE large_table AS SELECT 1 a FROM generate_series(1, 1000)")?;
 //! let n: i64 = conn.query_row("SELECT count(*) FROM large_table", [], |r| r.get(0))?;
 //! assert_eq!(n, 1000);

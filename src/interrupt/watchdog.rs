@@ -41,7 +41,7 @@ use crate::{Error, ffi};
 /// How many virtual-machine instructions pass between two deadline checks
 /// while a deadline or cancel scope is armed. Reading the clock costs about
 /// 20 ns; four thousand instructions take around ten microseconds, so the
-/// check costs well under 1% of a long statement (`examples/bench_interrupt.rs`)
+/// check costs well under 1% of a long statement (`bench/micro/src/bin/interrupt.rs`)
 /// while noticing a deadline within microseconds. Between steps the
 /// deadlines are checked by [`step_watched`] (a reader may pause there).
 pub(crate) const WATCH_PERIOD: c_int = 4000;
