@@ -30,14 +30,12 @@
 use std::error::Error as StdError;
 use std::fmt;
 
-use crate::{Connection, Error, Params, Result, Statement};
+use crate::{Connection, Error, Params, Result, Savepoint, Statement};
 
 /// The savepoint every `execute_many` call runs in. Savepoints nest by
 /// name, so a call inside another (from a user function, say) is fine:
 /// `ROLLBACK TO` and `RELEASE` find the innermost one of that name.
-const SAVEPOINT: &str = "SAVEPOINT _ferrolite_execute_many";
-const RELEASE: &str = "RELEASE _ferrolite_execute_many";
-const ROLLBACK: &str = "ROLLBACK TO _ferrolite_execute_many; RELEASE _ferrolite_execute_many";
+const SAVEPOINT_NAME: &str = "_ferrolite_execute_many";
 
 impl Statement<'_> {
     /// Runs this statement once for each parameter set in `params` and
@@ -84,18 +82,22 @@ impl Statement<'_> {
         if self.column_count() > 0 {
             return Err(Error::ExecuteReturnedResults);
         }
-        let scope = Scope::begin(self.conn)?;
+        // Rolled back when dropped unless committed, so an error or a
+        // panic in the iterator undoes the partial work.
+        let savepoint = Savepoint::with_depth_and_name(self.conn, 0, SAVEPOINT_NAME)?;
         let mut total = 0usize;
         for (index, item) in params.into_iter().enumerate() {
             match self.execute(item) {
                 Ok(n) => total += n,
                 Err(err) => {
-                    scope.roll_back();
+                    drop(savepoint);
                     return Err(with_item_index(err, index));
                 }
             }
         }
-        scope.release()?;
+        // When this savepoint is the outermost, RELEASE commits and may
+        // fail (a busy database); it is then rolled back.
+        savepoint.commit()?;
         Ok(total)
     }
 }
@@ -126,57 +128,6 @@ impl Connection {
         I::Item: Params,
     {
         self.prepare(sql)?.execute_many(params)
-    }
-}
-
-/// The savepoint of one `execute_many` call; rolled back when dropped
-/// unless released (so a panic in the iterator undoes the partial work).
-struct Scope<'a> {
-    conn: &'a Connection,
-    open: bool,
-}
-
-impl<'a> Scope<'a> {
-    fn begin(conn: &'a Connection) -> Result<Scope<'a>> {
-        conn.execute_batch(SAVEPOINT)?;
-        Ok(Scope { conn, open: true })
-    }
-
-    fn release(mut self) -> Result<()> {
-        // When this savepoint is the outermost, RELEASE commits and may
-        // fail (a busy database); `Drop` then rolls back.
-        self.conn.execute_batch(RELEASE)?;
-        self.open = false;
-        Ok(())
-    }
-
-    fn roll_back(mut self) {
-        self.roll_back_now();
-    }
-
-    fn roll_back_now(&mut self) {
-        if !std::mem::replace(&mut self.open, false) {
-            return;
-        }
-        // If SQLite already rolled back the whole transaction (an
-        // interrupt, `ON CONFLICT ROLLBACK`, a full disk), the savepoint
-        // is gone with it and there is nothing left to undo. An interrupt
-        // from another thread can land on the rollback itself: try again.
-        for _ in 0..8 {
-            if self.conn.is_autocommit() {
-                return;
-            }
-            match self.conn.execute_batch(ROLLBACK) {
-                Err(e) if e.is_interrupted() => continue,
-                _ => return,
-            }
-        }
-    }
-}
-
-impl Drop for Scope<'_> {
-    fn drop(&mut self) {
-        self.roll_back_now();
     }
 }
 

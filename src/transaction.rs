@@ -288,7 +288,7 @@ impl Savepoint<'_> {
         Savepoint::with_depth_and_name(conn, depth, name)
     }
 
-    fn with_depth_and_name<T: Into<String>>(
+    pub(crate) fn with_depth_and_name<T: Into<String>>(
         conn: &Connection,
         depth: u32,
         name: T,
@@ -373,11 +373,29 @@ impl Savepoint<'_> {
     pub fn commit(mut self) -> Result<()> {
         self.done = true;
         let result = self.release();
-        if result.is_err()
-            && self.drop_behavior != DropBehavior::Ignore
-            && !self.conn.is_autocommit()
-        {
-            let _ = self.rollback().and_then(|()| self.release());
+        if result.is_err() && self.drop_behavior != DropBehavior::Ignore {
+            let _ = self.roll_back_and_release();
+        }
+        result
+    }
+
+    /// `ROLLBACK TO` then `RELEASE`: undoes the savepoint's changes and ends
+    /// it. Nothing is left to undo once SQLite rolled the whole transaction
+    /// back (an interrupt, `ON CONFLICT ROLLBACK`, a full disk). An
+    /// interrupt from another thread can land on the rollback itself, so an
+    /// interrupted attempt is retried (a few times: each interrupt needs a
+    /// new call to `interrupt()`).
+    fn roll_back_and_release(&mut self) -> Result<()> {
+        let mut result = Ok(());
+        for _ in 0..8 {
+            if self.conn.is_autocommit() {
+                return Ok(());
+            }
+            result = self.rollback().and_then(|()| self.release());
+            match &result {
+                Err(e) if e.is_interrupted() => continue,
+                _ => return result,
+            }
         }
         result
     }
@@ -415,12 +433,12 @@ impl Savepoint<'_> {
         }
         match self.drop_behavior {
             DropBehavior::Commit => self.release().inspect_err(|_| {
-                let _ = self.rollback().and_then(|()| self.release());
+                let _ = self.roll_back_and_release();
             }),
-            DropBehavior::Rollback => self.rollback().and_then(|()| self.release()),
+            DropBehavior::Rollback => self.roll_back_and_release(),
             DropBehavior::Ignore => Ok(()),
             DropBehavior::Panic => {
-                let _ = self.rollback().and_then(|()| self.release());
+                let _ = self.roll_back_and_release();
                 panic!("Savepoint dropped unexpectedly")
             }
         }
