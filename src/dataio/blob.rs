@@ -293,9 +293,9 @@ impl Blob<'_> {
         let p = buf.as_mut_ptr().cast::<u8>();
         // SAFETY: `buf` has at least `n` writable bytes.
         unsafe { self.read_raw(p, n, read_start) }?;
-        // SAFETY: the first `n` bytes were written by a successful
-        // sqlite3_blob_read (none when n == 0), and `p` borrows `buf` for 'a.
-        Ok(unsafe { crate::raw::slice_of_mut(p, n) })
+        // SAFETY: `n <= buf.len()`, and the first `n` bytes were written by
+        // a successful sqlite3_blob_read (none when n == 0).
+        Ok(unsafe { crate::raw::assume_init_prefix(buf, n) })
     }
 
     /// Fills all of `buf` from byte offset `read_start`.

@@ -76,6 +76,24 @@ pub(crate) unsafe fn slice_of_mut<'a, T>(data: *mut T, len: usize) -> &'a mut [T
     unsafe { std::slice::from_raw_parts_mut(data, len) }
 }
 
+/// The first `n` bytes of `buf` as initialised bytes, starting at `buf`'s
+/// own address also when `n == 0` (callers compare it with the buffer).
+///
+/// # Safety
+/// `n <= buf.len()`, and the first `n` bytes of `buf` are initialised.
+#[inline]
+#[allow(clippy::disallowed_methods)] // the sanctioned wrapper
+pub(crate) unsafe fn assume_init_prefix(
+    buf: &mut [std::mem::MaybeUninit<u8>],
+    n: usize,
+) -> &mut [u8] {
+    debug_assert!(n <= buf.len());
+    // SAFETY: a slice's pointer is non-null and aligned even when empty;
+    // `n` bytes from it are in `buf` and initialised per the caller, and the
+    // result borrows `buf` mutably for its lifetime.
+    unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), n) }
+}
+
 /// Copies a C string owned by SQLite into a `String` (lossily if it is not
 /// UTF-8). `None` for a null pointer.
 ///

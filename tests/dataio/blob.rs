@@ -67,6 +67,20 @@ fn read_seek_and_positional_reads() -> Result<()> {
     assert_eq!(got, b"6789");
     let mut raw = [MaybeUninit::<u8>::uninit(); 3];
     assert_eq!(blob.raw_read_at_exact(&mut raw, 0)?, b"012");
+    // The bytes read start at the buffer, also when there are none (as in
+    // rusqlite: callers may compare the pointers).
+    let start = raw.as_ptr().cast::<u8>();
+    assert!(std::ptr::eq(blob.raw_read_at(&mut raw, 0)?.as_ptr(), start));
+    let mut empty: [MaybeUninit<u8>; 0] = [];
+    let start = empty.as_ptr().cast::<u8>();
+    assert!(std::ptr::eq(
+        blob.raw_read_at_exact(&mut empty, 0)?.as_ptr(),
+        start
+    ));
+    assert!(std::ptr::eq(
+        blob.raw_read_at(&mut empty, 10)?.as_ptr(),
+        start
+    ));
     Ok(())
 }
 
