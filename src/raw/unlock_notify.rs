@@ -40,8 +40,12 @@ impl Notification {
     }
 
     fn fire(&self) {
-        *self.lock() = true;
+        // Notify while holding the lock: the waiter can't see `true` (and
+        // free this notification) before `fire` is done with the condvar.
+        let mut fired = self.lock();
+        *fired = true;
         self.cond.notify_all();
+        drop(fired);
     }
 }
 
@@ -130,6 +134,14 @@ unsafe fn wait(db: *mut ffi::sqlite3) -> Waited {
             .unwrap_or_else(PoisonError::into_inner)
             .0;
     }
+    drop(fired);
+    // The callback may still be returning on the other thread (it unlocks
+    // the mutex after notifying). SQLite calls it while holding its
+    // STATIC_MAIN mutex, which this call also takes: once it returns, no
+    // callback touches `notification` any more, and it may be freed. (The
+    // registration itself ended when it fired: nothing else is cancelled.)
+    // SAFETY: live handle; a null callback cancels.
+    unsafe { ffi::sqlite3_unlock_notify(db, None, std::ptr::null_mut()) };
     Waited::Unlocked
 }
 
