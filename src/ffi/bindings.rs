@@ -2951,13 +2951,928 @@ pub struct sqlite3_session {
 pub struct sqlite3_changeset_iter {
     _unused: [u8; 0],
 }
+unsafe extern "C" {
+    pub fn sqlite3session_create(
+        db: *mut sqlite3,
+        zDb: *const ::std::ffi::c_char,
+        ppSession: *mut *mut sqlite3_session,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3session_delete(pSession: *mut sqlite3_session);
+}
+unsafe extern "C" {
+    pub fn sqlite3session_object_config(
+        arg1: *mut sqlite3_session,
+        op: ::std::ffi::c_int,
+        pArg: *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3session_enable(
+        pSession: *mut sqlite3_session,
+        bEnable: ::std::ffi::c_int,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3session_indirect(
+        pSession: *mut sqlite3_session,
+        bIndirect: ::std::ffi::c_int,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3session_attach(
+        pSession: *mut sqlite3_session,
+        zTab: *const ::std::ffi::c_char,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3session_table_filter(
+        pSession: *mut sqlite3_session,
+        xFilter: ::std::option::Option<
+            unsafe extern "C" fn(
+                pCtx: *mut ::std::ffi::c_void,
+                zTab: *const ::std::ffi::c_char,
+            ) -> ::std::ffi::c_int,
+        >,
+        pCtx: *mut ::std::ffi::c_void,
+    );
+}
+unsafe extern "C" {
+    pub fn sqlite3session_changeset(
+        pSession: *mut sqlite3_session,
+        pnChangeset: *mut ::std::ffi::c_int,
+        ppChangeset: *mut *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3session_changeset_size(pSession: *mut sqlite3_session) -> sqlite3_int64;
+}
+unsafe extern "C" {
+    pub fn sqlite3session_diff(
+        pSession: *mut sqlite3_session,
+        zFromDb: *const ::std::ffi::c_char,
+        zTbl: *const ::std::ffi::c_char,
+        pzErrMsg: *mut *mut ::std::ffi::c_char,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3session_patchset(
+        pSession: *mut sqlite3_session,
+        pnPatchset: *mut ::std::ffi::c_int,
+        ppPatchset: *mut *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3session_isempty(pSession: *mut sqlite3_session) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3session_memory_used(pSession: *mut sqlite3_session) -> sqlite3_int64;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_start(
+        pp: *mut *mut sqlite3_changeset_iter,
+        nChangeset: ::std::ffi::c_int,
+        pChangeset: *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_start_v2(
+        pp: *mut *mut sqlite3_changeset_iter,
+        nChangeset: ::std::ffi::c_int,
+        pChangeset: *mut ::std::ffi::c_void,
+        flags: ::std::ffi::c_int,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_next(pIter: *mut sqlite3_changeset_iter) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_op(
+        pIter: *mut sqlite3_changeset_iter,
+        pzTab: *mut *const ::std::ffi::c_char,
+        pnCol: *mut ::std::ffi::c_int,
+        pOp: *mut ::std::ffi::c_int,
+        pbIndirect: *mut ::std::ffi::c_int,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_pk(
+        pIter: *mut sqlite3_changeset_iter,
+        pabPK: *mut *mut ::std::ffi::c_uchar,
+        pnCol: *mut ::std::ffi::c_int,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_old(
+        pIter: *mut sqlite3_changeset_iter,
+        iVal: ::std::ffi::c_int,
+        ppValue: *mut *mut sqlite3_value,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_new(
+        pIter: *mut sqlite3_changeset_iter,
+        iVal: ::std::ffi::c_int,
+        ppValue: *mut *mut sqlite3_value,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_conflict(
+        pIter: *mut sqlite3_changeset_iter,
+        iVal: ::std::ffi::c_int,
+        ppValue: *mut *mut sqlite3_value,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_fk_conflicts(
+        pIter: *mut sqlite3_changeset_iter,
+        pnOut: *mut ::std::ffi::c_int,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_finalize(pIter: *mut sqlite3_changeset_iter) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_invert(
+        nIn: ::std::ffi::c_int,
+        pIn: *const ::std::ffi::c_void,
+        pnOut: *mut ::std::ffi::c_int,
+        ppOut: *mut *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_concat(
+        nA: ::std::ffi::c_int,
+        pA: *mut ::std::ffi::c_void,
+        nB: ::std::ffi::c_int,
+        pB: *mut ::std::ffi::c_void,
+        pnOut: *mut ::std::ffi::c_int,
+        ppOut: *mut *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct sqlite3_changegroup {
     _unused: [u8; 0],
 }
+unsafe extern "C" {
+    pub fn sqlite3changegroup_new(pp: *mut *mut sqlite3_changegroup) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changegroup_schema(
+        arg1: *mut sqlite3_changegroup,
+        arg2: *mut sqlite3,
+        zDb: *const ::std::ffi::c_char,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changegroup_add(
+        arg1: *mut sqlite3_changegroup,
+        nData: ::std::ffi::c_int,
+        pData: *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changegroup_add_change(
+        arg1: *mut sqlite3_changegroup,
+        arg2: *mut sqlite3_changeset_iter,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changegroup_output(
+        arg1: *mut sqlite3_changegroup,
+        pnData: *mut ::std::ffi::c_int,
+        ppData: *mut *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changegroup_delete(arg1: *mut sqlite3_changegroup);
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_apply(
+        db: *mut sqlite3,
+        nChangeset: ::std::ffi::c_int,
+        pChangeset: *mut ::std::ffi::c_void,
+        xFilter: ::std::option::Option<
+            unsafe extern "C" fn(
+                pCtx: *mut ::std::ffi::c_void,
+                zTab: *const ::std::ffi::c_char,
+            ) -> ::std::ffi::c_int,
+        >,
+        xConflict: ::std::option::Option<
+            unsafe extern "C" fn(
+                pCtx: *mut ::std::ffi::c_void,
+                eConflict: ::std::ffi::c_int,
+                p: *mut sqlite3_changeset_iter,
+            ) -> ::std::ffi::c_int,
+        >,
+        pCtx: *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_apply_v2(
+        db: *mut sqlite3,
+        nChangeset: ::std::ffi::c_int,
+        pChangeset: *mut ::std::ffi::c_void,
+        xFilter: ::std::option::Option<
+            unsafe extern "C" fn(
+                pCtx: *mut ::std::ffi::c_void,
+                zTab: *const ::std::ffi::c_char,
+            ) -> ::std::ffi::c_int,
+        >,
+        xConflict: ::std::option::Option<
+            unsafe extern "C" fn(
+                pCtx: *mut ::std::ffi::c_void,
+                eConflict: ::std::ffi::c_int,
+                p: *mut sqlite3_changeset_iter,
+            ) -> ::std::ffi::c_int,
+        >,
+        pCtx: *mut ::std::ffi::c_void,
+        ppRebase: *mut *mut ::std::ffi::c_void,
+        pnRebase: *mut ::std::ffi::c_int,
+        flags: ::std::ffi::c_int,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_apply_v3(
+        db: *mut sqlite3,
+        nChangeset: ::std::ffi::c_int,
+        pChangeset: *mut ::std::ffi::c_void,
+        xFilter: ::std::option::Option<
+            unsafe extern "C" fn(
+                pCtx: *mut ::std::ffi::c_void,
+                p: *mut sqlite3_changeset_iter,
+            ) -> ::std::ffi::c_int,
+        >,
+        xConflict: ::std::option::Option<
+            unsafe extern "C" fn(
+                pCtx: *mut ::std::ffi::c_void,
+                eConflict: ::std::ffi::c_int,
+                p: *mut sqlite3_changeset_iter,
+            ) -> ::std::ffi::c_int,
+        >,
+        pCtx: *mut ::std::ffi::c_void,
+        ppRebase: *mut *mut ::std::ffi::c_void,
+        pnRebase: *mut ::std::ffi::c_int,
+        flags: ::std::ffi::c_int,
+    ) -> ::std::ffi::c_int;
+}
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct sqlite3_rebaser {
     _unused: [u8; 0],
+}
+unsafe extern "C" {
+    pub fn sqlite3rebaser_create(ppNew: *mut *mut sqlite3_rebaser) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3rebaser_configure(
+        arg1: *mut sqlite3_rebaser,
+        nRebase: ::std::ffi::c_int,
+        pRebase: *const ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3rebaser_rebase(
+        arg1: *mut sqlite3_rebaser,
+        nIn: ::std::ffi::c_int,
+        pIn: *const ::std::ffi::c_void,
+        pnOut: *mut ::std::ffi::c_int,
+        ppOut: *mut *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3rebaser_delete(p: *mut sqlite3_rebaser);
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_apply_strm(
+        db: *mut sqlite3,
+        xInput: ::std::option::Option<
+            unsafe extern "C" fn(
+                pIn: *mut ::std::ffi::c_void,
+                pData: *mut ::std::ffi::c_void,
+                pnData: *mut ::std::ffi::c_int,
+            ) -> ::std::ffi::c_int,
+        >,
+        pIn: *mut ::std::ffi::c_void,
+        xFilter: ::std::option::Option<
+            unsafe extern "C" fn(
+                pCtx: *mut ::std::ffi::c_void,
+                zTab: *const ::std::ffi::c_char,
+            ) -> ::std::ffi::c_int,
+        >,
+        xConflict: ::std::option::Option<
+            unsafe extern "C" fn(
+                pCtx: *mut ::std::ffi::c_void,
+                eConflict: ::std::ffi::c_int,
+                p: *mut sqlite3_changeset_iter,
+            ) -> ::std::ffi::c_int,
+        >,
+        pCtx: *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_apply_v2_strm(
+        db: *mut sqlite3,
+        xInput: ::std::option::Option<
+            unsafe extern "C" fn(
+                pIn: *mut ::std::ffi::c_void,
+                pData: *mut ::std::ffi::c_void,
+                pnData: *mut ::std::ffi::c_int,
+            ) -> ::std::ffi::c_int,
+        >,
+        pIn: *mut ::std::ffi::c_void,
+        xFilter: ::std::option::Option<
+            unsafe extern "C" fn(
+                pCtx: *mut ::std::ffi::c_void,
+                zTab: *const ::std::ffi::c_char,
+            ) -> ::std::ffi::c_int,
+        >,
+        xConflict: ::std::option::Option<
+            unsafe extern "C" fn(
+                pCtx: *mut ::std::ffi::c_void,
+                eConflict: ::std::ffi::c_int,
+                p: *mut sqlite3_changeset_iter,
+            ) -> ::std::ffi::c_int,
+        >,
+        pCtx: *mut ::std::ffi::c_void,
+        ppRebase: *mut *mut ::std::ffi::c_void,
+        pnRebase: *mut ::std::ffi::c_int,
+        flags: ::std::ffi::c_int,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_apply_v3_strm(
+        db: *mut sqlite3,
+        xInput: ::std::option::Option<
+            unsafe extern "C" fn(
+                pIn: *mut ::std::ffi::c_void,
+                pData: *mut ::std::ffi::c_void,
+                pnData: *mut ::std::ffi::c_int,
+            ) -> ::std::ffi::c_int,
+        >,
+        pIn: *mut ::std::ffi::c_void,
+        xFilter: ::std::option::Option<
+            unsafe extern "C" fn(
+                pCtx: *mut ::std::ffi::c_void,
+                p: *mut sqlite3_changeset_iter,
+            ) -> ::std::ffi::c_int,
+        >,
+        xConflict: ::std::option::Option<
+            unsafe extern "C" fn(
+                pCtx: *mut ::std::ffi::c_void,
+                eConflict: ::std::ffi::c_int,
+                p: *mut sqlite3_changeset_iter,
+            ) -> ::std::ffi::c_int,
+        >,
+        pCtx: *mut ::std::ffi::c_void,
+        ppRebase: *mut *mut ::std::ffi::c_void,
+        pnRebase: *mut ::std::ffi::c_int,
+        flags: ::std::ffi::c_int,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_concat_strm(
+        xInputA: ::std::option::Option<
+            unsafe extern "C" fn(
+                pIn: *mut ::std::ffi::c_void,
+                pData: *mut ::std::ffi::c_void,
+                pnData: *mut ::std::ffi::c_int,
+            ) -> ::std::ffi::c_int,
+        >,
+        pInA: *mut ::std::ffi::c_void,
+        xInputB: ::std::option::Option<
+            unsafe extern "C" fn(
+                pIn: *mut ::std::ffi::c_void,
+                pData: *mut ::std::ffi::c_void,
+                pnData: *mut ::std::ffi::c_int,
+            ) -> ::std::ffi::c_int,
+        >,
+        pInB: *mut ::std::ffi::c_void,
+        xOutput: ::std::option::Option<
+            unsafe extern "C" fn(
+                pOut: *mut ::std::ffi::c_void,
+                pData: *const ::std::ffi::c_void,
+                nData: ::std::ffi::c_int,
+            ) -> ::std::ffi::c_int,
+        >,
+        pOut: *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_invert_strm(
+        xInput: ::std::option::Option<
+            unsafe extern "C" fn(
+                pIn: *mut ::std::ffi::c_void,
+                pData: *mut ::std::ffi::c_void,
+                pnData: *mut ::std::ffi::c_int,
+            ) -> ::std::ffi::c_int,
+        >,
+        pIn: *mut ::std::ffi::c_void,
+        xOutput: ::std::option::Option<
+            unsafe extern "C" fn(
+                pOut: *mut ::std::ffi::c_void,
+                pData: *const ::std::ffi::c_void,
+                nData: ::std::ffi::c_int,
+            ) -> ::std::ffi::c_int,
+        >,
+        pOut: *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_start_strm(
+        pp: *mut *mut sqlite3_changeset_iter,
+        xInput: ::std::option::Option<
+            unsafe extern "C" fn(
+                pIn: *mut ::std::ffi::c_void,
+                pData: *mut ::std::ffi::c_void,
+                pnData: *mut ::std::ffi::c_int,
+            ) -> ::std::ffi::c_int,
+        >,
+        pIn: *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changeset_start_v2_strm(
+        pp: *mut *mut sqlite3_changeset_iter,
+        xInput: ::std::option::Option<
+            unsafe extern "C" fn(
+                pIn: *mut ::std::ffi::c_void,
+                pData: *mut ::std::ffi::c_void,
+                pnData: *mut ::std::ffi::c_int,
+            ) -> ::std::ffi::c_int,
+        >,
+        pIn: *mut ::std::ffi::c_void,
+        flags: ::std::ffi::c_int,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3session_changeset_strm(
+        pSession: *mut sqlite3_session,
+        xOutput: ::std::option::Option<
+            unsafe extern "C" fn(
+                pOut: *mut ::std::ffi::c_void,
+                pData: *const ::std::ffi::c_void,
+                nData: ::std::ffi::c_int,
+            ) -> ::std::ffi::c_int,
+        >,
+        pOut: *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3session_patchset_strm(
+        pSession: *mut sqlite3_session,
+        xOutput: ::std::option::Option<
+            unsafe extern "C" fn(
+                pOut: *mut ::std::ffi::c_void,
+                pData: *const ::std::ffi::c_void,
+                nData: ::std::ffi::c_int,
+            ) -> ::std::ffi::c_int,
+        >,
+        pOut: *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changegroup_add_strm(
+        arg1: *mut sqlite3_changegroup,
+        xInput: ::std::option::Option<
+            unsafe extern "C" fn(
+                pIn: *mut ::std::ffi::c_void,
+                pData: *mut ::std::ffi::c_void,
+                pnData: *mut ::std::ffi::c_int,
+            ) -> ::std::ffi::c_int,
+        >,
+        pIn: *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changegroup_output_strm(
+        arg1: *mut sqlite3_changegroup,
+        xOutput: ::std::option::Option<
+            unsafe extern "C" fn(
+                pOut: *mut ::std::ffi::c_void,
+                pData: *const ::std::ffi::c_void,
+                nData: ::std::ffi::c_int,
+            ) -> ::std::ffi::c_int,
+        >,
+        pOut: *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3rebaser_rebase_strm(
+        pRebaser: *mut sqlite3_rebaser,
+        xInput: ::std::option::Option<
+            unsafe extern "C" fn(
+                pIn: *mut ::std::ffi::c_void,
+                pData: *mut ::std::ffi::c_void,
+                pnData: *mut ::std::ffi::c_int,
+            ) -> ::std::ffi::c_int,
+        >,
+        pIn: *mut ::std::ffi::c_void,
+        xOutput: ::std::option::Option<
+            unsafe extern "C" fn(
+                pOut: *mut ::std::ffi::c_void,
+                pData: *const ::std::ffi::c_void,
+                nData: ::std::ffi::c_int,
+            ) -> ::std::ffi::c_int,
+        >,
+        pOut: *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3session_config(
+        op: ::std::ffi::c_int,
+        pArg: *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changegroup_config(
+        arg1: *mut sqlite3_changegroup,
+        arg2: ::std::ffi::c_int,
+        pArg: *mut ::std::ffi::c_void,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changegroup_change_begin(
+        arg1: *mut sqlite3_changegroup,
+        eOp: ::std::ffi::c_int,
+        zTab: *const ::std::ffi::c_char,
+        bIndirect: ::std::ffi::c_int,
+        pzErr: *mut *mut ::std::ffi::c_char,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changegroup_change_int64(
+        arg1: *mut sqlite3_changegroup,
+        bNew: ::std::ffi::c_int,
+        iCol: ::std::ffi::c_int,
+        iVal: sqlite3_int64,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changegroup_change_null(
+        arg1: *mut sqlite3_changegroup,
+        arg2: ::std::ffi::c_int,
+        arg3: ::std::ffi::c_int,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changegroup_change_double(
+        arg1: *mut sqlite3_changegroup,
+        arg2: ::std::ffi::c_int,
+        arg3: ::std::ffi::c_int,
+        arg4: f64,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changegroup_change_text(
+        arg1: *mut sqlite3_changegroup,
+        arg2: ::std::ffi::c_int,
+        arg3: ::std::ffi::c_int,
+        pVal: *const ::std::ffi::c_char,
+        nVal: ::std::ffi::c_int,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changegroup_change_blob(
+        arg1: *mut sqlite3_changegroup,
+        arg2: ::std::ffi::c_int,
+        arg3: ::std::ffi::c_int,
+        pVal: *const ::std::ffi::c_void,
+        nVal: ::std::ffi::c_int,
+    ) -> ::std::ffi::c_int;
+}
+unsafe extern "C" {
+    pub fn sqlite3changegroup_change_finish(
+        arg1: *mut sqlite3_changegroup,
+        bDiscard: ::std::ffi::c_int,
+        pzErr: *mut *mut ::std::ffi::c_char,
+    ) -> ::std::ffi::c_int;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct Fts5Context {
+    _unused: [u8; 0],
+}
+pub type fts5_extension_function = ::std::option::Option<
+    unsafe extern "C" fn(
+        pApi: *const Fts5ExtensionApi,
+        pFts: *mut Fts5Context,
+        pCtx: *mut sqlite3_context,
+        nVal: ::std::ffi::c_int,
+        apVal: *mut *mut sqlite3_value,
+    ),
+>;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct Fts5PhraseIter {
+    pub a: *const ::std::ffi::c_uchar,
+    pub b: *const ::std::ffi::c_uchar,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct Fts5ExtensionApi {
+    pub iVersion: ::std::ffi::c_int,
+    pub xUserData: ::std::option::Option<
+        unsafe extern "C" fn(arg1: *mut Fts5Context) -> *mut ::std::ffi::c_void,
+    >,
+    pub xColumnCount:
+        ::std::option::Option<unsafe extern "C" fn(arg1: *mut Fts5Context) -> ::std::ffi::c_int>,
+    pub xRowCount: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            pnRow: *mut sqlite3_int64,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xColumnTotalSize: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            iCol: ::std::ffi::c_int,
+            pnToken: *mut sqlite3_int64,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xTokenize: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            pText: *const ::std::ffi::c_char,
+            nText: ::std::ffi::c_int,
+            pCtx: *mut ::std::ffi::c_void,
+            xToken: ::std::option::Option<
+                unsafe extern "C" fn(
+                    arg1: *mut ::std::ffi::c_void,
+                    arg2: ::std::ffi::c_int,
+                    arg3: *const ::std::ffi::c_char,
+                    arg4: ::std::ffi::c_int,
+                    arg5: ::std::ffi::c_int,
+                    arg6: ::std::ffi::c_int,
+                ) -> ::std::ffi::c_int,
+            >,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xPhraseCount:
+        ::std::option::Option<unsafe extern "C" fn(arg1: *mut Fts5Context) -> ::std::ffi::c_int>,
+    pub xPhraseSize: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            iPhrase: ::std::ffi::c_int,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xInstCount: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            pnInst: *mut ::std::ffi::c_int,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xInst: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            iIdx: ::std::ffi::c_int,
+            piPhrase: *mut ::std::ffi::c_int,
+            piCol: *mut ::std::ffi::c_int,
+            piOff: *mut ::std::ffi::c_int,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xRowid:
+        ::std::option::Option<unsafe extern "C" fn(arg1: *mut Fts5Context) -> sqlite3_int64>,
+    pub xColumnText: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            iCol: ::std::ffi::c_int,
+            pz: *mut *const ::std::ffi::c_char,
+            pn: *mut ::std::ffi::c_int,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xColumnSize: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            iCol: ::std::ffi::c_int,
+            pnToken: *mut ::std::ffi::c_int,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xQueryPhrase: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            iPhrase: ::std::ffi::c_int,
+            pUserData: *mut ::std::ffi::c_void,
+            arg2: ::std::option::Option<
+                unsafe extern "C" fn(
+                    arg1: *const Fts5ExtensionApi,
+                    arg2: *mut Fts5Context,
+                    arg3: *mut ::std::ffi::c_void,
+                ) -> ::std::ffi::c_int,
+            >,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xSetAuxdata: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            pAux: *mut ::std::ffi::c_void,
+            xDelete: ::std::option::Option<unsafe extern "C" fn(arg1: *mut ::std::ffi::c_void)>,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xGetAuxdata: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            bClear: ::std::ffi::c_int,
+        ) -> *mut ::std::ffi::c_void,
+    >,
+    pub xPhraseFirst: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            iPhrase: ::std::ffi::c_int,
+            arg2: *mut Fts5PhraseIter,
+            arg3: *mut ::std::ffi::c_int,
+            arg4: *mut ::std::ffi::c_int,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xPhraseNext: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            arg2: *mut Fts5PhraseIter,
+            piCol: *mut ::std::ffi::c_int,
+            piOff: *mut ::std::ffi::c_int,
+        ),
+    >,
+    pub xPhraseFirstColumn: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            iPhrase: ::std::ffi::c_int,
+            arg2: *mut Fts5PhraseIter,
+            arg3: *mut ::std::ffi::c_int,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xPhraseNextColumn: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            arg2: *mut Fts5PhraseIter,
+            piCol: *mut ::std::ffi::c_int,
+        ),
+    >,
+    pub xQueryToken: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            iPhrase: ::std::ffi::c_int,
+            iToken: ::std::ffi::c_int,
+            ppToken: *mut *const ::std::ffi::c_char,
+            pnToken: *mut ::std::ffi::c_int,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xInstToken: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            iIdx: ::std::ffi::c_int,
+            iToken: ::std::ffi::c_int,
+            arg2: *mut *const ::std::ffi::c_char,
+            arg3: *mut ::std::ffi::c_int,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xColumnLocale: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            iCol: ::std::ffi::c_int,
+            pz: *mut *const ::std::ffi::c_char,
+            pn: *mut ::std::ffi::c_int,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xTokenize_v2: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Context,
+            pText: *const ::std::ffi::c_char,
+            nText: ::std::ffi::c_int,
+            pLocale: *const ::std::ffi::c_char,
+            nLocale: ::std::ffi::c_int,
+            pCtx: *mut ::std::ffi::c_void,
+            xToken: ::std::option::Option<
+                unsafe extern "C" fn(
+                    arg1: *mut ::std::ffi::c_void,
+                    arg2: ::std::ffi::c_int,
+                    arg3: *const ::std::ffi::c_char,
+                    arg4: ::std::ffi::c_int,
+                    arg5: ::std::ffi::c_int,
+                    arg6: ::std::ffi::c_int,
+                ) -> ::std::ffi::c_int,
+            >,
+        ) -> ::std::ffi::c_int,
+    >,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct Fts5Tokenizer {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct fts5_tokenizer_v2 {
+    pub iVersion: ::std::ffi::c_int,
+    pub xCreate: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut ::std::ffi::c_void,
+            azArg: *mut *const ::std::ffi::c_char,
+            nArg: ::std::ffi::c_int,
+            ppOut: *mut *mut Fts5Tokenizer,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xDelete: ::std::option::Option<unsafe extern "C" fn(arg1: *mut Fts5Tokenizer)>,
+    pub xTokenize: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Tokenizer,
+            pCtx: *mut ::std::ffi::c_void,
+            flags: ::std::ffi::c_int,
+            pText: *const ::std::ffi::c_char,
+            nText: ::std::ffi::c_int,
+            pLocale: *const ::std::ffi::c_char,
+            nLocale: ::std::ffi::c_int,
+            xToken: ::std::option::Option<
+                unsafe extern "C" fn(
+                    pCtx: *mut ::std::ffi::c_void,
+                    tflags: ::std::ffi::c_int,
+                    pToken: *const ::std::ffi::c_char,
+                    nToken: ::std::ffi::c_int,
+                    iStart: ::std::ffi::c_int,
+                    iEnd: ::std::ffi::c_int,
+                ) -> ::std::ffi::c_int,
+            >,
+        ) -> ::std::ffi::c_int,
+    >,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct fts5_tokenizer {
+    pub xCreate: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut ::std::ffi::c_void,
+            azArg: *mut *const ::std::ffi::c_char,
+            nArg: ::std::ffi::c_int,
+            ppOut: *mut *mut Fts5Tokenizer,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xDelete: ::std::option::Option<unsafe extern "C" fn(arg1: *mut Fts5Tokenizer)>,
+    pub xTokenize: ::std::option::Option<
+        unsafe extern "C" fn(
+            arg1: *mut Fts5Tokenizer,
+            pCtx: *mut ::std::ffi::c_void,
+            flags: ::std::ffi::c_int,
+            pText: *const ::std::ffi::c_char,
+            nText: ::std::ffi::c_int,
+            xToken: ::std::option::Option<
+                unsafe extern "C" fn(
+                    pCtx: *mut ::std::ffi::c_void,
+                    tflags: ::std::ffi::c_int,
+                    pToken: *const ::std::ffi::c_char,
+                    nToken: ::std::ffi::c_int,
+                    iStart: ::std::ffi::c_int,
+                    iEnd: ::std::ffi::c_int,
+                ) -> ::std::ffi::c_int,
+            >,
+        ) -> ::std::ffi::c_int,
+    >,
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct fts5_api {
+    pub iVersion: ::std::ffi::c_int,
+    pub xCreateTokenizer: ::std::option::Option<
+        unsafe extern "C" fn(
+            pApi: *mut fts5_api,
+            zName: *const ::std::ffi::c_char,
+            pUserData: *mut ::std::ffi::c_void,
+            pTokenizer: *mut fts5_tokenizer,
+            xDestroy: ::std::option::Option<unsafe extern "C" fn(arg1: *mut ::std::ffi::c_void)>,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xFindTokenizer: ::std::option::Option<
+        unsafe extern "C" fn(
+            pApi: *mut fts5_api,
+            zName: *const ::std::ffi::c_char,
+            ppUserData: *mut *mut ::std::ffi::c_void,
+            pTokenizer: *mut fts5_tokenizer,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xCreateFunction: ::std::option::Option<
+        unsafe extern "C" fn(
+            pApi: *mut fts5_api,
+            zName: *const ::std::ffi::c_char,
+            pUserData: *mut ::std::ffi::c_void,
+            xFunction: fts5_extension_function,
+            xDestroy: ::std::option::Option<unsafe extern "C" fn(arg1: *mut ::std::ffi::c_void)>,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xCreateTokenizer_v2: ::std::option::Option<
+        unsafe extern "C" fn(
+            pApi: *mut fts5_api,
+            zName: *const ::std::ffi::c_char,
+            pUserData: *mut ::std::ffi::c_void,
+            pTokenizer: *mut fts5_tokenizer_v2,
+            xDestroy: ::std::option::Option<unsafe extern "C" fn(arg1: *mut ::std::ffi::c_void)>,
+        ) -> ::std::ffi::c_int,
+    >,
+    pub xFindTokenizer_v2: ::std::option::Option<
+        unsafe extern "C" fn(
+            pApi: *mut fts5_api,
+            zName: *const ::std::ffi::c_char,
+            ppUserData: *mut *mut ::std::ffi::c_void,
+            ppTokenizer: *mut *mut fts5_tokenizer_v2,
+        ) -> ::std::ffi::c_int,
+    >,
 }

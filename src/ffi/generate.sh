@@ -9,7 +9,9 @@ cd "$(dirname "$0")/../.."
   echo "// bindgen $(bindgen --version | cut -d' ' -f2); SQLite $(sed -n 's/^#define SQLITE_VERSION *"\(.*\)"/\1/p' sqlite3-vendored/sqlite3.h)"
   bindgen sqlite3-vendored/sqlite3.h \
     --allowlist-function 'sqlite3_.*' \
+    --allowlist-function 'sqlite3(session|changeset|changegroup|rebaser)_.*' \
     --allowlist-type 'sqlite3.*' \
+    --allowlist-type '(fts5|Fts5).*' \
     --allowlist-var 'SQLITE_.*' \
     --blocklist-function 'sqlite3_(vmprintf|vsnprintf|str_vappendf)' \
     --blocklist-type 'va_list|__va_list_tag|__builtin_va_list' \
