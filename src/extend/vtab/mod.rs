@@ -644,7 +644,7 @@ impl Connection {
             .iter()
             .map(|s| std::ffi::CString::new(*s))
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| Error::NulError(e))?;
+            .map_err(Error::NulError)?;
         let mut ptrs: Vec<*const std::ffi::c_char> = names.iter().map(|c| c.as_ptr()).collect();
         ptrs.push(std::ptr::null());
         // SAFETY: live handle; a NULL-terminated array of C strings that
@@ -691,10 +691,8 @@ pub fn dequote(s: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {
-        if c == q {
-            if chars.next() != Some(q) {
-                return Cow::Borrowed(inner);
-            }
+        if c == q && chars.next() != Some(q) {
+            return Cow::Borrowed(inner);
         }
         out.push(c);
     }
