@@ -1450,3 +1450,177 @@ fn module_const_like_rusqlite() -> Result<()> {
     assert_eq!(ints(&conn, "SELECT value FROM range(0, 3)")?, [0, 1, 2]);
     Ok(())
 }
+
+// ---------------------------------------------------------------------------
+// UPDATE without changing a column (no_change), conflict modes, collation
+// and DISTINCT seen while planning.
+
+thread_local! {
+    static SEEN: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+fn seen(s: String) {
+    SEEN.with(|v| v.borrow_mut().push(s));
+}
+
+/// Two columns (a, big); `big` is expensive: not read for UPDATEs that
+/// leave it alone.
+struct Nc {
+    rows: RefCell<BTreeMap<i64, (i64, String)>>,
+}
+
+impl<'vtab> VTab<'vtab> for Nc {
+    type Aux = ();
+    type Cursor = KvLikeCursor<'vtab>;
+    fn connect(
+        db: &mut VTabConnection,
+        _: Option<&()>,
+        _: &[u8],
+        _: &[u8],
+        _: &[u8],
+        _: &[&[u8]],
+    ) -> Result<(Cow<'static, CStr>, Self)> {
+        db.config(VTabConfig::ConstraintSupport)?;
+        Ok((
+            c"CREATE TABLE x(a INTEGER, big TEXT COLLATE NOCASE)".into(),
+            Nc {
+                rows: RefCell::new(BTreeMap::from([(1, (10, "x".repeat(100)))])),
+            },
+        ))
+    }
+    fn best_index(&self, info: &mut IndexInfo) -> Result<bool> {
+        seen(format!("distinct {:?}", info.distinct()));
+        let cols: Vec<(usize, c_int)> = info
+            .constraints()
+            .enumerate()
+            .map(|(i, c)| (i, c.column()))
+            .collect();
+        for (i, col) in cols {
+            seen(format!("collation {col} {}", info.collation(i)?));
+        }
+        seen(format!("col_used {}", info.col_used()));
+        Ok(true)
+    }
+    fn open(&'vtab self) -> Result<KvLikeCursor<'vtab>> {
+        Ok(KvLikeCursor {
+            tab: self,
+            key: None,
+        })
+    }
+}
+
+impl CreateVTab<'_> for Nc {
+    const KIND: VTabKind = VTabKind::Default;
+}
+
+impl UpdateVTab<'_> for Nc {
+    fn delete(&self, _: ValueRef<'_>) -> Result<()> {
+        Ok(())
+    }
+    fn insert(&self, args: &Inserts<'_>) -> Result<i64> {
+        seen(format!("insert {:?}", args.on_conflict()));
+        let k = args.new_rowid().unwrap_or(99);
+        self.rows
+            .borrow_mut()
+            .insert(k, (args.get(2)?, args.get(3)?));
+        Ok(k)
+    }
+    fn update(&self, args: &Updates<'_>) -> Result<()> {
+        let unchanged = args.no_change(3);
+        seen(format!(
+            "update no_change(big)={unchanged} {:?}",
+            args.on_conflict()
+        ));
+        let mut rows = self.rows.borrow_mut();
+        let row = rows.get_mut(&args.rowid().unwrap()).unwrap();
+        row.0 = args.get(2)?;
+        if !unchanged {
+            row.1 = args.get(3)?;
+        }
+        Ok(())
+    }
+}
+
+struct KvLikeCursor<'vtab> {
+    tab: &'vtab Nc,
+    key: Option<i64>,
+}
+
+impl VTabCursor for KvLikeCursor<'_> {
+    fn filter(&mut self, _: c_int, _: Option<&str>, _: &Filters<'_>) -> Result<()> {
+        self.key = self.tab.rows.borrow().keys().next().copied();
+        Ok(())
+    }
+    fn next(&mut self) -> Result<()> {
+        let k = self.key.unwrap();
+        self.key = self
+            .tab
+            .rows
+            .borrow()
+            .range((Bound::Excluded(k), Bound::Unbounded))
+            .next()
+            .map(|(k, _)| *k);
+        Ok(())
+    }
+    fn eof(&self) -> bool {
+        self.key.is_none()
+    }
+    fn column(&self, ctx: &mut Context, i: c_int) -> Result<()> {
+        let rows = self.tab.rows.borrow();
+        let (a, big) = &rows[&self.key.unwrap()];
+        match i {
+            0 => ctx.set_result(*a),
+            _ if ctx.no_change() => {
+                seen("big not read".to_owned());
+                Ok(())
+            }
+            _ => ctx.set_result(big.as_str()),
+        }
+    }
+    fn rowid(&self) -> Result<i64> {
+        Ok(self.key.unwrap())
+    }
+}
+
+#[test]
+fn no_change_conflict_mode_collation_distinct() -> Result<()> {
+    let conn = memory_db();
+    conn.create_module("nc", vtab::update_module::<Nc>(), None)?;
+    conn.execute_batch("CREATE VIRTUAL TABLE n USING nc")?;
+    SEEN.with(|v| v.borrow_mut().clear());
+    conn.execute("UPDATE n SET a = 11", [])?;
+    let log = SEEN.with(|v| v.take());
+    assert!(log.contains(&"big not read".to_owned()), "{log:?}");
+    assert!(
+        log.contains(&"update no_change(big)=true Abort".to_owned()),
+        "{log:?}"
+    );
+    let (a, big): (i64, String) =
+        conn.query_row("SELECT a, big FROM n", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    assert_eq!((a, big.len()), (11, 100));
+    conn.execute("UPDATE OR REPLACE n SET big = 'y'", [])?;
+    conn.execute(
+        "INSERT OR IGNORE INTO n(rowid, a, big) VALUES (5, 1, 'z')",
+        [],
+    )?;
+    let log = SEEN.with(|v| v.take());
+    assert!(
+        log.contains(&"update no_change(big)=false Replace".to_owned()),
+        "{log:?}"
+    );
+    assert!(log.contains(&"insert Ignore".to_owned()), "{log:?}");
+    // Planning information.
+    let n: i64 = conn.query_row(
+        "SELECT count(DISTINCT a) FROM n WHERE big = 'Y' AND a > 0",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(n, 1);
+    let _ = strings(&conn, "SELECT DISTINCT big FROM n")?;
+    let log = SEEN.with(|v| v.take());
+    assert!(log.contains(&"collation 1 NOCASE".to_owned()), "{log:?}");
+    assert!(log.contains(&"collation 0 BINARY".to_owned()), "{log:?}");
+    assert!(log.contains(&"distinct Distinct".to_owned()), "{log:?}");
+    assert!(log.contains(&"col_used 2".to_owned()), "{log:?}");
+    Ok(())
+}
