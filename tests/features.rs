@@ -81,7 +81,6 @@ const UNSUPPORTED: &[&str] = &[
     "time",
     "url",
     "uuid",
-    "vtab",
     "wasm32-wasi-vfs",
 ];
 
