@@ -1624,3 +1624,85 @@ fn no_change_conflict_mode_collation_distinct() -> Result<()> {
     assert!(log.contains(&"col_used 2".to_owned()), "{log:?}");
     Ok(())
 }
+
+/// rusqlite 0.41.1's own tests/vtab.rs, ported: the `#[repr(C)]` base
+/// fields and `unsafe` are gone, `open` takes `&'vtab self`; the rest is
+/// unchanged (including `create_module::<DummyTab, _>` and `&MODULE`).
+#[test]
+fn ported_rusqlite_dummy_module() -> Result<()> {
+    use std::marker::PhantomData;
+    use vtab::Module;
+
+    const MODULE: Module<DummyTab> = Module::eponymous_only_module();
+
+    struct DummyTab;
+
+    impl<'vtab> VTab<'vtab> for DummyTab {
+        type Aux = ();
+        type Cursor = DummyTabCursor<'vtab>;
+
+        fn connect(
+            _: &mut VTabConnection,
+            aux: Option<&()>,
+            _module_name: &[u8],
+            _database_name: &[u8],
+            _table_name: &[u8],
+            _args: &[&[u8]],
+        ) -> Result<(Cow<'static, CStr>, Self)> {
+            debug_assert_eq!(aux, None);
+            Ok((Cow::Borrowed(c"CREATE TABLE x(value)"), DummyTab))
+        }
+
+        fn best_index(&self, info: &mut IndexInfo) -> Result<bool> {
+            info.set_estimated_cost(1.);
+            Ok(true)
+        }
+
+        fn open(&'vtab self) -> Result<DummyTabCursor<'vtab>> {
+            Ok(DummyTabCursor::default())
+        }
+    }
+
+    #[derive(Default)]
+    struct DummyTabCursor<'vtab> {
+        /// The rowid
+        row_id: i64,
+        phantom: PhantomData<&'vtab DummyTab>,
+    }
+
+    impl VTabCursor for DummyTabCursor<'_> {
+        fn filter(
+            &mut self,
+            _idx_num: c_int,
+            _idx_str: Option<&str>,
+            _args: &Filters<'_>,
+        ) -> Result<()> {
+            self.row_id = 1;
+            Ok(())
+        }
+
+        fn next(&mut self) -> Result<()> {
+            self.row_id += 1;
+            Ok(())
+        }
+
+        fn eof(&self) -> bool {
+            self.row_id > 1
+        }
+
+        fn column(&self, ctx: &mut Context, _: c_int) -> Result<()> {
+            ctx.set_result(self.row_id)
+        }
+
+        fn rowid(&self) -> Result<i64> {
+            Ok(self.row_id)
+        }
+    }
+
+    let db = Connection::open_in_memory()?;
+    db.create_module::<DummyTab, _>(c"dummy", &MODULE, None)?;
+    let mut s = db.prepare("SELECT * FROM dummy()")?;
+    let dummy = s.query_row([], |row| row.get::<_, i32>(0))?;
+    assert_eq!(1, dummy);
+    Ok(())
+}
