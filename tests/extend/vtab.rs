@@ -1257,6 +1257,9 @@ fn drop_table_drops_the_table_object_once() -> Result<()> {
 thread_local! {
     static REENTRANT: RefCell<Option<Connection>> = const { RefCell::new(None) };
     static DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// Set: connect and best_index try to change the connection's modules,
+    /// storing the outcomes here.
+    static MODULE_CHANGES: RefCell<Option<Vec<Result<()>>>> = const { RefCell::new(None) };
     /// Set: best_index drops its own table, storing the outcome here.
     static DROP_FROM_BEST_INDEX: RefCell<Option<Result<()>>> = const { RefCell::new(None) };
 }
@@ -1264,6 +1267,20 @@ thread_local! {
 /// Runs `f` with the thread's connection.
 fn with_conn<R>(f: impl FnOnce(&Connection) -> R) -> R {
     REENTRANT.with(|c| f(c.borrow().as_ref().expect("connection set")))
+}
+
+/// If armed, replaces and drops the modules of the thread's connection.
+fn try_module_changes() {
+    if MODULE_CHANGES.with(|m| m.borrow().is_none()) {
+        return;
+    }
+    let (a, b) = with_conn(|c| {
+        (
+            c.create_module("reent", vtab::update_module::<Reent>(), None),
+            c.drop_modules(&[]),
+        )
+    });
+    MODULE_CHANGES.with(|m| m.borrow_mut().as_mut().unwrap().extend([a, b]));
 }
 
 /// A table whose filter queries (and writes) through the same connection.
@@ -1283,6 +1300,7 @@ impl<'vtab> VTab<'vtab> for Reent {
         _: &[u8],
         _: &[&[u8]],
     ) -> Result<(Cow<'static, CStr>, Self)> {
+        try_module_changes();
         Ok((
             c"CREATE TABLE x(a)".into(),
             Reent {
@@ -1291,6 +1309,7 @@ impl<'vtab> VTab<'vtab> for Reent {
         ))
     }
     fn best_index(&self, _: &mut IndexInfo) -> Result<bool> {
+        try_module_changes();
         if DROP_FROM_BEST_INDEX.with(|d| d.borrow().is_some()) {
             let r = with_conn(|c| c.execute_batch("DROP TABLE r"));
             DROP_FROM_BEST_INDEX.with(|d| *d.borrow_mut() = Some(r));
@@ -1384,6 +1403,33 @@ fn reentrant_query_from_filter() -> Result<()> {
         Ok(())
     })?;
     REENTRANT.with(|c| c.borrow_mut().take());
+    Ok(())
+}
+
+#[test]
+fn modules_not_changed_from_inside_a_table() -> Result<()> {
+    let conn = memory_db();
+    conn.create_module("reent", vtab::update_module::<Reent>(), None)?;
+    REENTRANT.with(|c| *c.borrow_mut() = Some(conn));
+    MODULE_CHANGES.with(|m| *m.borrow_mut() = Some(Vec::new()));
+    // xCreate (then best_index of a query) try to replace the module that
+    // is constructing them: refused, so SQLite never frees it under them.
+    with_conn(|c| c.execute_batch("CREATE VIRTUAL TABLE r USING reent"))?;
+    with_conn(|c| c.prepare("SELECT count(*) FROM r").map(drop))?;
+    let results = MODULE_CHANGES.with(|m| m.borrow_mut().take()).unwrap();
+    assert_eq!(results.len(), 4, "{results:?}");
+    for r in results {
+        let err = r.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("can't be registered or dropped from inside"),
+            "{err}"
+        );
+    }
+    let conn = REENTRANT.with(|c| c.borrow_mut().take()).unwrap();
+    // Outside of any method: allowed again.
+    conn.create_module("reent", vtab::update_module::<Reent>(), None)?;
+    conn.drop_modules(&["reent"])?;
     Ok(())
 }
 

@@ -25,7 +25,7 @@
 //!   `sqlite3_result_error` for xColumn).
 
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::ptr;
 use std::sync::Arc;
@@ -290,11 +290,63 @@ fn drop_quietly<V>(v: V) {
     }
 }
 
+// ---- module changes from inside a module ----
+
+thread_local! {
+    /// The connections (as addresses) running a table method or a
+    /// constructor on this thread, innermost last.
+    static RUNNING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Marks `db` as running a table method or constructor until dropped.
+/// SQLite does not hold a reference to a module while its constructor
+/// runs, so replacing or dropping modules re-entrantly then would free the
+/// module (and its aux) under SQLite and under the constructor;
+/// [`module_changes_allowed`] refuses it.
+struct Running(usize);
+
+impl Running {
+    #[inline]
+    fn enter(db: *mut ffi::sqlite3) -> Running {
+        let key = db as usize;
+        // During thread-local teardown nothing is recorded, but
+        // module_changes_allowed then refuses every change.
+        let _ = RUNNING.try_with(|r| {
+            if let Ok(mut r) = r.try_borrow_mut() {
+                r.push(key);
+            }
+        });
+        Running(key)
+    }
+}
+
+impl Drop for Running {
+    #[inline]
+    fn drop(&mut self) {
+        let _ = RUNNING.try_with(|r| {
+            if let Ok(mut r) = r.try_borrow_mut()
+                && let Some(i) = r.iter().rposition(|&k| k == self.0)
+            {
+                r.remove(i);
+            }
+        });
+    }
+}
+
+/// Whether modules of `db` may be registered or dropped now: not while one
+/// of its virtual tables connects or runs a table method on this thread.
+pub(super) fn module_changes_allowed(db: *mut ffi::sqlite3) -> bool {
+    RUNNING
+        .try_with(|r| r.try_borrow().is_ok_and(|r| !r.contains(&(db as usize))))
+        .unwrap_or(false)
+}
+
 // ---- tables ----
 
 /// A table method in progress (see the module docs).
 struct TabGuard<T> {
     p: *mut TabBox<T>,
+    _running: Running,
 }
 
 impl<T> TabGuard<T> {
@@ -304,9 +356,12 @@ impl<T> TabGuard<T> {
     unsafe fn enter(vtab: *mut ffi::sqlite3_vtab) -> Self {
         let p = vtab.cast::<TabBox<T>>();
         // SAFETY: per the caller; only the Cell field is borrowed.
-        let n = unsafe { &(*p).in_use };
+        let (n, db) = unsafe { (&(*p).in_use, (*p).db) };
         n.set(n.get() + 1);
-        TabGuard { p }
+        TabGuard {
+            p,
+            _running: Running::enter(db),
+        }
     }
 
     #[inline]
@@ -366,6 +421,7 @@ unsafe fn connect_with<T: for<'a> VTab<'a>>(
     pp_vtab: *mut *mut ffi::sqlite3_vtab,
     pz_err: *mut *mut c_char,
 ) -> c_int {
+    let _running = Running::enter(db);
     let outcome = catch_panic(|| -> Result<(), (c_int, String)> {
         let raw: &[*const c_char] = if argc <= 0 || argv.is_null() {
             &[]

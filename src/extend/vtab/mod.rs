@@ -646,7 +646,10 @@ impl Connection {
     /// the last table using it is disconnected).
     ///
     /// # Errors
-    /// A name with a NUL; SQLite's error (`aux` is then dropped).
+    /// A name with a NUL; SQLite's error (`aux` is then dropped);
+    /// [`Error::ModuleError`] when called from inside a virtual-table
+    /// constructor or table method of this connection (SQLite would free
+    /// the module in use).
     pub fn create_module<'vtab, T: for<'a> VTab<'a>, M: Name>(
         &self,
         module_name: M,
@@ -654,6 +657,9 @@ impl Connection {
         aux: Option<<T as VTab<'static>>::Aux>,
     ) -> Result<()> {
         let name = module_name.as_cstr()?;
+        if !glue::module_changes_allowed(self.db.db()) {
+            return Err(module_change_refused());
+        }
         // SAFETY: live handle on its thread; NUL-terminated name; the module
         // table is 'static; aux ownership goes to SQLite (see glue).
         let rc = unsafe {
@@ -673,13 +679,18 @@ impl Connection {
     /// working until disconnected.
     ///
     /// # Errors
-    /// A name with a NUL; SQLite's error.
+    /// A name with a NUL; SQLite's error; [`Error::ModuleError`] from
+    /// inside a virtual-table constructor or table method of this
+    /// connection.
     pub fn drop_modules(&self, keep: &[&str]) -> Result<()> {
         let names = keep
             .iter()
             .map(|s| std::ffi::CString::new(*s))
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(Error::NulError)?;
+        if !glue::module_changes_allowed(self.db.db()) {
+            return Err(module_change_refused());
+        }
         let mut ptrs: Vec<*const std::ffi::c_char> = names.iter().map(|c| c.as_ptr()).collect();
         ptrs.push(std::ptr::null());
         // SAFETY: live handle; a NULL-terminated array of C strings that
@@ -687,6 +698,14 @@ impl Connection {
         let rc = unsafe { ffi::sqlite3_drop_modules(self.db.db(), ptrs.as_ptr().cast_mut()) };
         self.decode_result(rc)
     }
+}
+
+fn module_change_refused() -> Error {
+    Error::ModuleError(
+        "virtual-table modules can't be registered or dropped from inside a virtual-table \
+         method of the same connection"
+            .to_owned(),
+    )
 }
 
 /// Doubles every `"` in `identifier` (for a quoted SQL identifier).
