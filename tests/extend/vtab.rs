@@ -1752,3 +1752,32 @@ fn ported_rusqlite_dummy_module() -> Result<()> {
     assert_eq!(1, dummy);
     Ok(())
 }
+
+#[test]
+fn module_error_variants_display_as_rusqlite() {
+    use ferrolite::types::Type;
+    use std::error::Error as _;
+    let e = Error::ModuleError("illegal argument: 'x'".into());
+    assert_eq!(e.to_string(), "illegal argument: 'x'");
+    assert!(e.source().is_none());
+    assert_eq!(e, Error::ModuleError("illegal argument: 'x'".into()));
+    let e = Error::InvalidFilterParameterType(2, Type::Blob);
+    assert_eq!(
+        e.to_string(),
+        "Invalid filter parameter type Blob at index 2"
+    );
+    assert!(e.source().is_none());
+    assert_ne!(e, Error::InvalidFilterParameterType(1, Type::Blob));
+}
+
+#[test]
+fn filter_argument_of_the_wrong_type() -> Result<()> {
+    let conn = memory_db();
+    conn.create_module("range", vtab::eponymous_only_module::<Range>(), None)?;
+    let err = ints(&conn, "SELECT value FROM range(x'00', 3)").unwrap_err();
+    assert_eq!(
+        message(&err),
+        "Invalid filter parameter type Blob at index 0"
+    );
+    Ok(())
+}
