@@ -1051,6 +1051,58 @@ impl TransactionVTab<'_> for Faulty {
     fn rollback(&self) -> Result<()> {
         hit("rollback")
     }
+    fn savepoint(&self, n: c_int) -> Result<()> {
+        SAVEPOINTS.with(|v| v.borrow_mut().push(format!("savepoint {n}")));
+        hit("savepoint")
+    }
+    fn release(&self, n: c_int) -> Result<()> {
+        SAVEPOINTS.with(|v| v.borrow_mut().push(format!("release {n}")));
+        hit("release")
+    }
+    fn rollback_to(&self, n: c_int) -> Result<()> {
+        SAVEPOINTS.with(|v| v.borrow_mut().push(format!("rollback_to {n}")));
+        hit("rollback_to")
+    }
+}
+
+thread_local! {
+    static SAVEPOINTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+#[test]
+fn savepoints_reach_the_table() -> Result<()> {
+    let conn = faulty_db()?;
+    SAVEPOINTS.with(|v| v.borrow_mut().clear());
+    conn.execute_batch(
+        "BEGIN; INSERT INTO f VALUES (1); SAVEPOINT a; INSERT INTO f VALUES (2);
+         ROLLBACK TO a; RELEASE a; COMMIT",
+    )?;
+    let log = SAVEPOINTS.with(|v| v.take());
+    assert!(log.contains(&"savepoint 0".to_owned()), "{log:?}");
+    assert!(log.iter().any(|l| l.starts_with("rollback_to")), "{log:?}");
+    assert!(log.iter().any(|l| l.starts_with("release")), "{log:?}");
+    conn.execute_batch("DELETE FROM f WHERE rowid > 3")?;
+    // A failing savepoint: its own error reaches the caller.
+    for panic in [false, true] {
+        arm("savepoint", panic);
+        let r = conn.execute_batch(
+            "BEGIN; INSERT INTO f VALUES (1); SAVEPOINT b; INSERT INTO f VALUES (2)",
+        );
+        disarm();
+        let err = r.unwrap_err();
+        let want = if panic {
+            Error::UnwindingPanic
+        } else {
+            Error::ModuleError("savepoint failed".into())
+        };
+        assert_eq!(err, want);
+        if !conn.is_autocommit() {
+            conn.execute_batch("ROLLBACK")?;
+        }
+        conn.execute_batch("DELETE FROM f WHERE rowid > 3")?;
+        assert_eq!(ints(&conn, "SELECT a FROM f")?, [10, 20, 30]);
+    }
+    Ok(())
 }
 
 struct FaultyCursor<'vtab> {

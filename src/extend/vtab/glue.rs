@@ -141,6 +141,10 @@ pub(super) const fn update_with_tx_base<T: for<'a> TransactionVTab<'a>>() -> ffi
     m.xSync = Some(x_sync::<T>);
     m.xCommit = Some(x_commit::<T>);
     m.xRollback = Some(x_rollback::<T>);
+    m.iVersion = 2;
+    m.xSavepoint = Some(x_savepoint::<T>);
+    m.xRelease = Some(x_release::<T>);
+    m.xRollbackTo = Some(x_rollback_to::<T>);
     m
 }
 
@@ -710,6 +714,41 @@ macro_rules! tx_end_entry {
 
 tx_end_entry!(x_commit, commit);
 tx_end_entry!(x_rollback, rollback);
+
+macro_rules! savepoint_entry {
+    ($name:ident, $method:ident) => {
+        /// SQLite keeps no message from this method: failures go to the
+        /// stash, and the caller gets the Rust error itself.
+        unsafe extern "C" fn $name<T: for<'a> TransactionVTab<'a>>(
+            vtab: *mut ffi::sqlite3_vtab,
+            n: c_int,
+        ) -> c_int {
+            // SAFETY: live table of this module.
+            let guard = unsafe { TabGuard::<T>::enter(vtab) };
+            let r = catch_panic(|| guard.tab().$method(n));
+            // SAFETY: live table (the guard keeps it).
+            let stash = unsafe { &(*vtab.cast::<TabBox<T>>()).stash };
+            let code = match r {
+                Ok(Ok(())) => ffi::SQLITE_OK,
+                Ok(Err(e)) => {
+                    let code = error_code(&e);
+                    stash.record(e, None);
+                    code
+                }
+                Err(payload) => {
+                    stash.record_panic(payload);
+                    ffi::SQLITE_ERROR
+                }
+            };
+            drop(guard);
+            code
+        }
+    };
+}
+
+savepoint_entry!(x_savepoint, savepoint);
+savepoint_entry!(x_release, release);
+savepoint_entry!(x_rollback_to, rollback_to);
 
 // ---- cursors ----
 

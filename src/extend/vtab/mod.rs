@@ -253,7 +253,8 @@ impl<'vtab, T: for<'a> VTab<'a>> Module<'vtab, T> {
 
     /// A writable module taking part in transactions: as
     /// [`update_module`](Self::update_module), plus `xBegin`, `xSync`,
-    /// `xCommit`, `xRollback` through [`TransactionVTab`].
+    /// `xCommit`, `xRollback`, `xSavepoint`, `xRelease` and `xRollbackTo`
+    /// through [`TransactionVTab`].
     #[must_use]
     pub const fn update_module_with_tx() -> Self
     where
@@ -527,6 +528,32 @@ pub trait TransactionVTab<'vtab>: UpdateVTab<'vtab> {
     /// # Errors
     /// Reported to nobody: SQLite ignores a failing `xRollback`.
     fn rollback(&self) -> Result<()> {
+        Ok(())
+    }
+    /// `xSavepoint`: savepoint number `n` starts (its changes can be
+    /// undone by [`rollback_to`](Self::rollback_to)`(n)`).
+    ///
+    /// # Errors
+    /// An error fails the statement with this error itself (SQLite keeps
+    /// no message here).
+    fn savepoint(&self, n: c_int) -> Result<()> {
+        let _ = n;
+        Ok(())
+    }
+    /// `xRelease`: savepoint `n` and the ones after it are released.
+    ///
+    /// # Errors
+    /// As for [`savepoint`](Self::savepoint).
+    fn release(&self, n: c_int) -> Result<()> {
+        let _ = n;
+        Ok(())
+    }
+    /// `xRollbackTo`: undo the changes made since savepoint `n` started.
+    ///
+    /// # Errors
+    /// As for [`savepoint`](Self::savepoint).
+    fn rollback_to(&self, n: c_int) -> Result<()> {
+        let _ = n;
         Ok(())
     }
 }
