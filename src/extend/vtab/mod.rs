@@ -50,7 +50,9 @@
 //!   likewise, with the message `a Rust callback panicked: …`.
 //! * Where SQLite has no message channel, the Rust error itself reaches the
 //!   caller: an `Err` or panic in [`CreateVTab::destroy`] fails `DROP
-//!   TABLE` with that error (or [`Error::UnwindingPanic`](crate::Error::UnwindingPanic));
+//!   TABLE` with that error (or [`Error::UnwindingPanic`](crate::Error::UnwindingPanic)),
+//!   and likewise in [`TransactionVTab::savepoint`], `release` and
+//!   `rollback_to`;
 //!   a panic in [`VTabCursor::eof`] ends the scan and fails the step with
 //!   `UnwindingPanic`; an `Err` from [`TransactionVTab::commit`] or
 //!   [`TransactionVTab::rollback`] is ignored, as SQLite ignores it, and a
