@@ -1014,6 +1014,52 @@ impl CreateVTab<'_> for Faulty {
     fn rename(&self, _new_name: &str) -> Result<()> {
         hit("rename")
     }
+
+    fn integrity(&self, schema: &str, table: &str, flags: c_int) -> Result<Option<String>> {
+        hit("integrity")?;
+        Ok(INTEGRITY_PROBLEM
+            .with(Cell::get)
+            .then(|| format!("{schema}.{table} (flags {flags}): row 2 is bad")))
+    }
+}
+
+thread_local! {
+    static INTEGRITY_PROBLEM: Cell<bool> = const { Cell::new(false) };
+}
+
+#[test]
+fn integrity_check_reaches_the_table() -> Result<()> {
+    let conn = faulty_db()?;
+    assert_eq!(strings(&conn, "PRAGMA integrity_check")?, ["ok"]);
+    INTEGRITY_PROBLEM.with(|p| p.set(true));
+    let rows = strings(&conn, "PRAGMA integrity_check");
+    INTEGRITY_PROBLEM.with(|p| p.set(false));
+    let rows = rows?;
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("main.f (flags 0): row 2 is bad")),
+        "{rows:?}"
+    );
+    let rows = {
+        INTEGRITY_PROBLEM.with(|p| p.set(true));
+        let r = strings(&conn, "PRAGMA quick_check");
+        INTEGRITY_PROBLEM.with(|p| p.set(false));
+        r?
+    };
+    assert!(rows.iter().any(|r| r.contains("(flags 1)")), "{rows:?}");
+    for panic in [false, true] {
+        arm("integrity", panic);
+        let err = strings(&conn, "PRAGMA integrity_check").unwrap_err();
+        disarm();
+        let want = if panic {
+            Error::UnwindingPanic
+        } else {
+            Error::ModuleError("integrity failed".into())
+        };
+        assert_eq!(err, want);
+    }
+    assert_eq!(strings(&conn, "PRAGMA integrity_check")?, ["ok"]);
+    Ok(())
 }
 
 impl UpdateVTab<'_> for Faulty {

@@ -126,6 +126,12 @@ pub(super) const fn read_only_base<T: for<'a> CreateVTab<'a>>() -> ffi::sqlite3_
             m.xRename = Some(x_rename::<T>);
         }
     }
+    if !matches!(<T as CreateVTab<'static>>::KIND, VTabKind::EponymousOnly) {
+        // Version 4 adds xIntegrity; versions 2 and 3's entries stay null
+        // unless set (SQLite checks each for null).
+        m.iVersion = 4;
+        m.xIntegrity = Some(x_integrity::<T>);
+    }
     m
 }
 
@@ -141,7 +147,9 @@ pub(super) const fn update_with_tx_base<T: for<'a> TransactionVTab<'a>>() -> ffi
     m.xSync = Some(x_sync::<T>);
     m.xCommit = Some(x_commit::<T>);
     m.xRollback = Some(x_rollback::<T>);
-    m.iVersion = 2;
+    if m.iVersion < 2 {
+        m.iVersion = 2;
+    }
     m.xSavepoint = Some(x_savepoint::<T>);
     m.xRelease = Some(x_release::<T>);
     m.xRollbackTo = Some(x_rollback_to::<T>);
@@ -629,6 +637,51 @@ unsafe extern "C" fn x_rename<T: for<'a> CreateVTab<'a>>(
     };
     drop(guard);
     code_of(r)
+}
+
+unsafe extern "C" fn x_integrity<T: for<'a> CreateVTab<'a>>(
+    vtab: *mut ffi::sqlite3_vtab,
+    schema: *const c_char,
+    table: *const c_char,
+    flags: c_int,
+    pz_err: *mut *mut c_char,
+) -> c_int {
+    // SAFETY: live table of this module.
+    let guard = unsafe { TabGuard::<T>::enter(vtab) };
+    let r = catch_panic(|| {
+        // SAFETY: NUL-terminated strings for the call (or null).
+        let (schema, table) = unsafe { (cstr(schema), cstr(table)) };
+        fn text(s: Option<&CStr>) -> Result<&str> {
+            s.map_or(Ok(""), CStr::to_str)
+                .map_err(|e| Error::Utf8Error(0, e))
+        }
+        guard.tab().integrity(text(schema)?, text(table)?, flags)
+    });
+    // SAFETY: live table (the guard keeps it).
+    let stash = unsafe { &(*vtab.cast::<TabBox<T>>()).stash };
+    let code = match r {
+        Ok(Ok(None)) => ffi::SQLITE_OK,
+        Ok(Ok(Some(problem))) => {
+            if !pz_err.is_null() {
+                // SAFETY: SQLite's out-pointer (initially null), freed by
+                // SQLite with sqlite3_free.
+                unsafe { *pz_err = sqlite_string(&problem) };
+            }
+            ffi::SQLITE_OK
+        }
+        // SQLite keeps no message for a failing xIntegrity.
+        Ok(Err(e)) => {
+            let code = error_code(&e);
+            stash.record(e, None);
+            code
+        }
+        Err(payload) => {
+            stash.record_panic(payload);
+            ffi::SQLITE_ERROR
+        }
+    };
+    drop(guard);
+    code
 }
 
 unsafe extern "C" fn x_update<T: for<'a> UpdateVTab<'a>>(

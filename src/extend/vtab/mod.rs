@@ -474,6 +474,18 @@ pub trait CreateVTab<'vtab>: VTab<'vtab> {
         let _ = new_name;
         Ok(())
     }
+
+    /// Checks the table's content for `PRAGMA integrity_check` (or
+    /// `quick_check`, when `flags` is 1) (`xIntegrity`): `Ok(None)` when
+    /// sound, `Ok(Some(description))` for a problem found (reported as a
+    /// row of the pragma). Finds nothing by default.
+    ///
+    /// # Errors
+    /// An error fails the pragma with this error itself.
+    fn integrity(&self, schema: &str, table: &str, flags: c_int) -> Result<Option<String>> {
+        let _ = (schema, table, flags);
+        Ok(None)
+    }
 }
 
 /// A writable table (`xUpdate`). Methods take `&self`: a cursor of the same
