@@ -37,9 +37,14 @@
 //!   take no connection argument.
 //! * [`InValues`] lends each value until the next call (SQLite reuses the
 //!   value's memory), so it is not a `FallibleIterator`.
-//! * `xRename` is supported ([`CreateVTab::rename`], accepting by
-//!   default); cursors can set a value's subtype and use typed setters
-//!   ([`Context::set_i64`], ...).
+//! * Beyond rusqlite: `xRename` ([`CreateVTab::rename`]), `xIntegrity`
+//!   ([`CreateVTab::integrity`], for `PRAGMA integrity_check`) and
+//!   savepoints ([`TransactionVTab::savepoint`], `release`,
+//!   `rollback_to`), all accepting by default; typed setters
+//!   ([`Context::set_i64`], ...) and [`Context::set_subtype`];
+//!   [`Connection::drop_modules`].
+//! * Not covered: `xFindFunction` (overloading SQL functions for a
+//!   table's columns) and `xShadowName` (shadow tables).
 //!
 //! # Errors, panics and re-entrancy
 //!
@@ -51,8 +56,8 @@
 //! * Where SQLite has no message channel, the Rust error itself reaches the
 //!   caller: an `Err` or panic in [`CreateVTab::destroy`] fails `DROP
 //!   TABLE` with that error (or [`Error::UnwindingPanic`](crate::Error::UnwindingPanic)),
-//!   and likewise in [`TransactionVTab::savepoint`], `release` and
-//!   `rollback_to`;
+//!   and likewise in [`CreateVTab::integrity`],
+//!   [`TransactionVTab::savepoint`], `release` and `rollback_to`;
 //!   a panic in [`VTabCursor::eof`] ends the scan and fails the step with
 //!   `UnwindingPanic`; an `Err` from [`TransactionVTab::commit`] or
 //!   [`TransactionVTab::rollback`] is ignored, as SQLite ignores it, and a
