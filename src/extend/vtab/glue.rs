@@ -837,6 +837,19 @@ unsafe extern "C" fn x_open<T: for<'a> VTab<'a>>(
     let guard = unsafe { TabGuard::<T>::enter(vtab) };
     // SAFETY: live table.
     let r = unsafe { run(vtab, || open_cursor::<T>(guard.tab())) };
+    // SAFETY: live table (the guard keeps it).
+    let doomed = unsafe { (*vtab.cast::<TabBox<T>>()).doomed.get() };
+    if let Ok(c) = r
+        && doomed
+    {
+        // Disconnected while opening (SQLite's statement lock makes this
+        // unreachable; kept as a defence): the cursor borrows a table about
+        // to be freed, so drop it now, while the table is still alive.
+        // SAFETY: from open_cursor, never given to SQLite.
+        drop_quietly(unsafe { Box::from_raw(cursor_box::<T>(c)) });
+        drop(guard);
+        return ffi::SQLITE_ABORT;
+    }
     drop(guard);
     match r {
         Ok(c) => {
