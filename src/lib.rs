@@ -184,6 +184,7 @@ pub use crate::settings::heap::{
     current_hard_heap_limit, current_soft_heap_limit, hard_heap_limit, memory_accounting_enabled,
     memory_highwater, memory_used, soft_heap_limit,
 };
+pub use crate::settings::status::{DbStatus, Status, status};
 pub use crate::statement::{BindIndex, Column, Statement, StatementStatus};
 pub use crate::transaction::{
     DropBehavior, Savepoint, Transaction, TransactionBehavior, TransactionState,

@@ -10,4 +10,5 @@ mod harden;
 pub(crate) mod heap;
 pub mod limits;
 mod pragma;
+pub(crate) mod status;
 pub mod wal;

@@ -23,6 +23,7 @@ mod hardening;
 mod limits;
 mod params;
 mod rusqlite_compat;
+mod status;
 mod transactions;
 mod types;
 mod with_transaction;
