@@ -180,6 +180,7 @@ pub use crate::params::{Params, ParamsFromIter, params_from_iter};
 pub use crate::row::{AndThenRows, Map, MappedRows, Row, RowIndex, Rows};
 #[cfg(feature = "column_metadata")]
 pub use crate::settings::column_metadata::ColumnMetadata;
+pub use crate::settings::file_control::FileControl;
 pub use crate::settings::heap::{
     current_hard_heap_limit, current_soft_heap_limit, hard_heap_limit, memory_accounting_enabled,
     memory_highwater, memory_used, soft_heap_limit,

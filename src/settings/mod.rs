@@ -6,6 +6,7 @@
 
 pub(crate) mod column_metadata;
 pub mod config;
+pub(crate) mod file_control;
 mod harden;
 pub(crate) mod heap;
 pub mod limits;

@@ -18,6 +18,7 @@ mod config;
 mod errors;
 mod execute_many;
 mod fast_paths;
+mod file_control;
 mod from_row;
 mod hardening;
 mod limits;
