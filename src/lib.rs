@@ -168,6 +168,8 @@ pub use crate::batch::Batch;
 pub use crate::cache::CachedStatement;
 pub use crate::complete::complete_statement;
 pub use crate::connection::{Connection, DEFAULT_BUSY_TIMEOUT};
+#[cfg(not(feature = "libsqlite3-sys"))]
+pub use crate::dataio::snapshot::Snapshot;
 pub use crate::error::{Error, ErrorCode};
 #[cfg(feature = "load_extension")]
 pub use crate::extend::load_extension::LoadExtensionGuard;
