@@ -5,13 +5,15 @@
 //! ([`Connection::transaction_at_snapshot`]), while writers carry on.
 //!
 //! Snapshots exist only in [WAL mode](https://sqlite.org/wal.html): the
-//! old state is read from the pages the WAL still holds. A snapshot can be
-//! opened until a checkpoint has copied past it *and* a writer has then
-//! restarted the WAL (or the last connection closed and deleted the WAL):
-//! after that, opening it fails with the extended code
-//! [`SQLITE_ERROR_SNAPSHOT`](crate::ffi::SQLITE_ERROR_SNAPSHOT) (see
-//! [`Connection::open_snapshot`]). Keeping a read transaction open on
-//! some connection keeps checkpoints from going past its state.
+//! old state is read from the database file plus the frames of the WAL
+//! written before the snapshot. A snapshot can be opened until a
+//! checkpoint copies frames written after it into the database file (an
+//! explicit `PRAGMA wal_checkpoint`, or the automatic one every 1000 pages
+//! by default), or the WAL is deleted (the last connection closed, or the
+//! database left WAL mode). After that, opening it fails with the extended
+//! code [`SQLITE_ERROR_SNAPSHOT`](crate::ffi::SQLITE_ERROR_SNAPSHOT) (see
+//! [`Connection::open_snapshot`]). A read transaction open at a state (on
+//! any connection) keeps checkpoints from going past it.
 //!
 //! Not available with the `libsqlite3-sys` backend: its SQLite is built
 //! without `SQLITE_ENABLE_SNAPSHOT`.
@@ -24,9 +26,7 @@
 //! let writer = Connection::open(&path)?;
 //! writer.pragma_update(None, "journal_mode", "wal")?;
 //! writer.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")?;
-//! // A reader keeps the WAL from being checkpointed past the snapshot.
 //! let mut reader = Connection::open(&path)?;
-//! writer.pragma_update(None, "wal_autocheckpoint", 0)?;
 //!
 //! let snapshot = writer.snapshot(MAIN_DB)?;
 //! writer.execute("INSERT INTO t VALUES (2)", [])?;
@@ -117,8 +117,8 @@ impl PartialOrd for Snapshot {
 fn snapshot_error(conn: &Connection, name: &CStr, rc: c_int, what: &str) -> Error {
     let shown = name.to_string_lossy();
     let why = if rc == ffi::SQLITE_ERROR_SNAPSHOT {
-        "the snapshot is no longer available: the WAL has been checkpointed past it and \
-         restarted (or deleted) since it was taken"
+        "the snapshot is no longer available: since it was taken, a checkpoint has copied \
+         later changes into the database file (or the WAL was deleted)"
             .to_owned()
     } else if shown.eq_ignore_ascii_case("temp") {
         "the temp database has no WAL".to_owned()
@@ -238,8 +238,8 @@ impl Connection {
     /// # Errors
     /// No transaction is open (autocommit mode); the snapshot can no
     /// longer be opened (extended code
-    /// [`SQLITE_ERROR_SNAPSHOT`](crate::ffi::SQLITE_ERROR_SNAPSHOT): the
-    /// WAL was checkpointed past it and restarted); `schema` is not open,
+    /// [`SQLITE_ERROR_SNAPSHOT`](crate::ffi::SQLITE_ERROR_SNAPSHOT): a
+    /// checkpoint went past it, or the WAL was deleted); `schema` is not open,
     /// is `temp` or is not in WAL mode; the transaction has written to
     /// `schema`, or a statement is still reading it.
     #[doc(alias = "sqlite3_snapshot_open")]
