@@ -157,7 +157,7 @@ pub mod types;
 
 pub use crate::dataio::{backup, blob, dump, serialize};
 pub use crate::extend::{functions, hooks, trace};
-pub use crate::settings::{config, limits, wal};
+pub use crate::settings::{auto_extension, config, limits, wal};
 
 use std::ffi::c_int;
 

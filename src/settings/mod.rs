@@ -4,6 +4,7 @@
 //! (`ferrolite::config`, `ferrolite::limits`, `ferrolite::wal`) and the
 //! heap functions at the crate root.
 
+pub mod auto_extension;
 pub(crate) mod column_metadata;
 pub mod config;
 pub(crate) mod file_control;
