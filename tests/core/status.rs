@@ -208,3 +208,48 @@ fn statement_counters_reset() {
     assert_eq!(stmt.get_status(StatementStatus::FilterMiss), 0);
     assert!(stmt.get_status(StatementStatus::VmStep) > 0);
 }
+
+#[test]
+fn lookaside_can_be_resized_or_turned_off() {
+    let conn = Connection::open_in_memory().unwrap();
+    conn.flush_prepared_statement_cache();
+    conn.set_lookaside(0, 0).unwrap();
+    conn.execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    let _stmt = conn.prepare("SELECT x FROM t").unwrap();
+    assert_eq!(
+        conn.db_status(DbStatus::LookasideUsed, false).unwrap(),
+        (0, 0)
+    );
+    assert_eq!(conn.db_status(DbStatus::LookasideHit, false).unwrap().1, 0);
+
+    let conn = Connection::open_in_memory().unwrap();
+    conn.flush_prepared_statement_cache();
+    conn.set_lookaside(256, 10).unwrap();
+    let stmts: Vec<_> = (0..20)
+        .map(|i| conn.prepare(&format!("SELECT {i}")).unwrap())
+        .collect();
+    let (used, hw) = conn.db_status(DbStatus::LookasideUsed, false).unwrap();
+    // SQLite cuts the 2560 bytes into big and small (128-byte) slots.
+    assert!(
+        used > 0 && hw <= 2560 / 128,
+        "a few slots only: {used} {hw}"
+    );
+    assert!(
+        conn.db_status(DbStatus::LookasideMissFull, false)
+            .unwrap()
+            .1
+            > 0
+    );
+    // In use now: refused with a message.
+    let err = conn.set_lookaside(128, 100).unwrap_err();
+    assert_eq!(
+        err.sqlite_error_code(),
+        Some(ferrolite::ErrorCode::DatabaseBusy)
+    );
+    assert!(err.to_string().contains("in use"), "{err}");
+    drop(stmts);
+    // Out of range values.
+    let err = conn.set_lookaside(usize::MAX, 1).unwrap_err();
+    assert!(err.to_string().contains("larger than"), "{err}");
+}
