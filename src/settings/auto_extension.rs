@@ -268,6 +268,9 @@ pub struct AutoExtensionId(u64);
 ///
 /// A connection opened from inside `init` (on the same thread) fails with
 /// an error saying so, instead of running the closures again without end.
+/// The private in-memory connection ferrolite opens once to check
+/// SQLite's threading mode (at the first open of the process, and again
+/// after [`reset_auto_extension`]) is skipped; raw entry points see it.
 ///
 /// # Errors
 /// Out of memory.
