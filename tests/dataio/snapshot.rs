@@ -224,3 +224,26 @@ fn recover_old_snapshots_from_a_persisted_wal() {
     let mem = Connection::open_in_memory().unwrap();
     assert!(mem.snapshot_recover(MAIN_DB).is_err());
 }
+
+#[test]
+fn open_snapshot_restarts_a_read_but_not_under_a_running_statement() {
+    let (_dir, path, writer) = wal_db();
+    let snap = writer.snapshot(MAIN_DB).unwrap();
+    writer.execute("INSERT INTO t VALUES (2)", []).unwrap();
+
+    let reader = open(&path);
+    let tx = reader.unchecked_transaction().unwrap();
+    assert_eq!(count(&tx), 2, "reads the present first");
+    {
+        // A statement still reading: refused, and the read goes on.
+        let mut stmt = tx.prepare("SELECT x FROM t").unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        assert!(rows.next().unwrap().is_some());
+        let err = tx.open_snapshot(MAIN_DB, &snap).unwrap_err();
+        assert!(err.to_string().contains("still reading"), "{err}");
+        assert!(rows.next().unwrap().is_some());
+    }
+    // No statement running: the read restarts at the snapshot.
+    tx.open_snapshot(MAIN_DB, &snap).unwrap();
+    assert_eq!(count(&tx), 1);
+}
