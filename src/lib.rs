@@ -157,7 +157,7 @@ pub mod types;
 
 pub use crate::dataio::{backup, blob, dump, serialize};
 pub use crate::extend::{functions, hooks, trace};
-pub use crate::settings::{config, limits, wal};
+pub use crate::settings::{auto_extension, config, limits, wal};
 
 use std::ffi::c_int;
 
@@ -168,6 +168,8 @@ pub use crate::batch::Batch;
 pub use crate::cache::CachedStatement;
 pub use crate::complete::complete_statement;
 pub use crate::connection::{Connection, DEFAULT_BUSY_TIMEOUT};
+#[cfg(not(feature = "libsqlite3-sys"))]
+pub use crate::dataio::snapshot::Snapshot;
 pub use crate::error::{Error, ErrorCode};
 #[cfg(feature = "load_extension")]
 pub use crate::extend::load_extension::LoadExtensionGuard;
@@ -180,10 +182,12 @@ pub use crate::params::{Params, ParamsFromIter, params_from_iter};
 pub use crate::row::{AndThenRows, Map, MappedRows, Row, RowIndex, Rows};
 #[cfg(feature = "column_metadata")]
 pub use crate::settings::column_metadata::ColumnMetadata;
+pub use crate::settings::file_control::FileControl;
 pub use crate::settings::heap::{
     current_hard_heap_limit, current_soft_heap_limit, hard_heap_limit, memory_accounting_enabled,
     memory_highwater, memory_used, soft_heap_limit,
 };
+pub use crate::settings::status::{DbStatus, Status, status};
 pub use crate::statement::{BindIndex, Column, Statement, StatementStatus};
 pub use crate::transaction::{
     DropBehavior, Savepoint, Transaction, TransactionBehavior, TransactionState,

@@ -12,3 +12,4 @@ mod backup;
 mod blob;
 mod dump;
 mod serialize;
+mod snapshot;
