@@ -77,7 +77,7 @@ impl FromSql for Uuid {
             }),
             ValueRef::Text(_) => {
                 let s = value.as_str()?;
-                Uuid::try_parse(s).map_err(|e| malformed::text(s, "uuid::Uuid", e))
+                Uuid::parse_str(s).map_err(|e| malformed::text(s, "uuid::Uuid", e))
             }
             _ => Err(FromSqlError::InvalidType),
         }

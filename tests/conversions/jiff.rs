@@ -220,3 +220,31 @@ fn wrong_storage_classes_and_null() {
         Some(time(8, 23, 0, 0))
     );
 }
+
+#[test]
+fn generated_values_round_trip() {
+    let c = memory_db();
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (min, max) = (
+        Timestamp::MIN.as_nanosecond(),
+        Timestamp::MAX.as_nanosecond(),
+    );
+    let mut stmt = c.prepare("SELECT ?1, ?2, ?3, ?4").unwrap();
+    for _ in 0..2000 {
+        let nanos = min + (i128::from(next()) << 32 | i128::from(next())) % (max - min);
+        let t = Timestamp::from_nanosecond(nanos).unwrap();
+        let dt = t.to_zoned(jiff::tz::TimeZone::UTC).datetime();
+        let back: (Timestamp, DateTime, Date, Time) = stmt
+            .query_row((t, dt, dt.date(), dt.time()), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .unwrap();
+        assert_eq!(back, (t, dt, dt.date(), dt.time()));
+    }
+}

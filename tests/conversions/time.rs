@@ -457,3 +457,38 @@ fn random_text_never_panics() {
         let _ = stmt.query_row([&s], |r| r.get::<_, Time>(0));
     }
 }
+
+#[test]
+fn generated_values_round_trip() {
+    let c = memory_db();
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    // Every instant from year -9999 to 9999, every whole-minute offset.
+    let (min, max) = (
+        datetime!(-9999-01-02 0:00 UTC).unix_timestamp_nanos(),
+        datetime!(9999-12-30 0:00 UTC).unix_timestamp_nanos(),
+    );
+    let mut stmt = c.prepare("SELECT ?1, ?2, ?3, ?4, ?5").unwrap();
+    for _ in 0..2000 {
+        let nanos = min + (i128::from(next()) << 32 | i128::from(next())) % (max - min);
+        let minutes = (next() % (2 * 25 * 60 + 59)) as i32 - (25 * 60 + 59);
+        let off = time::UtcOffset::from_whole_seconds(minutes * 60).unwrap();
+        let odt = OffsetDateTime::from_unix_timestamp_nanos(nanos)
+            .unwrap()
+            .to_offset(off);
+        let pdt = PrimitiveDateTime::new(odt.date(), odt.time());
+        let udt = odt.to_utc();
+        let back: (OffsetDateTime, PrimitiveDateTime, UtcDateTime, Date, Time) = stmt
+            .query_row((odt, pdt, udt, odt.date(), odt.time()), |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap();
+        assert_eq!(back, (odt, pdt, udt, odt.date(), odt.time()));
+        assert_eq!(back.0.offset(), off);
+    }
+}
