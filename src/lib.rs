@@ -57,6 +57,10 @@
 //! * `libsqlite3-sys`: link SQLite through the `libsqlite3-sys` crate
 //!   instead; `bundled-libsqlite3-sys` makes it compile its own copy.
 //! * `load_extension`, `chrono`, `serde_json`, `serde`: as their names say.
+//! * `time`, `uuid`, `jiff`, `url`: `ToSql`/`FromSql` for those crates'
+//!   types, in rusqlite's storage formats (see the modules in [`types`]).
+//! * `i128_blob`: write `i128` as rusqlite's 16-byte BLOB instead of an
+//!   INTEGER (both forms are always read).
 //! * `unlock_notify` (off by default, as in rusqlite): a statement blocked by
 //!   another connection's lock on a shared cache (`SQLITE_LOCKED_SHAREDCACHE`)
 //!   waits for that connection's commit and retries, instead of failing. An
@@ -78,8 +82,7 @@
 //!   `column_decltype`, `series`, `extra_check`, `fallible_uint`,
 //!   `modern_sqlite`, `pointer`, ... switch nothing (ferrolite always has them). The
 //!   ones ferrolite can't honour yet (`vtab`, `array`, `csvtab`, `session`,
-//!   `preupdate_hook`, `time`, `uuid`, `jiff`,
-//!   `url`, `i128_blob`, the SQLCipher ones, ...) stop the build with a
+//!   `preupdate_hook`, the SQLCipher ones, ...) stop the build with a
 //!   message when enabled, so `--all-features` does not build: list the
 //!   features you need instead.
 
@@ -107,12 +110,7 @@ unsupported_features! {
     "csvtab" => "the CSV virtual table (rusqlite's `vtab::csvtab`) is not implemented yet",
     "preupdate_hook" => "`Connection::preupdate_hook` is not implemented yet",
     "session" => "the session extension (rusqlite's `session` module) is not implemented yet",
-    "time" => "`ToSql`/`FromSql` for the `time` crate's types are not implemented yet (feature `chrono` is)",
-    "uuid" => "`ToSql`/`FromSql` for `uuid::Uuid` are not implemented yet",
-    "jiff" => "`ToSql`/`FromSql` for the `jiff` crate's types are not implemented yet (feature `chrono` is)",
-    "url" => "`ToSql`/`FromSql` for `url::Url` are not implemented yet",
     "rusqlite-macros" => "the `prepare_and_bind!` macros are not implemented yet",
-    "i128_blob" => "ferrolite always stores i128 as an INTEGER (an error outside the i64 range); rusqlite's 16-byte BLOB encoding is not implemented, and writing a different type than rusqlite would silently break existing data and comparisons",
     "sqlcipher" => "ferrolite's vendored SQLite is not SQLCipher; link SQLCipher through the `libsqlite3-sys` backend instead (feature `libsqlite3-sys` with `libsqlite3-sys/sqlcipher`)",
     "bundled-sqlcipher" => "ferrolite does not bundle SQLCipher; use the `libsqlite3-sys` backend with `libsqlite3-sys/bundled-sqlcipher` instead",
     "bundled-sqlcipher-vendored-openssl" => "ferrolite does not bundle SQLCipher; use the `libsqlite3-sys` backend with `libsqlite3-sys/bundled-sqlcipher-vendored-openssl` instead",
