@@ -729,6 +729,12 @@ pub struct Token<'a> {
 pub struct Fts5Context<'a> {
     api: &'a ffi::Fts5ExtensionApi,
     ctx: *mut ffi::Fts5Context,
+    /// Set while [`tokenize`](Fts5Context::tokenize) runs: the table's
+    /// tokenizer is busy (a C tokenizer such as `unicode61` hands out
+    /// tokens in a buffer that a nested tokenization would overwrite, and
+    /// several FTS5 calls tokenize internally), so FTS5 is not called
+    /// again until it returns.
+    tokenizing: std::cell::Cell<bool>,
     /// Not `Send`/`Sync`: only the thread running the query may use it.
     _not_send: PhantomData<*mut ()>,
 }
@@ -782,6 +788,20 @@ impl<'a> Fts5Context<'a> {
             .map_or(0, |f| c_usize(unsafe { f(self.ctx) }))
     }
 
+    /// Refuses a call into FTS5 from inside a [`tokenize`](Self::tokenize)
+    /// callback.
+    fn idle(&self) -> Result<()> {
+        if self.tokenizing.get() {
+            Err(user_error(
+                "this Fts5Context method can't be called from inside an Fts5Context::tokenize \
+                 callback (the table's tokenizer is running)"
+                    .to_owned(),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
     fn check_column(&self, col: usize) -> Result<c_int> {
         if col < self.column_count() {
             c_index(col).ok_or(Error::InvalidColumnIndex(col))
@@ -816,6 +836,7 @@ impl<'a> Fts5Context<'a> {
     /// # Errors
     /// SQLite's error reading the table's statistics.
     pub fn row_count(&self) -> Result<i64> {
+        self.idle()?;
         let f = self
             .api
             .xRowCount
@@ -832,6 +853,7 @@ impl<'a> Fts5Context<'a> {
     /// [`Error::InvalidColumnIndex`] for a column out of range; SQLite's
     /// error reading the statistics.
     pub fn column_total_size(&self, col: usize) -> Result<i64> {
+        self.idle()?;
         let c = self.check_column(col)?;
         let f = self
             .api
@@ -853,6 +875,7 @@ impl<'a> Fts5Context<'a> {
     /// error (e.g. from the tokenizer, when the table has
     /// `columnsize=0`).
     pub fn column_size(&self, col: usize) -> Result<usize> {
+        self.idle()?;
         let c = self.check_column(col)?;
         let f = self
             .api
@@ -871,6 +894,7 @@ impl<'a> Fts5Context<'a> {
     /// [`Error::InvalidColumnIndex`] for a column out of range; an error
     /// if the value is not valid UTF-8 (a BLOB); SQLite's error.
     pub fn column_text(&self, col: usize) -> Result<&str> {
+        self.idle()?;
         let c = self.check_column(col)?;
         let f = self
             .api
@@ -926,6 +950,7 @@ impl<'a> Fts5Context<'a> {
     /// SQLite's error (tables with `detail=none` or `detail=column` have
     /// no positions).
     pub fn inst_count(&self) -> Result<usize> {
+        self.idle()?;
         let f = self
             .api
             .xInstCount
@@ -942,6 +967,7 @@ impl<'a> Fts5Context<'a> {
     /// # Errors
     /// An `SQLITE_RANGE` error for an index out of range; SQLite's error.
     pub fn inst(&self, i: usize) -> Result<Inst> {
+        self.idle()?;
         let f = self.api.xInst.ok_or_else(|| missing_method("xInst"))?;
         let n = self.inst_count()?;
         let idx = match c_index(i) {
@@ -981,6 +1007,7 @@ impl<'a> Fts5Context<'a> {
     /// # Errors
     /// An `SQLITE_RANGE` error for a phrase out of range; SQLite's error.
     pub fn phrase_hits(&self, phrase: usize) -> Result<PhraseHits<'_>> {
+        self.idle()?;
         let p = self.check_phrase(phrase)?;
         let f = self
             .api
@@ -1006,7 +1033,10 @@ impl<'a> Fts5Context<'a> {
 
     /// Tokenizes `text` with the table's own tokenizer (reason
     /// [`TokenizeReason::Aux`]), calling `f` for each token. An error from
-    /// `f` stops the tokenizer and is returned.
+    /// `f` stops the tokenizer and is returned. While the tokenizer runs,
+    /// the methods of this context that call into FTS5 fail with an error
+    /// if `f` calls them (the tokenizer's buffers are in use); collect
+    /// what you need first.
     ///
     /// # Errors
     /// The error of `f`; the tokenizer's error; an error if the tokenizer
@@ -1017,6 +1047,7 @@ impl<'a> Fts5Context<'a> {
     where
         F: FnMut(Token<'_>) -> Result<()>,
     {
+        self.idle()?;
         let x = self
             .api
             .xTokenize
@@ -1033,8 +1064,18 @@ impl<'a> Fts5Context<'a> {
         } else {
             text.as_ptr().cast()
         };
+        /// Clears `tokenizing` however the call ends.
+        struct Busy<'c>(&'c std::cell::Cell<bool>);
+        impl Drop for Busy<'_> {
+            fn drop(&mut self) {
+                self.0.set(false);
+            }
+        }
+        self.tokenizing.set(true);
+        let busy = Busy(&self.tokenizing);
         // SAFETY: live context; `text` valid for `len` bytes during the
         // call; `state` outlives it and `aux_token::<F>` matches its type.
+        // While it runs `f` can't call FTS5 through this context (`idle`).
         let rc = unsafe {
             x(
                 self.ctx,
@@ -1044,6 +1085,7 @@ impl<'a> Fts5Context<'a> {
                 Some(aux_token::<F>),
             )
         };
+        drop(busy);
         if let Some(payload) = state.panic {
             std::panic::resume_unwind(payload);
         }
@@ -1266,6 +1308,7 @@ unsafe extern "C" fn aux_function<F, T>(
         let context = Fts5Context {
             api,
             ctx: fts,
+            tokenizing: std::cell::Cell::new(false),
             _not_send: PhantomData,
         };
         // SAFETY: the function is only ever used through `&` (`Fn`).

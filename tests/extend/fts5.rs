@@ -915,3 +915,46 @@ fn calling_an_aux_function_outside_fts5_is_an_error() {
         "{err}"
     );
 }
+
+#[test]
+fn fts5_is_not_reentered_from_a_tokenize_callback() -> Result<()> {
+    // The built-in unicode61 tokenizer hands out tokens in a buffer that a
+    // nested tokenization would overwrite: ferrolite refuses the nesting.
+    let conn = memory_db();
+    conn.execute_batch(
+        "CREATE VIRTUAL TABLE t USING fts5(body, columnsize=0);
+         INSERT INTO t VALUES ('Aaaa bbbb cccc');",
+    )?;
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let s = seen.clone();
+    conn.create_fts5_function("nest", move |ctx, _| {
+        let text = ctx.column_text(0)?.to_owned();
+        let mut tokens = Vec::new();
+        ctx.tokenize(&text, |t| {
+            let nested = ctx.tokenize(
+                "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+                |_| Ok(()),
+            );
+            s.lock().unwrap().push(nested.unwrap_err().to_string());
+            // columnsize=0: FTS5 would tokenize the row to answer this.
+            s.lock()
+                .unwrap()
+                .push(ctx.column_size(0).unwrap_err().to_string());
+            tokens.push(t.text.to_owned());
+            Ok(())
+        })?;
+        // Usable again once tokenize returned.
+        assert_eq!(ctx.column_size(0)?, 3);
+        Ok(tokens.join(","))
+    })?;
+    let tokens: String = one(&conn, "SELECT nest(t) FROM t WHERE t MATCH 'bbbb'")?;
+    assert_eq!(tokens, "aaaa,bbbb,cccc");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 6);
+    assert!(
+        seen.iter()
+            .all(|m| m.contains("can't be called from inside")),
+        "{seen:?}"
+    );
+    Ok(())
+}
