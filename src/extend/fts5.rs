@@ -409,7 +409,7 @@ impl Connection {
     ///     _ => Err(Error::UserFunctionError("split takes one character".into())),
     /// })?;
     /// conn.execute_batch(
-    ///     "CREATE VIRTUAL TABLE tags USING fts5(list, tokenize='split ;');
+    ///     "CREATE VIRTUAL TABLE tags USING fts5(list, tokenize = \"split ';'\");
     ///      INSERT INTO tags VALUES ('red wine;cheese'), ('white wine;fish');",
     /// )?;
     /// let n: i64 = conn.query_row(
@@ -861,10 +861,8 @@ impl<'a> Fts5Context<'a> {
             .ok_or_else(|| missing_method("xColumnTotalSize"))?;
         let mut n: i64 = 0;
         // SAFETY: live context; `c` in range; valid out-pointer.
-        Self::rc(
-            unsafe { f(self.ctx, c, &raw mut n) },
-            "fts5 xColumnTotalSize",
-        )?;
+        let rc = unsafe { f(self.ctx, c, &raw mut n) };
+        Self::rc(rc, "fts5 xColumnTotalSize")?;
         Ok(n)
     }
 
@@ -903,10 +901,8 @@ impl<'a> Fts5Context<'a> {
         let mut p: *const c_char = std::ptr::null();
         let mut n: c_int = 0;
         // SAFETY: live context; `c` in range; valid out-pointers.
-        Self::rc(
-            unsafe { f(self.ctx, c, &raw mut p, &raw mut n) },
-            "fts5 xColumnText",
-        )?;
+        let rc = unsafe { f(self.ctx, c, &raw mut p, &raw mut n) };
+        Self::rc(rc, "fts5 xColumnText")?;
         // SAFETY: FTS5 returns the text of the current row's column,
         // `n` bytes owned by its cursor and unchanged until the cursor
         // moves, which can't happen while this function runs (the borrow
@@ -983,10 +979,8 @@ impl<'a> Fts5Context<'a> {
         };
         let (mut phrase, mut col, mut off): (c_int, c_int, c_int) = (0, 0, 0);
         // SAFETY: live context; valid out-pointers.
-        Self::rc(
-            unsafe { f(self.ctx, idx, &raw mut phrase, &raw mut col, &raw mut off) },
-            "fts5 xInst",
-        )?;
+        let rc = unsafe { f(self.ctx, idx, &raw mut phrase, &raw mut col, &raw mut off) };
+        Self::rc(rc, "fts5 xInst")?;
         Ok(Inst {
             phrase: c_usize(phrase),
             column: c_usize(col),
@@ -1019,10 +1013,8 @@ impl<'a> Fts5Context<'a> {
         };
         let (mut col, mut off): (c_int, c_int) = (-1, -1);
         // SAFETY: live context; `p` in range; valid out-pointers.
-        Self::rc(
-            unsafe { f(self.ctx, p, &raw mut iter, &raw mut col, &raw mut off) },
-            "fts5 xPhraseFirst",
-        )?;
+        let rc = unsafe { f(self.ctx, p, &raw mut iter, &raw mut col, &raw mut off) };
+        Self::rc(rc, "fts5 xPhraseFirst")?;
         Ok(PhraseHits {
             ctx: self,
             iter,
