@@ -695,6 +695,317 @@ unsafe fn tokenize_impl<T: Tokenizer>(
 }
 
 // ---------------------------------------------------------------------------
+// Token filters: a Rust step after another FTS5 tokenizer
+// ---------------------------------------------------------------------------
+
+/// An instance of another FTS5 tokenizer (`unicode61`, `porter`, …) that
+/// a token filter owns.
+struct BaseTokenizer {
+    module: *mut ffi::fts5_tokenizer_v2,
+    instance: *mut ffi::Fts5Tokenizer,
+}
+
+// SAFETY: the instance belongs to the connection's FTS5, which is used by
+// one thread at a time and moves with the `Connection` (which is `Send`);
+// the filter instance holding it is only used by FTS5 on that thread.
+unsafe impl Send for BaseTokenizer {}
+
+impl Drop for BaseTokenizer {
+    fn drop(&mut self) {
+        // SAFETY: `instance` was created by `module.xCreate` and is deleted
+        // once, here. The module lives in the connection's FTS5 object,
+        // which outlives every table (and so every filter instance).
+        unsafe {
+            if let Some(delete) = (*self.module).xDelete {
+                delete(self.instance);
+            }
+        }
+    }
+}
+
+/// One table's token filter: the shared filter and its base tokenizer.
+struct FilterInstance<F> {
+    filter: Arc<F>,
+    base: BaseTokenizer,
+}
+
+/// The state of one base-tokenizer run inside [`FilterInstance`].
+struct FilterRun<'s, 't, 'k, F> {
+    filter: &'s F,
+    reason: TokenizeReason,
+    text: &'t str,
+    sink: &'s mut TokenSink<'k>,
+    error: Option<Error>,
+    panic: Option<Box<dyn std::any::Any + Send>>,
+}
+
+fn reason_flags(reason: TokenizeReason) -> c_int {
+    match reason {
+        TokenizeReason::Document => FTS5_TOKENIZE_DOCUMENT,
+        TokenizeReason::Query => FTS5_TOKENIZE_QUERY,
+        TokenizeReason::Prefix => FTS5_TOKENIZE_QUERY | FTS5_TOKENIZE_PREFIX,
+        TokenizeReason::Aux => FTS5_TOKENIZE_AUX,
+    }
+}
+
+impl<F> Tokenizer for FilterInstance<F>
+where
+    F: Fn(TokenizeReason, Token<'_>, &mut TokenSink<'_>) -> Result<()> + Send + Sync + 'static,
+{
+    fn tokenize(
+        &mut self,
+        reason: TokenizeReason,
+        text: &str,
+        sink: &mut TokenSink<'_>,
+    ) -> Result<()> {
+        let len = crate::raw::len_as_c_int(text.len())?;
+        let (locale, n_locale) = match sink.locale {
+            Some(l) => (
+                l.as_ptr().cast::<c_char>(),
+                crate::raw::len_as_c_int(l.len())?,
+            ),
+            None => (std::ptr::null(), 0),
+        };
+        // SAFETY: the module is the base tokenizer's, alive with the
+        // connection's FTS5.
+        let x_tokenize = unsafe { (*self.base.module).xTokenize }
+            .ok_or_else(|| missing_method("the base tokenizer's xTokenize"))?;
+        let mut run = FilterRun {
+            filter: &*self.filter,
+            reason,
+            text,
+            sink,
+            error: None,
+            panic: None,
+        };
+        let ptr = if text.is_empty() {
+            c"".as_ptr()
+        } else {
+            text.as_ptr().cast()
+        };
+        // SAFETY: the base instance is live (owned by `self`); `text` and
+        // the locale are valid for the call; `run` outlives it and
+        // `filter_token::<F>` matches its type.
+        let rc = unsafe {
+            x_tokenize(
+                self.base.instance,
+                (&raw mut run).cast(),
+                reason_flags(reason),
+                ptr,
+                len,
+                locale,
+                n_locale,
+                Some(filter_token::<F>),
+            )
+        };
+        if let Some(payload) = run.panic {
+            std::panic::resume_unwind(payload);
+        }
+        if let Some(err) = run.error {
+            return Err(err);
+        }
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(sqlite_error(rc, "the base fts5 tokenizer failed"))
+        }
+    }
+}
+
+/// `xToken` of the base tokenizer of a filter: validates the token and
+/// hands it to the filter.
+unsafe extern "C" fn filter_token<F>(
+    p: *mut c_void,
+    tflags: c_int,
+    token: *const c_char,
+    n_token: c_int,
+    start: c_int,
+    end: c_int,
+) -> c_int
+where
+    F: Fn(TokenizeReason, Token<'_>, &mut TokenSink<'_>) -> Result<()> + Send + Sync + 'static,
+{
+    // SAFETY: `p` is the `FilterRun` of the running `tokenize`, not
+    // otherwise accessed while the base tokenizer runs.
+    let run = unsafe { &mut *p.cast::<FilterRun<'_, '_, '_, F>>() };
+    if run.error.is_some() || run.panic.is_some() {
+        return ffi::SQLITE_ERROR;
+    }
+    // SAFETY: `n_token` bytes valid for this call.
+    let bytes = unsafe { crate::raw::slice_from_raw(token.cast(), n_token) };
+    let text = run.text;
+    let range = c_usize(start)..c_usize(end);
+    let checked = std::str::from_utf8(bytes)
+        .map_err(|_| {
+            user_error("the base fts5 tokenizer produced a token that is not UTF-8".into())
+        })
+        .and_then(|token| {
+            if start < 0
+                || start > end
+                || range.end > text.len()
+                || !text.is_char_boundary(range.start)
+                || !text.is_char_boundary(range.end)
+            {
+                Err(user_error(format!(
+                    "the base fts5 tokenizer produced token {token:?} with byte range \
+                     {start}..{end}, not a range of whole characters of the {}-byte text",
+                    text.len()
+                )))
+            } else {
+                Ok(token)
+            }
+        });
+    let token = match checked {
+        Ok(t) => t,
+        Err(e) => {
+            run.error = Some(e);
+            return ffi::SQLITE_ERROR;
+        }
+    };
+    let (filter, reason) = (run.filter, run.reason);
+    let sink = &mut *run.sink;
+    let outcome = catch_panic(|| {
+        filter(
+            reason,
+            Token {
+                text: token,
+                range,
+                colocated: tflags & FTS5_TOKEN_COLOCATED != 0,
+            },
+            sink,
+        )
+    });
+    match outcome {
+        Ok(Ok(())) => ffi::SQLITE_OK,
+        Ok(Err(e)) => {
+            let rc = match run.sink.state {
+                // FTS5 asked to stop: pass its code down to the base.
+                SinkState::Stopped(rc) => rc,
+                _ => ffi::SQLITE_ERROR,
+            };
+            run.error = Some(e);
+            rc
+        }
+        Err(payload) => {
+            run.panic = Some(payload);
+            ffi::SQLITE_ERROR
+        }
+    }
+}
+
+impl Connection {
+    /// Registers the FTS5 tokenizer `name` as a Rust step after another
+    /// tokenizer, as FTS5's own `porter` works: a table declared with
+    /// `tokenize='name base args…'` runs tokenizer `base` (default
+    /// `unicode61`) with `args`, and `filter` gets each of its tokens and
+    /// pushes what to index instead: the token changed, several tokens
+    /// (synonyms with [`TokenSink::push_colocated`]), or nothing (a stop
+    /// word).
+    ///
+    /// ```
+    /// use ferrolite::fts5::{Token, TokenSink, TokenizeReason};
+    /// use ferrolite::Connection;
+    ///
+    /// let conn = Connection::open_in_memory()?;
+    /// // Drops English stop words from what unicode61 produces.
+    /// conn.create_fts5_token_filter(
+    ///     "nostop",
+    ///     |_: TokenizeReason, token: Token<'_>, sink: &mut TokenSink<'_>| {
+    ///         if ["the", "a", "of"].contains(&token.text) {
+    ///             return Ok(());
+    ///         }
+    ///         sink.push(token.text, token.range)
+    ///     },
+    /// )?;
+    /// conn.execute_batch(
+    ///     "CREATE VIRTUAL TABLE t USING fts5(body, tokenize='nostop unicode61 remove_diacritics 2');
+    ///      INSERT INTO t VALUES ('The Lord of the Rings');",
+    /// )?;
+    /// let tokens: i64 = conn.query_row(
+    ///     "SELECT count(*) FROM t WHERE t MATCH 'lord AND rings'", [], |r| r.get(0))?;
+    /// assert_eq!(tokens, 1);
+    /// // "the" is not indexed, and dropped from the query too.
+    /// let n: i64 = conn.query_row("SELECT count(*) FROM t WHERE t MATCH 'the'", [], |r| r.get(0))?;
+    /// assert_eq!(n, 0);
+    /// # Ok::<(), ferrolite::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`create_fts5_tokenizer`](Self::create_fts5_tokenizer); an error
+    /// if this FTS5 is older than SQLite 3.47 (no version 2 tokenizers).
+    /// A table naming an unknown base tokenizer fails to open with an error.
+    pub fn create_fts5_token_filter<N, F>(&self, name: N, filter: F) -> Result<()>
+    where
+        N: Name,
+        F: Fn(TokenizeReason, Token<'_>, &mut TokenSink<'_>) -> Result<()> + Send + Sync + 'static,
+    {
+        let api = fts5_api(self)?;
+        // SAFETY: live fts5_api.
+        if unsafe { (*api).iVersion } < 3 {
+            return Err(Error::SqliteFailure(
+                ffi::Error::new(ffi::SQLITE_ERROR),
+                Some("FTS5 token filters need FTS5 API version 3 (SQLite 3.47)".to_owned()),
+            ));
+        }
+        // The fts5_api lives as long as the connection's FTS5, which owns
+        // the factory: it is valid whenever the factory runs.
+        let api_addr = api as usize;
+        let filter = Arc::new(filter);
+        self.create_fts5_tokenizer(name, move |args: &[&str]| {
+            let api = api_addr as *mut ffi::fts5_api;
+            let (base, base_args) = args
+                .split_first()
+                .map_or(("unicode61", &[][..]), |(b, a)| (*b, a));
+            let base_c = std::ffi::CString::new(base)
+                .map_err(|_| user_error(format!("fts5 tokenizer name {base:?} contains a NUL")))?;
+            let args_c = base_args
+                .iter()
+                .map(|a| std::ffi::CString::new(*a))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|_| user_error("an fts5 tokenizer argument contains a NUL".to_owned()))?;
+            let mut argv: Vec<*const c_char> = args_c.iter().map(|a| a.as_ptr()).collect();
+            let n_arg = crate::raw::len_as_c_int(argv.len())?;
+            let mut user: *mut c_void = std::ptr::null_mut();
+            let mut module: *mut ffi::fts5_tokenizer_v2 = std::ptr::null_mut();
+            // SAFETY: live fts5_api of version >= 3; valid out-pointers.
+            let rc = unsafe {
+                match (*api).xFindTokenizer_v2 {
+                    Some(find) => find(api, base_c.as_ptr(), &raw mut user, &raw mut module),
+                    None => ffi::SQLITE_MISUSE,
+                }
+            };
+            if rc != ffi::SQLITE_OK || module.is_null() {
+                return Err(user_error(format!("no such fts5 tokenizer: {base}")));
+            }
+            // SAFETY: `module` is FTS5's, alive with the connection.
+            let Some(create) = (unsafe { (*module).xCreate }) else {
+                return Err(missing_method("the base tokenizer's xCreate"));
+            };
+            let mut instance: *mut ffi::Fts5Tokenizer = std::ptr::null_mut();
+            // SAFETY: FTS5's xCreate with its own user data; `argv` holds
+            // `n_arg` NUL-terminated strings alive for the call.
+            let rc = unsafe { create(user, argv.as_mut_ptr(), n_arg, &raw mut instance) };
+            if rc != ffi::SQLITE_OK || instance.is_null() {
+                return Err(Error::SqliteFailure(
+                    ffi::Error::new(if rc == ffi::SQLITE_OK {
+                        ffi::SQLITE_ERROR
+                    } else {
+                        rc
+                    }),
+                    Some(format!(
+                        "fts5 tokenizer {base} failed to start with arguments {base_args:?}"
+                    )),
+                ));
+            }
+            Ok(FilterInstance {
+                filter: Arc::clone(&filter),
+                base: BaseTokenizer { module, instance },
+            })
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Auxiliary functions
 // ---------------------------------------------------------------------------
 

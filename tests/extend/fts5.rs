@@ -958,3 +958,141 @@ fn fts5_is_not_reentered_from_a_tokenize_callback() -> Result<()> {
     );
     Ok(())
 }
+
+// ---- token filters over another tokenizer ----
+
+fn stop_filter_db() -> Connection {
+    let conn = memory_db();
+    conn.create_fts5_token_filter(
+        "nostop",
+        |_, token: ferrolite::fts5::Token<'_>, sink: &mut TokenSink<'_>| {
+            if ["the", "of", "a"].contains(&token.text) {
+                return Ok(());
+            }
+            if token.text == "rings" {
+                sink.push(token.text, token.range.clone())?;
+                return sink.push_colocated("ring", token.range);
+            }
+            sink.push(token.text, token.range)
+        },
+    )
+    .unwrap();
+    conn
+}
+
+#[test]
+fn a_token_filter_post_processes_a_builtin_tokenizer() -> Result<()> {
+    let conn = stop_filter_db();
+    conn.execute_batch(
+        "CREATE VIRTUAL TABLE t USING fts5(body, tokenize='nostop unicode61 remove_diacritics 2');
+         CREATE VIRTUAL TABLE p USING fts5(body, tokenize='nostop porter');
+         CREATE VIRTUAL TABLE d USING fts5(body, tokenize='nostop');
+         INSERT INTO t VALUES ('The Lord of the Rings: Frodo Sacquet, né à la Comté');
+         INSERT INTO p VALUES ('The running of the rings');
+         INSERT INTO d VALUES ('The Fellowship of the Ring');",
+    )?;
+    let count = |sql: &str| one::<i64>(&conn, sql);
+    assert_eq!(
+        count("SELECT count(*) FROM t WHERE t MATCH 'comte AND ne'")?,
+        1,
+        "base arguments apply"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM t WHERE t MATCH 'the'")?,
+        0,
+        "stop word dropped"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM t WHERE t MATCH 'ring'")?,
+        1,
+        "colocated synonym"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM p WHERE p MATCH 'run'")?,
+        1,
+        "porter stems under the filter"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM d WHERE d MATCH 'fellowship'")?,
+        1,
+        "unicode61 by default"
+    );
+    assert_eq!(
+        strings(
+            &conn,
+            "SELECT highlight(t, 0, '[', ']') FROM t WHERE t MATCH 'comte'"
+        )?,
+        ["The Lord of the Rings: Frodo Sacquet, né à la [Comté]"]
+    );
+    // Over a Rust tokenizer too.
+    conn.create_fts5_tokenizer_fn("fold", |_, text: &str, sink: &mut TokenSink<'_>| {
+        words(text, sink)
+    })?;
+    conn.execute_batch(
+        "CREATE VIRTUAL TABLE f USING fts5(body, tokenize='nostop fold');
+         INSERT INTO f VALUES ('Le Café of the Rings');",
+    )?;
+    assert_eq!(
+        count("SELECT count(*) FROM f WHERE f MATCH 'cafe AND ring'")?,
+        1
+    );
+    Ok(())
+}
+
+#[test]
+fn token_filter_failures_are_errors() -> Result<()> {
+    let conn = stop_filter_db();
+    let err = conn
+        .execute_batch("CREATE VIRTUAL TABLE t USING fts5(body, tokenize='nostop nosuch')")
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("no such fts5 tokenizer: nosuch"),
+        "{err}"
+    );
+    let err = conn
+        .execute_batch(
+            "CREATE VIRTUAL TABLE t USING fts5(body, tokenize='nostop unicode61 bogus 1')",
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("fts5 tokenizer unicode61 failed to start"),
+        "{err}"
+    );
+
+    conn.create_fts5_token_filter(
+        "fussy",
+        |_, token: ferrolite::fts5::Token<'_>, sink: &mut TokenSink<'_>| match token.text {
+            "panic" => panic!("filter boom"),
+            "error" => Err(Error::UserFunctionError("filter says no".into())),
+            "range" => sink.push("x", 0..10_000),
+            t => sink.push(t, token.range),
+        },
+    )?;
+    conn.execute_batch(
+        "CREATE VIRTUAL TABLE t USING fts5(body, tokenize='fussy');
+         INSERT INTO t VALUES ('all fine');",
+    )?;
+    let err = conn
+        .execute("INSERT INTO t VALUES ('a panic here')", [])
+        .unwrap_err();
+    assert!(matches!(err, Error::UnwindingPanic), "{err:?}");
+    let err = conn
+        .execute("INSERT INTO t VALUES ('an error here')", [])
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::UserFunctionError(e) if e.to_string() == "filter says no"),
+        "{err:?}"
+    );
+    let err = conn
+        .execute("INSERT INTO t VALUES ('out of range')", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("byte range 0..10000"), "{err}");
+    let err = one::<i64>(&conn, "SELECT count(*) FROM t WHERE t MATCH 'panic'").unwrap_err();
+    assert!(matches!(err, Error::UnwindingPanic), "{err:?}");
+    assert_eq!(
+        one::<i64>(&conn, "SELECT count(*) FROM t WHERE t MATCH 'fine'")?,
+        1
+    );
+    Ok(())
+}
