@@ -6,10 +6,16 @@
 //! * [`Connection::create_fts5_tokenizer`] registers a [`Tokenizer`] that
 //!   `CREATE VIRTUAL TABLE … USING fts5(…, tokenize='name args…')` can name;
 //!   [`Connection::create_fts5_tokenizer_fn`] is the closure form.
+//! * [`Connection::create_fts5_token_filter`] registers a Rust step after
+//!   another tokenizer (`tokenize='name unicode61 remove_diacritics 2'`):
+//!   stop words, synonyms, folding on top of `unicode61` or `porter`.
 //! * [`Connection::create_fts5_function`] registers an auxiliary function
 //!   (`SELECT myrank(t) FROM t WHERE t MATCH …`) that reads the current
 //!   match through a safe [`Fts5Context`]: phrase and instance positions,
-//!   column sizes, column text, the table's own tokenizer.
+//!   column sizes, column text, the table's own tokenizer, and
+//!   [`query_phrase`](Fts5Context::query_phrase) for document frequencies:
+//!   enough for `bm25()` (`tests/extend/fts5.rs` recomputes it exactly)
+//!   and `highlight()` (`examples/fts5.rs`).
 //!
 //! Everything a tokenizer hands to FTS5 is checked: token offsets must lie
 //! inside the text and on `char` boundaries, the text given to a tokenizer
@@ -1044,8 +1050,9 @@ pub struct Fts5Context<'a> {
     /// tokenizer is busy (a C tokenizer such as `unicode61` hands out
     /// tokens in a buffer that a nested tokenization would overwrite, and
     /// several FTS5 calls tokenize internally), so FTS5 is not called
-    /// again until it returns.
-    tokenizing: std::cell::Cell<bool>,
+    /// again until it returns. Shared with the contexts
+    /// [`query_phrase`](Fts5Context::query_phrase) makes (same tokenizer).
+    tokenizing: &'a std::cell::Cell<bool>,
     /// Not `Send`/`Sync`: only the thread running the query may use it.
     _not_send: PhantomData<*mut ()>,
 }
@@ -1334,6 +1341,49 @@ impl<'a> Fts5Context<'a> {
         })
     }
 
+    /// Runs the query of phrase `phrase` alone over the whole table,
+    /// calling `f` with a context for each matching row, in rowid order,
+    /// until `f` returns `Ok(false)`. Counting the rows gives the document
+    /// frequency of the phrase, as `bm25()` needs for its idf.
+    ///
+    /// # Errors
+    /// An `SQLITE_RANGE` error for a phrase out of range; the error of
+    /// `f`; SQLite's error. A panic in `f` goes on unwinding.
+    pub fn query_phrase<F>(&self, phrase: usize, f: F) -> Result<()>
+    where
+        F: FnMut(&Fts5Context<'_>) -> Result<bool>,
+    {
+        self.idle()?;
+        let p = self.check_phrase(phrase)?;
+        let x = self
+            .api
+            .xQueryPhrase
+            .ok_or_else(|| missing_method("xQueryPhrase"))?;
+        let mut state = QueryPhrase {
+            f,
+            tokenizing: self.tokenizing,
+            error: None,
+            panic: None,
+        };
+        // SAFETY: live context; `p` in range; `state` outlives the call
+        // and `query_phrase_row::<F>` matches its type.
+        let rc = unsafe {
+            x(
+                self.ctx,
+                p,
+                (&raw mut state).cast(),
+                Some(query_phrase_row::<F>),
+            )
+        };
+        if let Some(payload) = state.panic {
+            std::panic::resume_unwind(payload);
+        }
+        if let Some(err) = state.error {
+            return Err(err);
+        }
+        Self::rc(rc, "fts5 xQueryPhrase")
+    }
+
     /// Tokenizes `text` with the table's own tokenizer (reason
     /// [`TokenizeReason::Aux`]), calling `f` for each token. An error from
     /// `f` stops the tokenizer and is returned. While the tokenizer runs,
@@ -1375,7 +1425,7 @@ impl<'a> Fts5Context<'a> {
             }
         }
         self.tokenizing.set(true);
-        let busy = Busy(&self.tokenizing);
+        let busy = Busy(self.tokenizing);
         // SAFETY: live context; `text` valid for `len` bytes during the
         // call; `state` outlives it and `aux_token::<F>` matches its type.
         // While it runs `f` can't call FTS5 through this context (`idle`).
@@ -1396,6 +1446,52 @@ impl<'a> Fts5Context<'a> {
             return Err(err);
         }
         Self::rc(rc, "fts5 xTokenize")
+    }
+}
+
+/// The state of one [`Fts5Context::query_phrase`] call.
+struct QueryPhrase<'b, F> {
+    f: F,
+    tokenizing: &'b std::cell::Cell<bool>,
+    error: Option<Error>,
+    panic: Option<Box<dyn std::any::Any + Send>>,
+}
+
+/// The `xQueryPhrase` callback: one matching row.
+unsafe extern "C" fn query_phrase_row<F>(
+    api: *const ffi::Fts5ExtensionApi,
+    fts: *mut ffi::Fts5Context,
+    p: *mut c_void,
+) -> c_int
+where
+    F: FnMut(&Fts5Context<'_>) -> Result<bool>,
+{
+    // SAFETY: `p` is the `QueryPhrase` of the running `query_phrase`, not
+    // otherwise accessed while FTS5 runs the query.
+    let state = unsafe { &mut *p.cast::<QueryPhrase<'_, F>>() };
+    if api.is_null() || fts.is_null() {
+        return ffi::SQLITE_MISUSE;
+    }
+    // SAFETY: FTS5's API table, valid for the call.
+    let api = unsafe { &*api };
+    let context = Fts5Context {
+        api,
+        ctx: fts,
+        tokenizing: state.tokenizing,
+        _not_send: PhantomData,
+    };
+    let f = &mut state.f;
+    match catch_panic(|| f(&context)) {
+        Ok(Ok(true)) => ffi::SQLITE_OK,
+        Ok(Ok(false)) => ffi::SQLITE_DONE,
+        Ok(Err(e)) => {
+            state.error = Some(e);
+            ffi::SQLITE_ERROR
+        }
+        Err(payload) => {
+            state.panic = Some(payload);
+            ffi::SQLITE_ERROR
+        }
     }
 }
 
@@ -1608,10 +1704,11 @@ unsafe extern "C" fn aux_function<F, T>(
             .iter()
             .map(|&v| unsafe { crate::raw::value_ref(v) })
             .collect();
+        let tokenizing = std::cell::Cell::new(false);
         let context = Fts5Context {
             api,
             ctx: fts,
-            tokenizing: std::cell::Cell::new(false),
+            tokenizing: &tokenizing,
             _not_send: PhantomData,
         };
         // SAFETY: the function is only ever used through `&` (`Fn`).

@@ -522,53 +522,136 @@ fn corpus_db() -> Connection {
     conn
 }
 
-/// Okapi BM25 over all columns, as FTS5's built-in `bm25()` computes it
-/// (k1 = 1.2, b = 0.75), returned negated like `bm25()` (lower is better).
+/// Okapi BM25 as FTS5's built-in `bm25()` computes it (k1 = 1.2,
+/// b = 0.75, all column weights 1), negated like `bm25()` (lower is better).
 fn bm25(ctx: &Fts5Context<'_>) -> Result<f64> {
     let (k1, b) = (1.2, 0.75);
     let n = ctx.row_count()? as f64;
-    let cols = ctx.column_count();
     let mut total = 0i64;
     let mut len = 0usize;
-    for c in 0..cols {
+    for c in 0..ctx.column_count() {
         total += ctx.column_total_size(c)?;
         len += ctx.column_size(c)?;
     }
-    let avg = total as f64 / n;
+    let avgdl = total as f64 / n;
     let mut score = 0.0;
     for p in 0..ctx.phrase_count() {
-        // A constant idf (FTS5's uses the number of rows holding the
-        // phrase, which this API does not expose): with one phrase the
-        // ordering is the same.
-        let freq = ctx.phrase_hits(p)?.count() as f64;
-        let idf = (n + 1.0).ln();
-        score += idf * freq * (k1 + 1.0) / (freq + k1 * (1.0 - b + b * len as f64 / avg));
+        // Rows holding the phrase, for its idf.
+        let mut n_hit = 0.0;
+        ctx.query_phrase(p, |_| {
+            n_hit += 1.0;
+            Ok(true)
+        })?;
+        let idf = ((n - n_hit + 0.5) / (n_hit + 0.5)).ln().max(1e-6);
+        let tf = ctx.phrase_hits(p)?.count() as f64;
+        score += idf * tf * (k1 + 1.0) / (tf + k1 * (1.0 - b + b * len as f64 / avgdl));
     }
     Ok(-score)
 }
 
 #[test]
-fn a_bm25_like_ranking_orders_like_the_builtin() -> Result<()> {
+fn a_bm25_in_rust_equals_the_builtin() -> Result<()> {
     let conn = corpus_db();
     conn.create_fts5_function("rustrank", |ctx, _| bm25(ctx))?;
-    let mine = strings(
+    for q in [
+        "sqlite",
+        "rust",
+        "reliable OR engine",
+        "search text",
+        "\"sqlite database\" OR rust",
+    ] {
+        let mut stmt = conn.prepare(
+            "SELECT rowid, rustrank(docs), bm25(docs) FROM docs WHERE docs MATCH ?1 ORDER BY rustrank(docs), rowid",
+        )?;
+        let rows = stmt
+            .query_map([q], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, f64>(1)?,
+                    r.get::<_, f64>(2)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>>>()?;
+        assert!(!rows.is_empty(), "{q}");
+        for (rowid, mine, builtin) in &rows {
+            assert!(
+                (mine - builtin).abs() <= 1e-9 * builtin.abs().max(1.0),
+                "{q}: row {rowid}: {mine} vs {builtin}"
+            );
+        }
+        let builtin_order: Vec<i64> = conn
+            .prepare("SELECT rowid FROM docs WHERE docs MATCH ?1 ORDER BY bm25(docs), rowid")?
+            .query_map([q], |r| r.get(0))?
+            .collect::<Result<_>>()?;
+        assert_eq!(
+            rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            builtin_order,
+            "{q}"
+        );
+    }
+    // The row with the most "sqlite" ranks first.
+    let best: i64 = one(
         &conn,
-        "SELECT CAST(rowid AS TEXT) FROM docs WHERE docs MATCH 'sqlite' ORDER BY rustrank(docs), rowid",
+        "SELECT rowid FROM docs WHERE docs MATCH 'sqlite' ORDER BY rustrank(docs) LIMIT 1",
     )?;
-    let builtin = strings(
+    assert_eq!(best, 5);
+    Ok(())
+}
+
+#[test]
+fn query_phrase_visits_the_matching_rows() -> Result<()> {
+    let conn = corpus_db();
+    let log: Arc<Mutex<Vec<String>>> = Arc::default();
+    let l = log.clone();
+    conn.create_fts5_function("visit", move |ctx, args| {
+        let limit = match args.first() {
+            Some(ValueRef::Integer(n)) => *n as usize,
+            _ => usize::MAX,
+        };
+        let mut rows = Vec::new();
+        ctx.query_phrase(0, |row| {
+            rows.push(format!("{}:{}", row.rowid(), row.phrase_hits(0)?.count()));
+            Ok(rows.len() < limit)
+        })?;
+        l.lock().unwrap().push(rows.join(" "));
+        Ok(ctx.rowid())
+    })?;
+    conn.create_fts5_function("visit_fails", |ctx, args| {
+        ctx.query_phrase(0, |_| match args.first() {
+            Some(ValueRef::Integer(1)) => panic!("row boom"),
+            _ => Err(Error::UserFunctionError("row says no".into())),
+        })?;
+        Ok(0)
+    })?;
+    one::<i64>(
         &conn,
-        "SELECT CAST(rowid AS TEXT) FROM docs WHERE docs MATCH 'sqlite' ORDER BY bm25(docs), rowid",
+        "SELECT visit(docs) FROM docs WHERE docs MATCH 'rust' LIMIT 1",
     )?;
-    assert_eq!(mine, builtin);
-    // The row with the most "sqlite" (4 times) ranks first.
-    assert_eq!(mine.first().map(String::as_str), Some("5"));
-    assert_eq!(mine.len(), 4);
-    // Usable as the table's rank.
-    let ranked = strings(
+    one::<i64>(
         &conn,
-        "SELECT CAST(rowid AS TEXT) FROM docs WHERE docs MATCH 'rust' ORDER BY rustrank(docs)",
+        "SELECT visit(docs, 1) FROM docs WHERE docs MATCH 'rust' LIMIT 1",
     )?;
-    assert_eq!(ranked, ["5", "2"]);
+    assert_eq!(log.lock().unwrap().as_slice(), ["2:1 5:3", "2:1"]);
+    let err = one::<i64>(
+        &conn,
+        "SELECT visit_fails(docs) FROM docs WHERE docs MATCH 'rust'",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&err, Error::UserFunctionError(e) if e.to_string() == "row says no"),
+        "{err:?}"
+    );
+    let err = one::<i64>(
+        &conn,
+        "SELECT visit_fails(docs, 1) FROM docs WHERE docs MATCH 'rust'",
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::UnwindingPanic), "{err:?}");
+    let err = one::<i64>(&conn, "SELECT visit(docs) FROM docs").unwrap_err();
+    assert!(
+        err.to_string().contains("phrase index 0 out of range"),
+        "{err}"
+    );
     Ok(())
 }
 
@@ -940,17 +1023,32 @@ fn fts5_is_not_reentered_from_a_tokenize_callback() -> Result<()> {
             s.lock()
                 .unwrap()
                 .push(ctx.column_size(0).unwrap_err().to_string());
+            // Nor through a query_phrase context (same tokenizer).
+            s.lock()
+                .unwrap()
+                .push(ctx.query_phrase(0, |_| Ok(true)).unwrap_err().to_string());
             tokens.push(t.text.to_owned());
             Ok(())
         })?;
         // Usable again once tokenize returned.
         assert_eq!(ctx.column_size(0)?, 3);
+        // A query_phrase context shares the flag: tokenizing through the
+        // outer context inside it can't reach FTS5 through the inner one.
+        let mut inner_errors = Vec::new();
+        ctx.query_phrase(0, |row| {
+            ctx.tokenize("qqq", |_| {
+                inner_errors.push(row.column_size(0).is_err());
+                Ok(())
+            })?;
+            Ok(true)
+        })?;
+        assert_eq!(inner_errors, [true]);
         Ok(tokens.join(","))
     })?;
     let tokens: String = one(&conn, "SELECT nest(t) FROM t WHERE t MATCH 'bbbb'")?;
     assert_eq!(tokens, "aaaa,bbbb,cccc");
     let seen = seen.lock().unwrap();
-    assert_eq!(seen.len(), 6);
+    assert_eq!(seen.len(), 9);
     assert!(
         seen.iter()
             .all(|m| m.contains("can't be called from inside")),
