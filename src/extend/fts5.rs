@@ -125,10 +125,9 @@ fn fts5_api(conn: &Connection) -> Result<*mut ffi::fts5_api> {
         let ptr = unsafe {
             ToSqlOutput::from_raw_pointer((&raw mut api).cast::<c_void>(), c"fts5_api_ptr")
         };
-        let mut stmt = conn.prepare("SELECT fts5(?1)").map_err(|e| match e {
-            Error::SqlInputError { ref msg, .. } if msg.contains("fts5") => unavailable(),
-            e => e,
-        })?;
+        let mut stmt = conn
+            .prepare("SELECT fts5(?1)")
+            .map_err(|e| no_fts5_function(e, unavailable))?;
         stmt.query_row([ptr], |_| Ok(()))?;
     }
     if api.is_null() {
@@ -146,6 +145,17 @@ fn fts5_api(conn: &Connection) -> Result<*mut ffi::fts5_api> {
         ));
     }
     Ok(api)
+}
+
+/// The error of preparing `SELECT fts5(?1)`: "no such function" means
+/// this SQLite has no FTS5.
+fn no_fts5_function(e: Error, unavailable: impl FnOnce() -> Error) -> Error {
+    match e {
+        Error::SqlInputError { ref msg, .. } if msg.starts_with("no such function") => {
+            unavailable()
+        }
+        e => e,
+    }
 }
 
 fn missing_method(name: &str) -> Error {
@@ -1395,7 +1405,9 @@ impl<'a> Fts5Context<'a> {
     /// The error of `f`; the tokenizer's error; an error if the tokenizer
     /// produced a token that is not UTF-8 or a range that is not one of
     /// whole characters of `text`. A panic in `f` goes on unwinding
-    /// (ferrolite carries it across SQLite's C code).
+    /// (ferrolite carries it across SQLite's C code). An error or panic of
+    /// a Rust [`Tokenizer`] is also recorded for the statement, which then
+    /// fails with it even if this function handles the `Err`.
     pub fn tokenize<F>(&self, text: &str, f: F) -> Result<()>
     where
         F: FnMut(Token<'_>) -> Result<()>,
@@ -1760,6 +1772,22 @@ mod tests {
             TokenizeReason::from_flags(FTS5_TOKENIZE_AUX),
             TokenizeReason::Aux
         );
+    }
+
+    #[test]
+    fn a_missing_fts5_function_is_reported_as_such() {
+        let conn = Connection::open_in_memory().unwrap();
+        let err = conn
+            .prepare("SELECT no_fts5_here(?1)")
+            .map(drop)
+            .unwrap_err();
+        let err = no_fts5_function(err, || Error::InvalidQuery);
+        assert_eq!(err, Error::InvalidQuery);
+        let err = conn.prepare("SELEC 1").map(drop).unwrap_err();
+        assert!(matches!(
+            no_fts5_function(err, || Error::InvalidQuery),
+            Error::SqlInputError { .. }
+        ));
     }
 
     #[test]
