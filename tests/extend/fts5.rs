@@ -1194,3 +1194,72 @@ fn token_filter_failures_are_errors() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn tokenizers_move_with_the_connection_to_another_thread() -> Result<()> {
+    let conn = folding_db();
+    conn.create_fts5_function("first", |ctx, _| Ok(ctx.column_text(0)?.to_owned()))?;
+    conn.execute_batch(
+        "CREATE VIRTUAL TABLE t USING fts5(body, tokenize='fold');
+         INSERT INTO t VALUES ('Été indien');",
+    )?;
+    let conn = std::thread::spawn(move || -> Result<Connection> {
+        conn.execute("INSERT INTO t VALUES ('Hiver précoce')", [])?;
+        let s: String = one(&conn, "SELECT first(t) FROM t WHERE t MATCH 'ete'")?;
+        assert_eq!(s, "Été indien");
+        Ok(conn)
+    })
+    .join()
+    .unwrap()?;
+    assert_eq!(
+        one::<i64>(&conn, "SELECT count(*) FROM t WHERE t MATCH 'precoce'")?,
+        1
+    );
+    Ok(())
+}
+
+#[test]
+fn a_tokenizer_error_fails_the_query_even_if_the_function_ignores_it() -> Result<()> {
+    let conn = memory_db();
+    conn.create_fts5_tokenizer_fn(
+        "aux_fails",
+        |reason, text: &str, sink: &mut TokenSink<'_>| {
+            if reason == TokenizeReason::Aux {
+                return Err(Error::UserFunctionError("no aux tokens".into()));
+            }
+            words(text, sink)
+        },
+    )?;
+    conn.create_fts5_function("ignores", |ctx, _| {
+        let r = ctx.tokenize("some text", |_| Ok(()));
+        Ok(r.is_err())
+    })?;
+    conn.execute_batch(
+        "CREATE VIRTUAL TABLE t USING fts5(body, tokenize='aux_fails');
+         INSERT INTO t VALUES ('some text');",
+    )?;
+    let err = one::<bool>(&conn, "SELECT ignores(t) FROM t WHERE t MATCH 'text'").unwrap_err();
+    assert!(
+        matches!(&err, Error::UserFunctionError(e) if e.to_string() == "no aux tokens"),
+        "{err:?}"
+    );
+    // The next statement is not affected.
+    assert_eq!(
+        one::<i64>(&conn, "SELECT count(*) FROM t WHERE t MATCH 'text'")?,
+        1
+    );
+    Ok(())
+}
+
+#[test]
+fn a_contentless_table_has_no_column_text() -> Result<()> {
+    let conn = folding_db();
+    conn.create_fts5_function("txt", |ctx, _| Ok(ctx.column_text(0)?.to_owned()))?;
+    conn.execute_batch(
+        "CREATE VIRTUAL TABLE t USING fts5(body, content='', tokenize='fold');
+         INSERT INTO t(rowid, body) VALUES (7, 'Crème fraîche');",
+    )?;
+    let s: String = one(&conn, "SELECT txt(t) FROM t WHERE t MATCH 'creme'")?;
+    assert_eq!(s, "");
+    Ok(())
+}
