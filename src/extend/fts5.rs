@@ -828,6 +828,34 @@ where
     }
 }
 
+/// A token from a C tokenizer as `&str` with its byte range in `text`;
+/// an error (naming `who`) if it is not UTF-8 or the range is not one of
+/// whole characters of `text`.
+fn checked_token<'b>(
+    bytes: &'b [u8],
+    text: &str,
+    start: c_int,
+    end: c_int,
+    who: &str,
+) -> Result<(&'b str, Range<usize>)> {
+    let token = std::str::from_utf8(bytes)
+        .map_err(|_| user_error(format!("{who} produced a token that is not UTF-8")))?;
+    let range = c_usize(start)..c_usize(end);
+    if start < 0
+        || start > end
+        || range.end > text.len()
+        || !text.is_char_boundary(range.start)
+        || !text.is_char_boundary(range.end)
+    {
+        return Err(user_error(format!(
+            "{who} produced token {token:?} with byte range {start}..{end}, not a range of \
+             whole characters of the {}-byte text",
+            text.len()
+        )));
+    }
+    Ok((token, range))
+}
+
 /// `xToken` of the base tokenizer of a filter: validates the token and
 /// hands it to the filter.
 unsafe extern "C" fn filter_token<F>(
@@ -850,37 +878,10 @@ where
     // SAFETY: `n_token` bytes valid for this call.
     let bytes = unsafe { crate::raw::slice_from_raw(token.cast(), n_token) };
     let text = run.text;
-    let range = c_usize(start)..c_usize(end);
-    let checked = std::str::from_utf8(bytes)
-        .map_err(|_| {
-            user_error("the base fts5 tokenizer produced a token that is not UTF-8".into())
-        })
-        .and_then(|token| {
-            if start < 0
-                || start > end
-                || range.end > text.len()
-                || !text.is_char_boundary(range.start)
-                || !text.is_char_boundary(range.end)
-            {
-                Err(user_error(format!(
-                    "the base fts5 tokenizer produced token {token:?} with byte range \
-                     {start}..{end}, not a range of whole characters of the {}-byte text",
-                    text.len()
-                )))
-            } else {
-                Ok(token)
-            }
-        });
-    let token = match checked {
-        Ok(t) => t,
-        Err(e) => {
-            run.error = Some(e);
-            return ffi::SQLITE_ERROR;
-        }
-    };
     let (filter, reason) = (run.filter, run.reason);
     let sink = &mut *run.sink;
     let outcome = catch_panic(|| {
+        let (token, range) = checked_token(bytes, text, start, end, "the base fts5 tokenizer")?;
         filter(
             reason,
             Token {
@@ -1536,34 +1537,9 @@ where
     // SAFETY: the token is `n_token` bytes valid for this call.
     let bytes = unsafe { crate::raw::slice_from_raw(token.cast(), n_token) };
     let text = state.text;
-    let range = c_usize(start)..c_usize(end);
-    let checked = (|| {
-        let token = std::str::from_utf8(bytes).map_err(|_| {
-            user_error("the fts5 tokenizer produced a token that is not UTF-8".into())
-        })?;
-        if start < 0
-            || start > end
-            || range.end > text.len()
-            || !text.is_char_boundary(range.start)
-            || !text.is_char_boundary(range.end)
-        {
-            return Err(user_error(format!(
-                "the fts5 tokenizer produced token {token:?} with byte range {start}..{end}, \
-                 not a range of whole characters of the {}-byte text",
-                text.len()
-            )));
-        }
-        Ok(token)
-    })();
-    let token = match checked {
-        Ok(t) => t,
-        Err(e) => {
-            state.error = Some(e);
-            return ffi::SQLITE_ERROR;
-        }
-    };
     let f = &mut state.f;
     match catch_panic(|| {
+        let (token, range) = checked_token(bytes, text, start, end, "the fts5 tokenizer")?;
         f(Token {
             text: token,
             range,
