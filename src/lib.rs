@@ -154,7 +154,7 @@ mod settings;
 pub mod types;
 
 pub use crate::dataio::{backup, blob, dump, serialize};
-pub use crate::extend::{functions, hooks, trace};
+pub use crate::extend::{fts5, functions, hooks, trace};
 pub use crate::settings::{auto_extension, config, limits, wal};
 
 use std::ffi::c_int;
