@@ -11,4 +11,6 @@ mod common;
 mod collation;
 mod functions;
 mod hooks;
+#[cfg(feature = "preupdate_hook")]
+mod preupdate_hook;
 mod series;
