@@ -160,6 +160,8 @@ pub mod serde;
 mod settings;
 pub mod types;
 
+#[cfg(feature = "session")]
+pub use crate::dataio::session;
 pub use crate::dataio::{backup, blob, dump, serialize};
 pub use crate::extend::{functions, hooks, trace};
 pub use crate::settings::{config, limits, wal};

@@ -8,3 +8,5 @@ pub mod backup;
 pub mod blob;
 pub mod dump;
 pub mod serialize;
+#[cfg(feature = "session")]
+pub mod session;

@@ -12,3 +12,5 @@ mod backup;
 mod blob;
 mod dump;
 mod serialize;
+#[cfg(feature = "session")]
+mod session;
