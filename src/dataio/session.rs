@@ -69,6 +69,7 @@ use fallible_streaming_iterator::FallibleStreamingIterator;
 
 use crate::callback::error_stash::Stash;
 use crate::callback::panic::{catch_panic, drop_payload};
+use crate::connection::callbacks::Hooks;
 use crate::error::error_from_sqlite_code;
 use crate::hooks::Action;
 use crate::types::ValueRef;
@@ -110,7 +111,10 @@ struct FilterState {
 /// (`sqlite3_session`). Borrows the connection: it can't outlive it, and
 /// isn't `Send`.
 pub struct Session<'conn> {
-    conn: &'conn Connection,
+    /// The connection's hook state (counts its sessions).
+    hooks: Arc<Hooks>,
+    /// Borrows the connection; with the raw pointer, `!Send` and `!Sync`.
+    _conn: PhantomData<&'conn ()>,
     s: *mut ffi::sqlite3_session,
     state: Box<FilterState>,
 }
@@ -154,7 +158,8 @@ impl Session<'_> {
         check(unsafe { ffi::sqlite3session_create(db.db.db(), name.as_ptr(), &raw mut s) })?;
         hooks.sessions.set(hooks.sessions.get().saturating_add(1));
         Ok(Session {
-            conn: db,
+            hooks: Arc::clone(hooks),
+            _conn: PhantomData,
             s,
             state: Box::new(FilterState {
                 filter: UnsafeCell::new(None),
@@ -373,7 +378,7 @@ impl Drop for Session<'_> {
         // SAFETY: live session, deleted once, before its connection closes
         // (the session borrows it); no filter call runs.
         unsafe { ffi::sqlite3session_delete(self.s) };
-        let hooks = &self.conn.callbacks.hooks;
+        let hooks = &self.hooks;
         hooks.sessions.set(hooks.sessions.get().saturating_sub(1));
     }
 }
