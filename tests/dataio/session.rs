@@ -936,3 +936,66 @@ fn sessions_and_a_preupdate_hook_exclude_each_other() -> Result<()> {
     drop(other);
     Ok(())
 }
+
+thread_local! {
+    static SESSION: std::cell::RefCell<Option<Session<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Keeps the leaked connection reachable (for leak checkers).
+static LEAKED: std::sync::atomic::AtomicPtr<Connection> =
+    std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+
+#[test]
+fn a_session_used_replaced_or_dropped_from_its_own_filter_stays_sound() {
+    // With a leaked connection, a filter can reach its own session through
+    // a thread-local: every use is refused, a filter replaced while it runs
+    // is kept alive, and a session dropped from its filter is leaked
+    // instead of freed under SQLite.
+    std::thread::spawn(|| {
+        let conn: &'static Connection = Box::leak(Box::new(seeded()));
+        LEAKED.store((conn as *const Connection).cast_mut(), Ordering::SeqCst);
+        let results = Arc::new(Mutex::new(Vec::new()));
+        let r = results.clone();
+        let mut session = Session::new(conn).unwrap();
+        session.table_filter(Some(move |_: &str| {
+            SESSION.with(|s| {
+                let mut s = s.borrow_mut();
+                let session = s.as_mut().unwrap();
+                let mut out = r.lock().unwrap();
+                out.push(session.changeset().map(|_| ()));
+                out.push(session.attach(Some("kv")));
+                out.push(session.diff::<&str, _>("main", "kv"));
+                out.push(session.changeset_strm(&mut Vec::new()));
+                // Replaced while it runs: this closure stays alive.
+                session.table_filter(Some(|_: &str| {
+                    SESSION.with(|s| drop(s.borrow_mut().take()));
+                    true
+                }));
+            });
+            true
+        }));
+        session.attach::<&str>(None).unwrap();
+        SESSION.with(|s| *s.borrow_mut() = Some(session));
+        conn.execute("DELETE FROM users WHERE id = 1", []).unwrap();
+        {
+            let results = results.lock().unwrap();
+            assert_eq!(results.len(), 4);
+            for r in results.iter() {
+                let err = r.as_ref().unwrap_err();
+                assert_eq!(err.sqlite_error_code(), Some(ErrorCode::ApiMisuse), "{err}");
+            }
+        }
+        // The second filter drops the session from inside itself.
+        conn.execute("DELETE FROM kv WHERE k = 'a'", []).unwrap();
+        assert!(SESSION.with(|s| s.borrow().is_none()));
+        conn.execute("DELETE FROM pair", []).unwrap();
+        // The connection still works, and can have new sessions.
+        let mut again = Session::new(conn).unwrap();
+        again.attach::<&str>(None).unwrap();
+        conn.execute("DELETE FROM users", []).unwrap();
+        assert!(!again.is_empty());
+    })
+    .join()
+    .unwrap();
+}
