@@ -116,7 +116,9 @@ pub struct Session<'conn> {
     /// Borrows the connection; with the raw pointer, `!Send` and `!Sync`.
     _conn: PhantomData<&'conn ()>,
     s: *mut ffi::sqlite3_session,
-    state: Box<FilterState>,
+    /// From `Box::into_raw`, freed in `Drop` (a raw pointer, not a `Box`:
+    /// SQLite holds a pointer to it while the session moves).
+    state: *mut FilterState,
 }
 
 impl Session<'_> {
@@ -161,18 +163,24 @@ impl Session<'_> {
             hooks: Arc::clone(hooks),
             _conn: PhantomData,
             s,
-            state: Box::new(FilterState {
+            state: Box::into_raw(Box::new(FilterState {
                 filter: UnsafeCell::new(None),
                 running: Cell::new(0),
                 retired: RefCell::new(Vec::new()),
                 stash: db.callbacks.stash.clone(),
-            }),
+            })),
         })
+    }
+
+    fn state(&self) -> &FilterState {
+        // SAFETY: from `Box::into_raw` in `new_with_name`, freed only in
+        // `Drop`; only shared references to it are ever made.
+        unsafe { &*self.state }
     }
 
     /// Refuses a call made from inside this session's own table filter.
     fn not_in_filter(&self) -> Result<()> {
-        if self.state.running.get() == 0 {
+        if self.state().running.get() == 0 {
             Ok(())
         } else {
             Err(misuse(
@@ -192,22 +200,23 @@ impl Session<'_> {
         F: Fn(&str) -> bool + Send + 'static,
     {
         let new = filter.map(|f| Box::new(f) as TableFilter);
-        let ctx: *mut FilterState = &raw const *self.state as *mut FilterState;
+        let ctx = self.state;
         let cb = new.is_some().then_some(call_table_filter as FilterCb);
         // SAFETY: live session; the state box lives as long as the session
         // (and longer if it leaks, see `Drop`). Setting the callback before
         // storing the closure is fine: SQLite calls it only while a
         // statement runs, not during this call.
         unsafe { ffi::sqlite3session_table_filter(self.s, cb, ctx.cast()) };
+        let state = self.state();
         // SAFETY: the only access to the cell outside a filter call, and
         // filter calls hold no reference into it (they copy out a pointer
         // to the boxed closure, kept alive in `retired` below).
-        let old = std::mem::replace(unsafe { &mut *self.state.filter.get() }, new);
+        let old = std::mem::replace(unsafe { &mut *state.filter.get() }, new);
         if let Some(old) = old {
-            if self.state.running.get() == 0 {
+            if state.running.get() == 0 {
                 drop(old);
             } else {
-                self.state.retired.borrow_mut().push(old);
+                state.retired.borrow_mut().push(old);
             }
         }
     }
@@ -356,28 +365,21 @@ impl Session<'_> {
 
 impl Drop for Session<'_> {
     fn drop(&mut self) {
-        if self.state.running.get() != 0 {
+        if self.state().running.get() != 0 {
             // Dropped from inside its own table filter, while SQLite walks
             // its list of sessions: deleting it now would free memory SQLite
-            // is about to read. Leak it (it stays registered and disabled).
+            // is about to read. Leak it and its filter state (it stays
+            // registered, disabled).
             // SAFETY: live session.
             unsafe { ffi::sqlite3session_enable(self.s, 0) };
-            let stash = self.state.stash.clone();
-            let state = std::mem::replace(
-                &mut self.state,
-                Box::new(FilterState {
-                    filter: UnsafeCell::new(None),
-                    running: Cell::new(0),
-                    retired: RefCell::new(Vec::new()),
-                    stash,
-                }),
-            );
-            Box::leak(state);
             return;
         }
         // SAFETY: live session, deleted once, before its connection closes
         // (the session borrows it); no filter call runs.
         unsafe { ffi::sqlite3session_delete(self.s) };
+        // SAFETY: from `Box::into_raw`, freed once; SQLite no longer refers
+        // to it (the session is deleted).
+        drop(unsafe { Box::from_raw(self.state) });
         let hooks = &self.hooks;
         hooks.sessions.set(hooks.sessions.get().saturating_sub(1));
     }
@@ -465,7 +467,7 @@ impl Changeset {
         Ok(ChangesetIter {
             it,
             item: None,
-            input: None,
+            input: ptr::null_mut(),
             _borrow: PhantomData,
         })
     }
@@ -584,8 +586,9 @@ pub fn concat_strm(
 pub struct ChangesetIter<'changeset> {
     it: *mut ffi::sqlite3_changeset_iter,
     item: Option<ChangesetItem<'changeset>>,
-    /// The reader of an iterator made by `start_strm` (SQLite points to it).
-    input: Option<Box<Input<'changeset>>>,
+    /// The reader of an iterator made by `start_strm` (SQLite points to
+    /// it): null, or from `Box::into_raw`, freed in `Drop`.
+    input: *mut Input<'changeset>,
     _borrow: PhantomData<&'changeset Changeset>,
 }
 
@@ -603,19 +606,21 @@ impl ChangesetIter<'_> {
         // this iterator uses it only inside `advance`.
         // SAFETY: `input` points to a valid `&mut dyn Read`; see above.
         let reader: &'input mut dyn Read = unsafe { ptr::read(input) };
-        let mut state = Box::new(Input::new(reader));
+        let input = Box::into_raw(Box::new(Input::new(reader)));
         let mut it = ptr::null_mut();
-        // SAFETY: the boxed context lives in the iterator, which finalizes
-        // SQLite's iterator before dropping it.
+        // SAFETY: the context lives until the iterator (made below whatever
+        // the outcome) finalizes SQLite's iterator and frees it.
         let rc =
-            unsafe { ffi::sqlite3changeset_start_strm(&raw mut it, Some(x_input), state.as_ctx()) };
-        state.finish(rc)?;
-        Ok(ChangesetIter {
+            unsafe { ffi::sqlite3changeset_start_strm(&raw mut it, Some(x_input), input.cast()) };
+        let iter = ChangesetIter {
             it,
             item: None,
-            input: Some(state),
+            input,
             _borrow: PhantomData,
-        })
+        };
+        // SAFETY: live, and not in use by SQLite (no call runs).
+        unsafe { &mut *input }.finish(rc)?;
+        Ok(iter)
     }
 }
 
@@ -636,7 +641,9 @@ impl<'c> FallibleStreamingIterator for ChangesetIter<'c> {
                 Ok(())
             }
             ffi::SQLITE_DONE => Ok(()),
-            rc => match &mut self.input {
+            // SAFETY: null or live (freed in `Drop`), not in use by SQLite
+            // now that the call returned.
+            rc => match unsafe { self.input.as_mut() } {
                 Some(input) => input.finish(rc),
                 None => Err(error_from_sqlite_code(rc, None)),
             },
@@ -650,8 +657,14 @@ impl<'c> FallibleStreamingIterator for ChangesetIter<'c> {
 
 impl Drop for ChangesetIter<'_> {
     fn drop(&mut self) {
-        // SAFETY: live iterator, finalized once (before `input` drops).
+        // SAFETY: live iterator (or null, a no-op), finalized once, before
+        // the input it reads from is freed.
         unsafe { ffi::sqlite3changeset_finalize(self.it) };
+        if !self.input.is_null() {
+            // SAFETY: from `Box::into_raw`, freed once; SQLite's iterator
+            // that pointed to it is gone.
+            drop(unsafe { Box::from_raw(self.input) });
+        }
     }
 }
 
