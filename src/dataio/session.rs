@@ -1125,20 +1125,34 @@ impl Connection {
         // A filter can't stop SQLite: undo ourselves what a panicking one
         // let through.
         self.execute_batch("SAVEPOINT ferrolite_apply")?;
+        // One frame of the error stash: a callback of the statements SQLite
+        // runs to apply (an update hook, a user function in a trigger) that
+        // panics or fails makes the apply fail too.
+        let stash = &self.callbacks.stash;
+        let frame = stash.enter();
         let result = run(
             self.db.db(),
             x_filter,
             Some(call_apply_conflict::<F, C>),
             (&raw const ctx).cast_mut().cast(),
         );
+        let result = match result {
+            Ok(rc) => Ok(stash.leave(frame, rc)),
+            Err(e) => {
+                stash.leave(frame, ffi::SQLITE_ERROR);
+                Err(e)
+            }
+        };
+        // SAFETY: live handle.
+        let stashed = unsafe { stash.take(self.db.db()) };
         let panic = ctx.panic.take();
-        let result = match (panic, result) {
-            (Some(payload), _) => {
+        let result = match (panic, stashed, result) {
+            (Some(payload), ..) => {
                 drop_payload(payload);
                 Err(Error::UnwindingPanic)
             }
-            (None, Ok(rc)) => self.decode_result(rc),
-            (None, Err(e)) => Err(e),
+            (None, Some(e), _) | (None, None, Err(e)) => Err(e),
+            (None, None, Ok(rc)) => self.decode_result(rc),
         };
         match result {
             Ok(()) => self.execute_batch("RELEASE ferrolite_apply"),

@@ -999,3 +999,26 @@ fn a_session_used_replaced_or_dropped_from_its_own_filter_stays_sound() {
     .join()
     .unwrap();
 }
+
+#[test]
+fn a_hook_panicking_during_apply_fails_it_and_rolls_back() -> Result<()> {
+    let (source, cs) = recorded();
+    let mut replica = seeded();
+    let before = dump(&replica);
+    replica.update_hook(Some(|_: Action, _: &str, table: &str, _: i64| {
+        if table == "users" {
+            panic!("update hook panicked");
+        }
+    }))?;
+    let err = replica
+        .apply(&cs, NO_FILTER, abort_on_conflict)
+        .unwrap_err();
+    assert_eq!(err, Error::UnwindingPanic);
+    assert_eq!(dump(&replica), before);
+    assert!(replica.is_autocommit());
+    // Cleared, the same changeset applies.
+    replica.update_hook(None::<fn(Action, &str, &str, i64)>)?;
+    replica.apply(&cs, NO_FILTER, abort_on_conflict)?;
+    assert_eq!(dump(&replica), dump(&source));
+    Ok(())
+}
