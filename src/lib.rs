@@ -75,7 +75,7 @@
 //!   `Connection::preupdate_hook`, which sees a row's old and new values
 //!   before each change.
 //! * `session` (off by default, as in rusqlite): the session extension,
-//!   [`session`] (record changes as changesets and patchsets, apply them
+//!   `ferrolite::session` (record changes as changesets and patchsets, apply them
 //!   to another database). Both are compiled into the vendored SQLite; with
 //!   the `libsqlite3-sys` backend they turn on its features of the same
 //!   name.
