@@ -57,6 +57,10 @@
 //! * `libsqlite3-sys`: link SQLite through the `libsqlite3-sys` crate
 //!   instead; `bundled-libsqlite3-sys` makes it compile its own copy.
 //! * `load_extension`, `chrono`, `serde_json`, `serde`: as their names say.
+//! * `time`, `uuid`, `jiff`, `url`: `ToSql`/`FromSql` for those crates'
+//!   types, in rusqlite's storage formats (see the modules in [`types`]).
+//! * `i128_blob`: write `i128` as rusqlite's 16-byte BLOB instead of an
+//!   INTEGER (both forms are always read).
 //! * `unlock_notify` (off by default, as in rusqlite): a statement blocked by
 //!   another connection's lock on a shared cache (`SQLITE_LOCKED_SHAREDCACHE`)
 //!   waits for that connection's commit and retries, instead of failing. An
@@ -85,8 +89,8 @@
 //!   `collation`, `hooks`, `limits`, `serialize`, `window`, `wal`,
 //!   `column_decltype`, `series`, `extra_check`, `fallible_uint`,
 //!   `modern_sqlite`, `pointer`, ... switch nothing (ferrolite always has them). The
-//!   ones ferrolite can't honour yet (`vtab`, `array`, `csvtab`, `time`, `uuid`, `jiff`,
-//!   `url`, `i128_blob`, the SQLCipher ones, ...) stop the build with a
+//!   ones ferrolite can't honour yet (`vtab`, `array`, `csvtab`, the
+//!   SQLCipher ones, ...) stop the build with a
 //!   message when enabled, so `--all-features` does not build: list the
 //!   features you need instead.
 
@@ -112,12 +116,7 @@ unsupported_features! {
     "vtab" => "virtual tables (rusqlite's `vtab` module) are not implemented yet",
     "array" => "`rarray()` (rusqlite's `vtab::array`) needs virtual tables, not implemented yet",
     "csvtab" => "the CSV virtual table (rusqlite's `vtab::csvtab`) is not implemented yet",
-    "time" => "`ToSql`/`FromSql` for the `time` crate's types are not implemented yet (feature `chrono` is)",
-    "uuid" => "`ToSql`/`FromSql` for `uuid::Uuid` are not implemented yet",
-    "jiff" => "`ToSql`/`FromSql` for the `jiff` crate's types are not implemented yet (feature `chrono` is)",
-    "url" => "`ToSql`/`FromSql` for `url::Url` are not implemented yet",
     "rusqlite-macros" => "the `prepare_and_bind!` macros are not implemented yet",
-    "i128_blob" => "ferrolite always stores i128 as an INTEGER (an error outside the i64 range); rusqlite's 16-byte BLOB encoding is not implemented, and writing a different type than rusqlite would silently break existing data and comparisons",
     "sqlcipher" => "ferrolite's vendored SQLite is not SQLCipher; link SQLCipher through the `libsqlite3-sys` backend instead (feature `libsqlite3-sys` with `libsqlite3-sys/sqlcipher`)",
     "bundled-sqlcipher" => "ferrolite does not bundle SQLCipher; use the `libsqlite3-sys` backend with `libsqlite3-sys/bundled-sqlcipher` instead",
     "bundled-sqlcipher-vendored-openssl" => "ferrolite does not bundle SQLCipher; use the `libsqlite3-sys` backend with `libsqlite3-sys/bundled-sqlcipher-vendored-openssl` instead",
@@ -163,8 +162,8 @@ pub mod types;
 #[cfg(feature = "session")]
 pub use crate::dataio::session;
 pub use crate::dataio::{backup, blob, dump, serialize};
-pub use crate::extend::{functions, hooks, trace};
-pub use crate::settings::{config, limits, wal};
+pub use crate::extend::{fts5, functions, hooks, trace};
+pub use crate::settings::{auto_extension, config, limits, wal};
 
 use std::ffi::c_int;
 
@@ -175,6 +174,8 @@ pub use crate::batch::Batch;
 pub use crate::cache::CachedStatement;
 pub use crate::complete::complete_statement;
 pub use crate::connection::{Connection, DEFAULT_BUSY_TIMEOUT};
+#[cfg(not(feature = "libsqlite3-sys"))]
+pub use crate::dataio::snapshot::Snapshot;
 pub use crate::error::{Error, ErrorCode};
 #[cfg(feature = "load_extension")]
 pub use crate::extend::load_extension::LoadExtensionGuard;
@@ -187,10 +188,12 @@ pub use crate::params::{Params, ParamsFromIter, params_from_iter};
 pub use crate::row::{AndThenRows, Map, MappedRows, Row, RowIndex, Rows};
 #[cfg(feature = "column_metadata")]
 pub use crate::settings::column_metadata::ColumnMetadata;
+pub use crate::settings::file_control::FileControl;
 pub use crate::settings::heap::{
     current_hard_heap_limit, current_soft_heap_limit, hard_heap_limit, memory_accounting_enabled,
     memory_highwater, memory_used, soft_heap_limit,
 };
+pub use crate::settings::status::{DbStatus, Status, status};
 pub use crate::statement::{BindIndex, Column, Statement, StatementStatus};
 pub use crate::transaction::{
     DropBehavior, Savepoint, Transaction, TransactionBehavior, TransactionState,

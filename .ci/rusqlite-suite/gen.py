@@ -118,11 +118,9 @@ if os.environ.get("SUITE_ALL_FEATURES") == "1":
 # rusqlite tests that do not compile against ferrolite, each with the
 # reason; any other test that stops compiling fails the run.
 KNOWN_NOCOMPILE = {
-    ("rq_lib", "file_control"): "Connection::file_control is not built yet",
     ("rq_row", "test_pointer"): "ffi::fts5_api is not in ferrolite's bindings yet",
     ("rq_types_to_sql", "from_rc"): "ToSqlOutput::Pointer is opaque on purpose (README)",
     ("rq_types_to_sql", "new_boxed"): "ToSqlOutput::Pointer is opaque on purpose (README)",
-    ("rq_it_auto_ext", "auto_ext"): "the auto_extension module is not built yet",
 }
 
 # Tests excluded by name, with the reason.  Keys are (generated test name,

@@ -10,3 +10,6 @@ pub mod dump;
 pub mod serialize;
 #[cfg(feature = "session")]
 pub mod session;
+// The libsqlite3-sys backend's SQLite is built without SQLITE_ENABLE_SNAPSHOT.
+#[cfg(not(feature = "libsqlite3-sys"))]
+pub(crate) mod snapshot;

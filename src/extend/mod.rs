@@ -6,6 +6,7 @@
 //! `ferrolite::trace`).
 
 mod collation;
+pub mod fts5;
 pub mod functions;
 pub(crate) mod generate_series;
 pub mod hooks;

@@ -14,3 +14,4 @@ mod dump;
 mod serialize;
 #[cfg(feature = "session")]
 mod session;
+mod snapshot;

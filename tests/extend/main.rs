@@ -9,6 +9,7 @@
 mod common;
 
 mod collation;
+mod fts5;
 mod functions;
 mod hooks;
 #[cfg(feature = "preupdate_hook")]
