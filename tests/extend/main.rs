@@ -12,4 +12,6 @@ mod collation;
 mod fts5;
 mod functions;
 mod hooks;
+#[cfg(feature = "preupdate_hook")]
+mod preupdate_hook;
 mod series;
