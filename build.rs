@@ -54,6 +54,9 @@ const SQLITE_OPTIONS: &[(&str, Option<&str>)] = &[
     ("SQLITE_ENABLE_SESSION", None),
     // The carray() table-valued function and sqlite3_carray_bind.
     ("SQLITE_ENABLE_CARRAY", None),
+    // sqlite3_snapshot_get/open/cmp/recover: read a past state of a WAL
+    // database (ferrolite::Snapshot).
+    ("SQLITE_ENABLE_SNAPSHOT", None),
     // Release builds of SQLite: no internal assert()s.
     ("NDEBUG", None),
 ];

@@ -57,6 +57,10 @@
 //! * `libsqlite3-sys`: link SQLite through the `libsqlite3-sys` crate
 //!   instead; `bundled-libsqlite3-sys` makes it compile its own copy.
 //! * `load_extension`, `chrono`, `serde_json`, `serde`: as their names say.
+//! * `time`, `uuid`, `jiff`, `url`: `ToSql`/`FromSql` for those crates'
+//!   types, in rusqlite's storage formats (see the modules in [`types`]).
+//! * `i128_blob`: write `i128` as rusqlite's 16-byte BLOB instead of an
+//!   INTEGER (both forms are always read).
 //! * `unlock_notify` (off by default, as in rusqlite): a statement blocked by
 //!   another connection's lock on a shared cache (`SQLITE_LOCKED_SHAREDCACHE`)
 //!   waits for that connection's commit and retries, instead of failing. An
@@ -71,15 +75,22 @@
 //!   `libsqlite3-sys/column_metadata` (a system SQLite must be built with
 //!   `SQLITE_ENABLE_COLUMN_METADATA`). `Connection::column_metadata`,
 //!   `table_exists` and `column_exists` need no feature.
+//! * `preupdate_hook` (off by default, as in rusqlite):
+//!   `Connection::preupdate_hook`, which sees a row's old and new values
+//!   before each change.
+//! * `session` (off by default, as in rusqlite): the session extension,
+//!   `ferrolite::session` (record changes as changesets and patchsets, apply them
+//!   to another database). Both are compiled into the vendored SQLite; with
+//!   the `libsqlite3-sys` backend they turn on its features of the same
+//!   name.
 //! * `with-asan`: compile the vendored SQLite with AddressSanitizer.
 //! * Every other feature name of rusqlite 0.41.1 is declared, so crates that
 //!   forward them build: `functions`, `trace`, `cache`, `backup`, `blob`,
 //!   `collation`, `hooks`, `limits`, `serialize`, `window`, `wal`,
 //!   `column_decltype`, `series`, `extra_check`, `fallible_uint`,
 //!   `modern_sqlite`, `pointer`, `vtab`, ... switch nothing (ferrolite always has them). The
-//!   ones ferrolite can't honour yet (`array`, `csvtab`, `session`,
-//!   `preupdate_hook`, `time`, `uuid`, `jiff`,
-//!   `url`, `i128_blob`, the SQLCipher ones, ...) stop the build with a
+//!   ones ferrolite can't honour yet (`array`, `csvtab`, the
+//!   SQLCipher ones, ...) stop the build with a
 //!   message when enabled, so `--all-features` does not build: list the
 //!   features you need instead.
 
@@ -104,14 +115,7 @@ macro_rules! unsupported_features {
 unsupported_features! {
     "array" => "`rarray()` (rusqlite's `vtab::array`) needs virtual tables, not implemented yet",
     "csvtab" => "the CSV virtual table (rusqlite's `vtab::csvtab`) is not implemented yet",
-    "preupdate_hook" => "`Connection::preupdate_hook` is not implemented yet",
-    "session" => "the session extension (rusqlite's `session` module) is not implemented yet",
-    "time" => "`ToSql`/`FromSql` for the `time` crate's types are not implemented yet (feature `chrono` is)",
-    "uuid" => "`ToSql`/`FromSql` for `uuid::Uuid` are not implemented yet",
-    "jiff" => "`ToSql`/`FromSql` for the `jiff` crate's types are not implemented yet (feature `chrono` is)",
-    "url" => "`ToSql`/`FromSql` for `url::Url` are not implemented yet",
     "rusqlite-macros" => "the `prepare_and_bind!` macros are not implemented yet",
-    "i128_blob" => "ferrolite always stores i128 as an INTEGER (an error outside the i64 range); rusqlite's 16-byte BLOB encoding is not implemented, and writing a different type than rusqlite would silently break existing data and comparisons",
     "sqlcipher" => "ferrolite's vendored SQLite is not SQLCipher; link SQLCipher through the `libsqlite3-sys` backend instead (feature `libsqlite3-sys` with `libsqlite3-sys/sqlcipher`)",
     "bundled-sqlcipher" => "ferrolite does not bundle SQLCipher; use the `libsqlite3-sys` backend with `libsqlite3-sys/bundled-sqlcipher` instead",
     "bundled-sqlcipher-vendored-openssl" => "ferrolite does not bundle SQLCipher; use the `libsqlite3-sys` backend with `libsqlite3-sys/bundled-sqlcipher-vendored-openssl` instead",
@@ -154,9 +158,11 @@ pub mod serde;
 mod settings;
 pub mod types;
 
+#[cfg(feature = "session")]
+pub use crate::dataio::session;
 pub use crate::dataio::{backup, blob, dump, serialize};
-pub use crate::extend::{functions, hooks, trace, vtab};
-pub use crate::settings::{config, limits, wal};
+pub use crate::extend::{fts5, functions, hooks, trace, vtab};
+pub use crate::settings::{auto_extension, config, limits, wal};
 
 use std::ffi::c_int;
 
@@ -167,6 +173,8 @@ pub use crate::batch::Batch;
 pub use crate::cache::CachedStatement;
 pub use crate::complete::complete_statement;
 pub use crate::connection::{Connection, DEFAULT_BUSY_TIMEOUT};
+#[cfg(not(feature = "libsqlite3-sys"))]
+pub use crate::dataio::snapshot::Snapshot;
 pub use crate::error::{Error, ErrorCode};
 #[cfg(feature = "load_extension")]
 pub use crate::extend::load_extension::LoadExtensionGuard;
@@ -179,10 +187,12 @@ pub use crate::params::{Params, ParamsFromIter, params_from_iter};
 pub use crate::row::{AndThenRows, Map, MappedRows, Row, RowIndex, Rows};
 #[cfg(feature = "column_metadata")]
 pub use crate::settings::column_metadata::ColumnMetadata;
+pub use crate::settings::file_control::FileControl;
 pub use crate::settings::heap::{
     current_hard_heap_limit, current_soft_heap_limit, hard_heap_limit, memory_accounting_enabled,
     memory_highwater, memory_used, soft_heap_limit,
 };
+pub use crate::settings::status::{DbStatus, Status, status};
 pub use crate::statement::{BindIndex, Column, Statement, StatementStatus};
 pub use crate::transaction::{
     DropBehavior, Savepoint, Transaction, TransactionBehavior, TransactionState,

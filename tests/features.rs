@@ -70,17 +70,10 @@ const UNSUPPORTED: &[&str] = &[
     "bundled-sqlcipher",
     "bundled-sqlcipher-vendored-openssl",
     "csvtab",
-    "i128_blob",
     "in_gecko",
-    "jiff",
     "loadable_extension",
-    "preupdate_hook",
     "rusqlite-macros",
-    "session",
     "sqlcipher",
-    "time",
-    "url",
-    "uuid",
     "wasm32-wasi-vfs",
 ];
 

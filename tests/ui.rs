@@ -15,4 +15,7 @@ fn ui() {
     t.pass("tests/ui/pass/*.rs");
     #[cfg(feature = "serde")]
     t.compile_fail("tests/ui/serde/*.rs");
+    // The session extension and the pre-update hook (their features).
+    #[cfg(all(feature = "session", feature = "preupdate_hook"))]
+    t.compile_fail("tests/ui/session/*.rs");
 }

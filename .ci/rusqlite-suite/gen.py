@@ -61,6 +61,8 @@ FILES = [
     ("blob/mod.rs", "rq_blob", "rusqlite::blob", "rusqlite"),
     ("blob/pos_io.rs", "rq_blob_pos_io", "rusqlite::blob", "rusqlite::blob"),
     ("hooks/mod.rs", "rq_hooks", "rusqlite::hooks", "rusqlite"),
+    ("hooks/preupdate_hook.rs", "rq_hooks_preupdate_hook", "rusqlite::hooks", "rusqlite::hooks"),
+    ("session.rs", "rq_session", "rusqlite::session", "rusqlite"),
     ("types/mod.rs", "rq_types", "rusqlite::types", "rusqlite"),
     ("types/from_sql.rs", "rq_types_from_sql", "rusqlite::types", "rusqlite::types"),
     ("types/to_sql.rs", "rq_types_to_sql", "rusqlite::types", "rusqlite::types"),
@@ -87,7 +89,7 @@ for _f in DOC_FILES:
 # tests/*.rs whose file is one `fn main` (Cargo `harness = false`)
 NO_HARNESS = {"rq_it_config_log"}
 # Not taken: error.rs, params.rs, version.rs, load_extension_guard.rs have no
-# test module in 0.41.1; vtab/*, session.rs, hooks/preupdate_hook.rs,
+# test module in 0.41.1; vtab/*,
 # types/{time,jiff,url}.rs, unlock_notify.rs, auto_extension.rs and util/*
 # test features or rusqlite internals outside the shared surface.
 
@@ -98,6 +100,7 @@ ENABLED_FEATURES = [
     "backup", "trace", "limits", "collation", "column_decltype",
     "serialize", "chrono", "serde_json",
     "load_extension", "cache", "fallible_uint", "pointer", "column_metadata",
+    "session", "preupdate_hook",
 ]
 DISABLED_FEATURES = [
     # rusqlite-internal consistency checks / other crates / SQLCipher
@@ -115,11 +118,9 @@ if os.environ.get("SUITE_ALL_FEATURES") == "1":
 # rusqlite tests that do not compile against ferrolite, each with the
 # reason; any other test that stops compiling fails the run.
 KNOWN_NOCOMPILE = {
-    ("rq_lib", "file_control"): "Connection::file_control is not built yet",
     ("rq_row", "test_pointer"): "ffi::fts5_api is not in ferrolite's bindings yet",
     ("rq_types_to_sql", "from_rc"): "ToSqlOutput::Pointer is opaque on purpose (README)",
     ("rq_types_to_sql", "new_boxed"): "ToSqlOutput::Pointer is opaque on purpose (README)",
-    ("rq_it_auto_ext", "auto_ext"): "the auto_extension module is not built yet",
 }
 
 # Tests excluded by name, with the reason.  Keys are (generated test name,
@@ -346,6 +347,8 @@ FIXUPS = [
      "ferrolite's TraceEvent is #[non_exhaustive] (rusqlite's is not): the exhaustive match gets a `_` arm so the test's run-time checks still run; reported as an API difference"),
     ("rq_serialize", "assert!(data.sz > 0);", "assert!(data.len() > 0);",
      "private field OwnedData::sz -> the public len() through Deref<Target = [u8]>"),
+    ("rq_hooks_preupdate_hook", "use crate::__parent::super::Action;", "use rusqlite::hooks::Action;",
+     "`super::super` (rusqlite's hooks module) is not rewritten mechanically: its public path"),
     ("rq_limits", "assert!(db.set_limit(Limit::INVALID, 0).is_err());", "",
      "Limit::INVALID is a #[cfg(test)] variant of rusqlite's enum"),
     ("rq_limits", "assert!(db.limit(Limit::INVALID).is_err());", "",
@@ -628,7 +631,7 @@ default = [{default}]
 {feats}
 
 [dependencies]
-ferrolite = {{ path = "{ferrolite_dir}", features = ["chrono", "serde_json", "load_extension", "column_metadata"] }}
+ferrolite = {{ path = "{ferrolite_dir}", features = ["chrono", "serde_json", "load_extension", "column_metadata", "session", "preupdate_hook"] }}
 
 [dev-dependencies]
 fallible-iterator = "0.3"

@@ -7,9 +7,12 @@
 //! `ferrolite::trace`).
 
 mod collation;
+pub mod fts5;
 pub mod functions;
 pub(crate) mod generate_series;
 pub mod hooks;
 pub(crate) mod load_extension;
+#[cfg(feature = "preupdate_hook")]
+mod preupdate_hook;
 pub mod trace;
 pub mod vtab;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates src/ffi/bindings.rs from the vendored sqlite3.h.
 # Run by hand after re-vendoring; the build never runs bindgen.
-# Tool: bindgen 0.60.1 (Debian package `bindgen`, with libclang 14).
+# Tool: bindgen 0.60.1 (Debian packages `bindgen` and `libclang1-14`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 {

@@ -421,6 +421,34 @@ thread_local! {
     static SENTINEL_RAN: Cell<bool> = const { Cell::new(false) };
 }
 
+thread_local! {
+    /// True while this thread opens the probe of [`verify_threading_mode`].
+    static PROBING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Sets [`PROBING`] while alive.
+struct Probing;
+
+impl Probing {
+    fn start() -> Probing {
+        PROBING.with(|p| p.set(true));
+        Probing
+    }
+}
+
+impl Drop for Probing {
+    fn drop(&mut self) {
+        let _ = PROBING.try_with(|p| p.set(false));
+    }
+}
+
+/// True while this thread opens ferrolite's private threading-mode probe
+/// (a `:memory:` handle closed at once): the automatic extensions of
+/// `auto_extension::register_auto_extension_fn` skip it.
+pub(crate) fn opening_probe() -> bool {
+    PROBING.try_with(Cell::get).unwrap_or(false)
+}
+
 /// This thread's [`SENTINEL_RAN`] flag, cleared for one open.
 struct SentinelRan;
 
@@ -465,9 +493,12 @@ fn verify_threading_mode() -> Result<()> {
     let mut probe = ptr::null_mut();
     let flags =
         ffi::SQLITE_OPEN_READWRITE | ffi::SQLITE_OPEN_FULLMUTEX | ffi::SQLITE_OPEN_PRIVATECACHE;
-    // SAFETY: NUL-terminated filename, default VFS; `probe` is a valid
-    // out-pointer.
-    let rc = unsafe { ffi::sqlite3_open_v2(c":memory:".as_ptr(), &mut probe, flags, ptr::null()) };
+    let rc = {
+        let _probing = Probing::start();
+        // SAFETY: NUL-terminated filename, default VFS; `probe` is a valid
+        // out-pointer.
+        unsafe { ffi::sqlite3_open_v2(c":memory:".as_ptr(), &mut probe, flags, ptr::null()) }
+    };
     if rc != ffi::SQLITE_OK {
         // No answer (out of memory, or an automatic extension refused).
         // SAFETY: null or a failed handle we close exactly once here.

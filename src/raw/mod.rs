@@ -22,7 +22,7 @@ mod statement;
 #[cfg(feature = "unlock_notify")]
 pub(crate) mod unlock_notify;
 
-pub(crate) use connection::{InterruptCell, RawConnection, wal_checkpoint};
+pub(crate) use connection::{InterruptCell, RawConnection, opening_probe, wal_checkpoint};
 pub(crate) use statement::{RawStatement, value_ref, value_ref_expecting};
 
 use std::ffi::{CStr, c_char, c_int};

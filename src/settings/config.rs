@@ -181,6 +181,61 @@ impl Connection {
         self.fp_digits_raw(digits)
     }
 
+    /// Replaces the connection's lookaside memory: `slots` slots of
+    /// `slot_size` bytes each, allocated by SQLite
+    /// (`SQLITE_DBCONFIG_LOOKASIDE` with no buffer of ours). Lookaside
+    /// serves SQLite's small, short-lived allocations; either value 0 turns
+    /// it off. SQLite rounds `slot_size` down to a multiple of 8 and caps
+    /// it at 65528; a slot size of 8 or less turns lookaside off. If SQLite
+    /// can't allocate the memory, lookaside is off (see
+    /// [`DbStatus::LookasideUsed`](crate::DbStatus::LookasideUsed) to
+    /// check).
+    ///
+    /// # Errors
+    /// Lookaside memory is in use (`SQLITE_BUSY`): call this right after
+    /// opening, before preparing statements (the statement cache holds
+    /// some: [`flush_prepared_statement_cache`](Connection::flush_prepared_statement_cache));
+    /// a value above `i32::MAX` (`SQLITE_RANGE`).
+    #[doc(alias = "SQLITE_DBCONFIG_LOOKASIDE")]
+    pub fn set_lookaside(&self, slot_size: usize, slots: usize) -> Result<()> {
+        let range = |what: &str, v: usize| {
+            c_int::try_from(v).map_err(|_| {
+                crate::error::error_from_sqlite_code(
+                    ffi::SQLITE_RANGE,
+                    Some(format!(
+                        "lookaside {what} {v} is larger than {}",
+                        c_int::MAX
+                    )),
+                )
+            })
+        };
+        let (size, count) = (range("slot size", slot_size)?, range("slot count", slots)?);
+        // SAFETY: live handle; SQLITE_DBCONFIG_LOOKASIDE takes
+        // `(void *pBuf, int sz, int cnt)`: with a null buffer SQLite
+        // allocates (and later frees) the memory itself, and it clamps
+        // any non-negative size and count.
+        let rc = unsafe {
+            ffi::sqlite3_db_config(
+                self.db.db(),
+                ffi::SQLITE_DBCONFIG_LOOKASIDE,
+                std::ptr::null_mut::<std::ffi::c_void>(),
+                size,
+                count,
+            )
+        };
+        if rc == ffi::SQLITE_BUSY {
+            return Err(crate::error::error_from_sqlite_code(
+                rc,
+                Some(
+                    "lookaside memory is in use: set it right after opening, before \
+                     preparing statements"
+                        .to_owned(),
+                ),
+            ));
+        }
+        self.decode_result(rc)
+    }
+
     fn fp_digits_raw(&self, digits: c_int) -> Result<c_int> {
         let mut value: c_int = 0;
         // SAFETY: live handle; SQLITE_DBCONFIG_FP_DIGITS takes

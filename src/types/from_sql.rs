@@ -133,7 +133,8 @@ macro_rules! from_sql_int {
         }
     )*};
 }
-from_sql_int!(i8 i16 i32 isize u8 u16 u32 u64 usize i128 u128);
+// i128: src/types/i128.rs (it also reads rusqlite's 16-byte BLOB form).
+from_sql_int!(i8 i16 i32 isize u8 u16 u32 u64 usize u128);
 
 // `NonZero*` read as their integer type; 0 is `OutOfRange(0)`, as in
 // rusqlite, so the row error is `IntegralValueOutOfRange(column, 0)`.

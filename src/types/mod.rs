@@ -36,10 +36,21 @@ use std::fmt;
 #[cfg(feature = "chrono")]
 pub mod chrono;
 mod from_sql;
+mod i128;
+#[cfg(feature = "jiff")]
+pub mod jiff;
+#[cfg(any(feature = "time", feature = "jiff", feature = "uuid"))]
+mod malformed;
 pub mod pointer;
 #[cfg(feature = "serde_json")]
 pub mod serde_json;
+#[cfg(feature = "time")]
+pub mod time;
 pub(crate) mod to_sql;
+#[cfg(feature = "url")]
+pub mod url;
+#[cfg(feature = "uuid")]
+pub mod uuid;
 mod value;
 mod value_ref;
 

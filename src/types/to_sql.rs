@@ -1,8 +1,8 @@
 #![allow(unsafe_code)] // binds a PointerValue (sqlite3_bind_pointer)
 use std::borrow::Cow;
 use std::num::{
-    NonZeroI8, NonZeroI16, NonZeroI32, NonZeroI64, NonZeroI128, NonZeroIsize, NonZeroU8,
-    NonZeroU16, NonZeroU32, NonZeroU64, NonZeroU128, NonZeroUsize,
+    NonZeroI8, NonZeroI16, NonZeroI32, NonZeroI64, NonZeroIsize, NonZeroU8, NonZeroU16, NonZeroU32,
+    NonZeroU64, NonZeroU128, NonZeroUsize,
 };
 use std::rc::Rc;
 use std::sync::Arc;
@@ -320,7 +320,10 @@ macro_rules! to_sql_wide_int {
         }
     )*};
 }
-to_sql_wide_int!(isize u64 usize i128 u128);
+to_sql_wide_int!(isize u64 usize u128);
+// With `i128_blob`, i128 is written as rusqlite's BLOB (src/types/i128.rs).
+#[cfg(not(feature = "i128_blob"))]
+to_sql_wide_int!(i128);
 
 // `NonZero*` bind as their integer value. Narrow ones always fit an i64;
 // wide ones fail as their integer type does (`ToSqlConversionFailure`).
@@ -365,7 +368,9 @@ macro_rules! to_sql_wide_non_zero {
         }
     )*};
 }
-to_sql_wide_non_zero!(NonZeroIsize NonZeroU64 NonZeroUsize NonZeroI128 NonZeroU128);
+to_sql_wide_non_zero!(NonZeroIsize NonZeroU64 NonZeroUsize NonZeroU128);
+#[cfg(not(feature = "i128_blob"))]
+to_sql_wide_non_zero!(std::num::NonZeroI128);
 
 impl From<NonZeroIsize> for ToSqlOutput<'_> {
     #[inline]

@@ -9,6 +9,11 @@
 mod common;
 
 mod chrono;
+mod i128;
+mod jiff;
 mod proptest_roundtrip;
 mod serde;
 mod serde_json;
+mod time;
+mod url;
+mod uuid;

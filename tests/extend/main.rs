@@ -9,7 +9,10 @@
 mod common;
 
 mod collation;
+mod fts5;
 mod functions;
 mod hooks;
+#[cfg(feature = "preupdate_hook")]
+mod preupdate_hook;
 mod series;
 mod vtab;
