@@ -79,8 +79,8 @@
 //!   forward them build: `functions`, `trace`, `cache`, `backup`, `blob`,
 //!   `collation`, `hooks`, `limits`, `serialize`, `window`, `wal`,
 //!   `column_decltype`, `series`, `extra_check`, `fallible_uint`,
-//!   `modern_sqlite`, `pointer`, `array`, ... switch nothing (ferrolite always has them). The
-//!   ones ferrolite can't honour yet (`vtab`, `session`,
+//!   `modern_sqlite`, `pointer`, `vtab`, `array`, ... switch nothing (ferrolite always has them). The
+//!   ones ferrolite can't honour yet (`session`,
 //!   `preupdate_hook`, `time`, `uuid`, `jiff`,
 //!   `url`, `i128_blob`, the SQLCipher ones, ...) stop the build with a
 //!   message when enabled, so `--all-features` does not build: list the
@@ -105,7 +105,6 @@ macro_rules! unsupported_features {
 }
 
 unsupported_features! {
-    "vtab" => "virtual tables (rusqlite's `vtab` module) are not implemented yet",
     "preupdate_hook" => "`Connection::preupdate_hook` is not implemented yet",
     "session" => "the session extension (rusqlite's `session` module) is not implemented yet",
     "time" => "`ToSql`/`FromSql` for the `time` crate's types are not implemented yet (feature `chrono` is)",
@@ -157,7 +156,7 @@ mod settings;
 pub mod types;
 
 pub use crate::dataio::{backup, blob, dump, serialize};
-pub use crate::extend::{functions, hooks, trace};
+pub use crate::extend::{functions, hooks, trace, vtab};
 pub use crate::settings::{config, limits, wal};
 
 use std::ffi::c_int;

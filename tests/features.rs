@@ -79,7 +79,6 @@ const UNSUPPORTED: &[&str] = &[
     "time",
     "url",
     "uuid",
-    "vtab",
     "wasm32-wasi-vfs",
 ];
 

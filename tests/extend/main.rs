@@ -12,3 +12,6 @@ mod collation;
 mod functions;
 mod hooks;
 mod series;
+mod vtab_array;
+#[cfg(feature = "csvtab")]
+mod vtab_csvtab;

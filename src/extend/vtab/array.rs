@@ -194,7 +194,10 @@ impl<'vtab> VTab<'vtab> for ArrayTab {
         _table_name: &[u8],
         _args: &[&[u8]],
     ) -> Result<(Cow<'static, CStr>, Self)> {
-        Ok((Cow::Borrowed(c"CREATE TABLE x(value, pointer hidden)"), ArrayTab))
+        Ok((
+            Cow::Borrowed(c"CREATE TABLE x(value, pointer hidden)"),
+            ArrayTab,
+        ))
     }
 
     fn best_index(&self, info: &mut IndexInfo) -> Result<bool> {
@@ -281,6 +284,8 @@ impl VTabCursor for ArrayTabCursor {
 
     fn rowid(&self) -> Result<i64> {
         // A Vec never holds more than isize::MAX elements.
-        Ok(i64::try_from(self.row).unwrap_or(i64::MAX).saturating_add(1))
+        Ok(i64::try_from(self.row)
+            .unwrap_or(i64::MAX)
+            .saturating_add(1))
     }
 }

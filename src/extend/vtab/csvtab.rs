@@ -353,24 +353,31 @@ fn n_fields(n: usize) -> String {
 }
 
 impl VTabCursor for CsvTabCursor<'_> {
-    fn filter(&mut self, _idx_num: c_int, _idx_str: Option<&str>, _args: &Filters<'_>) -> Result<()> {
+    fn filter(
+        &mut self,
+        _idx_num: c_int,
+        _idx_str: Option<&str>,
+        _args: &Filters<'_>,
+    ) -> Result<()> {
         // A full scan from the first row.
-        self.reader.seek(self.table.first_row).map_err(CsvError::Io)?;
+        self.reader
+            .seek(self.table.first_row)
+            .map_err(CsvError::Io)?;
         self.fields = self.table.header_fields;
         self.rowid = 0;
         self.next()
     }
 
     fn next(&mut self) -> Result<()> {
-        self.eof = !self.reader.read_record(&mut self.row)?;
-        if self.eof {
+        // At the end, or stopped by an error.
+        self.eof = true;
+        if !self.reader.read_record(&mut self.row)? {
             return Ok(());
         }
         let n = self.row.len();
         match self.fields {
             None => self.fields = Some(n),
             Some(expected) if expected != n => {
-                self.eof = true;
                 return Err(module_error(format!(
                     "CSV error at line {}: the row has {}, the first row has {}",
                     self.row.line(),
@@ -380,6 +387,7 @@ impl VTabCursor for CsvTabCursor<'_> {
             }
             Some(_) => {}
         }
+        self.eof = false;
         self.rowid += 1;
         Ok(())
     }
@@ -540,7 +548,7 @@ mod reader {
             }
         }
 
-        /// Where the next record starts (after blank lines, if any).
+        /// Where the next record starts (or blank lines before it).
         pub(super) fn position(&self) -> Position {
             Position {
                 byte: self.offset,
@@ -672,11 +680,13 @@ mod reader {
                                 });
                             }
                             let n = chunk.len();
-                            self.field.extend_from_slice(&self.buf[self.pos..self.pos + n]);
+                            self.field
+                                .extend_from_slice(&self.buf[self.pos..self.pos + n]);
                             self.advance(n);
                             continue;
                         };
-                        self.field.extend_from_slice(&self.buf[self.pos..self.pos + n]);
+                        self.field
+                            .extend_from_slice(&self.buf[self.pos..self.pos + n]);
                         self.advance(n);
                         let b = self.buf[self.pos];
                         if b == b'\r' || b == b'\n' {
@@ -705,11 +715,12 @@ mod reader {
                         if chunk.is_empty() {
                             break;
                         }
-                        let stop = chunk
-                            .iter()
-                            .position(|&b| b == delim || b == b'\r' || b == b'\n' || Some(b) == quote);
+                        let stop = chunk.iter().position(|&b| {
+                            b == delim || b == b'\r' || b == b'\n' || Some(b) == quote
+                        });
                         let n = stop.unwrap_or(chunk.len());
-                        self.field.extend_from_slice(&self.buf[self.pos..self.pos + n]);
+                        self.field
+                            .extend_from_slice(&self.buf[self.pos..self.pos + n]);
                         self.advance(n);
                         if stop.is_some() {
                             if Some(self.buf[self.pos]) == quote {
@@ -852,7 +863,11 @@ mod reader {
 
         #[test]
         fn seek_back_to_a_position() {
-            let mut r = CsvReader::new(Cursor::new(b"h1,h2\n\"a\nb\",c\nd,e\n".to_vec()), b',', Some(b'"'));
+            let mut r = CsvReader::new(
+                Cursor::new(b"h1,h2\n\"a\nb\",c\nd,e\n".to_vec()),
+                b',',
+                Some(b'"'),
+            );
             let mut rec = Record::default();
             assert!(r.read_record(&mut rec).unwrap());
             let start = r.position();
