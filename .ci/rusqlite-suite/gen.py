@@ -83,7 +83,8 @@ DOC_FILES = ["lib.rs", "statement.rs", "row.rs", "transaction.rs", "params.rs",
              "functions.rs", "limits.rs", "pragma.rs", "serialize.rs", "trace.rs",
              "wal.rs", "backup.rs", "blob/mod.rs", "blob/pos_io.rs", "hooks/mod.rs",
              "types/mod.rs", "types/from_sql.rs", "types/to_sql.rs",
-             "types/value_ref.rs", "error.rs", "load_extension_guard.rs", "bind.rs"]
+             "types/value_ref.rs", "error.rs", "load_extension_guard.rs", "bind.rs",
+             "vtab/array.rs", "vtab/csvtab.rs"]
 for _f in DOC_FILES:
     FILES.append((_f, "rq_doc_" + re.sub(r"\W", "_", _f[:-3]).replace("_mod", ""), "doc", None))
 # tests/*.rs whose file is one `fn main` (Cargo `harness = false`)
