@@ -141,6 +141,12 @@ fn a_shared_vec_under_the_rarray_name_is_read() -> Result<()> {
         values(&conn, "SELECT value FROM rarray(?1)", [v])?,
         [Value::from(5), Value::from("six")]
     );
+    let rc: Array = Rc::new(vec![Value::from(1.5)]);
+    let v = ToSqlOutput::from_rc(Rc::clone(&rc), c"rarray");
+    assert_eq!(
+        values(&conn, "SELECT value FROM rarray(?1)", [v])?,
+        [Value::from(1.5)]
+    );
     Ok(())
 }
 
