@@ -187,7 +187,9 @@ fn cached_statement_moved_to_another_thread_never_touches_the_rc() -> Result<()>
         let mut stmt = conn.prepare_cached("SELECT count(*) FROM rarray(?1)")?;
         assert_eq!(stmt.query_row([&a], |r| r.get::<_, i64>(0))?, 1);
     }
+    // The cached statement's (stale) binding still holds a reference.
     let before = Rc::strong_count(&a);
+    assert_eq!(before, 2);
     std::thread::spawn(move || {
         conn.flush_prepared_statement_cache();
         drop(conn);
