@@ -12,6 +12,7 @@ mod collation;
 mod functions;
 mod hooks;
 mod series;
+mod vtab;
 mod vtab_array;
 #[cfg(feature = "csvtab")]
 mod vtab_csvtab;
