@@ -14,6 +14,15 @@
 //! finalized. `ToSqlOutput::new_boxed(vec, c"rarray")` of a `Vec<Value>`
 //! (which is `Send`) is read too, at the cost of one copy per scan.
 //!
+//! `Rc` is not thread-safe, yet a [`Connection`] is `Send`, and a cached
+//! statement (`prepare_cached`) keeps its bindings when it returns to the
+//! cache, so a binding can end up released on another thread. The binding
+//! only ever changes the `Rc`'s counts on the thread that bound it;
+//! released on any other, it leaks its reference (the vector is then never
+//! freed) instead of racing with the `Rc`s left on the first thread.
+//! Statements themselves are not `Send`: a statement that is not cached
+//! is finalized on the thread that bound it.
+//!
 //! The name is `rarray`: `carray` is SQLite's own, for C arrays.
 //!
 //! # Example
