@@ -257,7 +257,9 @@ unsafe fn set_vtab_error(vtab: *mut ffi::sqlite3_vtab, msg: &str) {
 unsafe fn run<R>(vtab: *mut ffi::sqlite3_vtab, f: impl FnOnce() -> Result<R>) -> Result<R, c_int> {
     match catch_panic(f) {
         Ok(Ok(r)) => Ok(r),
+        // SAFETY: per the caller.
         Ok(Err(e)) => Err(unsafe { fail(vtab, Ok(e)) }),
+        // SAFETY: per the caller.
         Err(p) => Err(unsafe { fail(vtab, Err(p)) }),
     }
 }
@@ -724,6 +726,7 @@ unsafe fn with_cursor<'a, T: for<'v> VTab<'v>, R>(
     cur: *mut ffi::sqlite3_vtab_cursor,
     f: impl FnOnce(&mut <T as VTab<'a>>::Cursor) -> Result<R>,
 ) -> Result<R, c_int> {
+    // SAFETY: per the caller.
     let c = unsafe { cursor_box::<'a, T>(cur) };
     // SAFETY: live cursor; SQLite set pVtab after xOpen.
     let (busy, vtab) = unsafe { (&(*c).busy, (*cur).pVtab) };

@@ -37,6 +37,41 @@
 //!   take no connection argument.
 //! * [`InValues`] lends each value until the next call (SQLite reuses the
 //!   value's memory), so it is not a `FallibleIterator`.
+//! * `xRename` is supported ([`CreateVTab::rename`], accepting by
+//!   default); cursors can set a value's subtype and use typed setters
+//!   ([`Context::set_i64`], ...).
+//!
+//! # Errors, panics and re-entrancy
+//!
+//! * An `Err` from a method fails the statement with
+//!   [`Error::SqliteFailure`](crate::Error::SqliteFailure) whose message is
+//!   the error's `Display` (set as SQLite's `zErrMsg`, `*pzErr` for
+//!   `connect`/`create`, or the column's error for `column`); a panic
+//!   likewise, with the message `a Rust callback panicked: …`.
+//! * Where SQLite has no message channel, the Rust error itself reaches the
+//!   caller: an `Err` or panic in [`CreateVTab::destroy`] fails `DROP
+//!   TABLE` with that error (or [`Error::UnwindingPanic`](crate::Error::UnwindingPanic));
+//!   a panic in [`VTabCursor::eof`] ends the scan and fails the step with
+//!   `UnwindingPanic`; an `Err` from [`TransactionVTab::commit`] or
+//!   [`TransactionVTab::rollback`] is ignored, as SQLite ignores it, and a
+//!   panic there fails the statement with `UnwindingPanic` after SQLite
+//!   has committed or rolled back.
+//! * Indexes given by safe code are checked: methods returning a `Result`
+//!   answer [`Error::InvalidColumnIndex`](crate::Error::InvalidColumnIndex);
+//!   the others ([`IndexInfo::constraint_usage`], [`Values::get_subtype`],
+//!   [`Updates::no_change`]) panic, which fails the statement as above.
+//! * Methods may use the same connection again (a `Connection` kept in a
+//!   thread-local, say): a nested query opens other cursors. A table is
+//!   never freed under one of its running methods (a `DROP TABLE` of it
+//!   from inside fails with "virtual table dropped while one of its
+//!   methods runs"); a cursor method re-entered on the same cursor fails
+//!   instead of aliasing it.
+//! * Closing the connection while a cursor is open can't be written: a
+//!   `Statement` borrows its `Connection`. A statement leaked with
+//!   `mem::forget` keeps its cursor until SQLite finalizes it; if that
+//!   happens on another thread than the cursor's (the connection moved),
+//!   the cursor is leaked rather than dropped there, so cursors need not
+//!   be `Send`.
 //!
 //! # Example
 //!
@@ -648,7 +683,7 @@ impl Connection {
             .iter()
             .map(|s| std::ffi::CString::new(*s))
             .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| Error::NulError(e))?;
+            .map_err(Error::NulError)?;
         let mut ptrs: Vec<*const std::ffi::c_char> = names.iter().map(|c| c.as_ptr()).collect();
         ptrs.push(std::ptr::null());
         // SAFETY: live handle; a NULL-terminated array of C strings that
@@ -695,10 +730,8 @@ pub fn dequote(s: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(inner.len());
     let mut chars = inner.chars();
     while let Some(c) = chars.next() {
-        if c == q {
-            if chars.next() != Some(q) {
-                return Cow::Borrowed(inner);
-            }
+        if c == q && chars.next() != Some(q) {
+            return Cow::Borrowed(inner);
         }
         out.push(c);
     }
