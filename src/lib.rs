@@ -83,13 +83,16 @@
 //!   to another database). Both are compiled into the vendored SQLite; with
 //!   the `libsqlite3-sys` backend they turn on its features of the same
 //!   name.
+//! * `csvtab` (off by default, as in rusqlite): the `csv` virtual table,
+//!   `vtab::csvtab`. Off because SQL on a connection where it is loaded can
+//!   read any file the process can read.
 //! * `with-asan`: compile the vendored SQLite with AddressSanitizer.
 //! * Every other feature name of rusqlite 0.41.1 is declared, so crates that
 //!   forward them build: `functions`, `trace`, `cache`, `backup`, `blob`,
 //!   `collation`, `hooks`, `limits`, `serialize`, `window`, `wal`,
 //!   `column_decltype`, `series`, `extra_check`, `fallible_uint`,
-//!   `modern_sqlite`, `pointer`, `vtab`, ... switch nothing (ferrolite always has them). The
-//!   ones ferrolite can't honour yet (`array`, `csvtab`, the
+//!   `modern_sqlite`, `pointer`, `vtab`, `array`, ... switch nothing (ferrolite always has them). The
+//!   ones ferrolite can't honour yet (the
 //!   SQLCipher ones, ...) stop the build with a
 //!   message when enabled, so `--all-features` does not build: list the
 //!   features you need instead.
@@ -113,8 +116,6 @@ macro_rules! unsupported_features {
 }
 
 unsupported_features! {
-    "array" => "`rarray()` (rusqlite's `vtab::array`) needs virtual tables, not implemented yet",
-    "csvtab" => "the CSV virtual table (rusqlite's `vtab::csvtab`) is not implemented yet",
     "rusqlite-macros" => "the `prepare_and_bind!` macros are not implemented yet",
     "sqlcipher" => "ferrolite's vendored SQLite is not SQLCipher; link SQLCipher through the `libsqlite3-sys` backend instead (feature `libsqlite3-sys` with `libsqlite3-sys/sqlcipher`)",
     "bundled-sqlcipher" => "ferrolite does not bundle SQLCipher; use the `libsqlite3-sys` backend with `libsqlite3-sys/bundled-sqlcipher` instead",

@@ -66,10 +66,8 @@ const RUSQLITE_FEATURES: &[&str] = &[
 
 /// The ones that fail the build when enabled, and only those.
 const UNSUPPORTED: &[&str] = &[
-    "array",
     "bundled-sqlcipher",
     "bundled-sqlcipher-vendored-openssl",
-    "csvtab",
     "in_gecko",
     "loadable_extension",
     "rusqlite-macros",

@@ -16,3 +16,6 @@ mod hooks;
 mod preupdate_hook;
 mod series;
 mod vtab;
+mod vtab_array;
+#[cfg(feature = "csvtab")]
+mod vtab_csvtab;

@@ -160,6 +160,10 @@
 //! # Ok::<(), ferrolite::Error>(())
 //! ```
 
+pub mod array;
+#[cfg(feature = "csvtab")]
+#[cfg_attr(docsrs, doc(cfg(feature = "csvtab")))]
+pub mod csvtab;
 mod glue;
 mod index;
 mod values;
