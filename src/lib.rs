@@ -156,7 +156,7 @@ mod settings;
 pub mod types;
 
 pub use crate::dataio::{backup, blob, dump, serialize};
-pub use crate::extend::{functions, hooks, trace};
+pub use crate::extend::{functions, hooks, trace, vtab};
 pub use crate::settings::{config, limits, wal};
 
 use std::ffi::c_int;

@@ -11,3 +11,4 @@ pub(crate) mod generate_series;
 pub mod hooks;
 pub(crate) mod load_extension;
 pub mod trace;
+pub mod vtab;

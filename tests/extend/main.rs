@@ -12,3 +12,4 @@ mod collation;
 mod functions;
 mod hooks;
 mod series;
+mod vtab_carray;
