@@ -13,3 +13,4 @@ mod functions;
 mod hooks;
 mod series;
 mod vtab_carray;
+mod vtab_series;
