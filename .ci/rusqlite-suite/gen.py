@@ -68,6 +68,7 @@ FILES = [
     ("types/value_ref.rs", "rq_types_value_ref", "rusqlite::types", "rusqlite::types"),
     ("types/chrono.rs", "rq_types_chrono", "rusqlite::types", "rusqlite::types"),
     ("types/serde_json.rs", "rq_types_serde_json", "rusqlite::types", "rusqlite::types"),
+    ("vtab/series.rs", "rq_vtab_series", "rusqlite::vtab::series", "rusqlite::vtab"),
     # rusqlite's integration tests (already written against `rusqlite::`)
     ("../tests/deny_single_threaded_sqlite_config.rs", "rq_it_deny_single_threaded", None, None),
     ("../tests/config_log.rs", "rq_it_config_log", None, None),
@@ -98,6 +99,7 @@ ENABLED_FEATURES = [
     "backup", "trace", "limits", "collation", "column_decltype",
     "serialize", "chrono", "serde_json",
     "load_extension", "cache", "fallible_uint", "pointer", "column_metadata",
+    "series",
 ]
 DISABLED_FEATURES = [
     # rusqlite-internal consistency checks / other crates / SQLCipher
