@@ -80,6 +80,12 @@ pub enum Error {
     StatementChangedRows(usize),
     /// A user function's argument at this index had the wrong type.
     InvalidFunctionParameterType(usize, Type),
+    /// A virtual table's filter argument at this index had the wrong type
+    /// ([`vtab::Values::get`](crate::vtab::Values::get)).
+    InvalidFilterParameterType(usize, Type),
+    /// An error of a virtual-table module (its message is the whole
+    /// `Display`), as in rusqlite.
+    ModuleError(String),
     /// An error returned by a user-defined function or callback.
     UserFunctionError(Box<dyn error::Error + Send + Sync + 'static>),
     /// A `ToSql` conversion failed.
@@ -174,6 +180,10 @@ impl PartialEq for Error {
             (InvalidFunctionParameterType(i1, t1), InvalidFunctionParameterType(i2, t2)) => {
                 i1 == i2 && t1 == t2
             }
+            (InvalidFilterParameterType(i1, t1), InvalidFilterParameterType(i2, t2)) => {
+                i1 == i2 && t1 == t2
+            }
+            (ModuleError(s1), ModuleError(s2)) => s1 == s2,
             (InvalidQuery, InvalidQuery) => true,
             (UnwindingPanic, UnwindingPanic) => true,
             (GetAuxWrongType, GetAuxWrongType) => true,
@@ -339,6 +349,10 @@ impl fmt::Display for Error {
             Error::InvalidFunctionParameterType(i, t) => {
                 write!(f, "Invalid function parameter type {t} at index {i}")
             }
+            Error::InvalidFilterParameterType(i, t) => {
+                write!(f, "Invalid filter parameter type {t} at index {i}")
+            }
+            Error::ModuleError(desc) => f.write_str(desc),
             Error::StatementChangedRows(n) => write!(f, "Query changed {n} rows"),
             Error::UserFunctionError(err) => err.fmt(f),
             Error::ToSqlConversionFailure(err) => err.fmt(f),

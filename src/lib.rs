@@ -76,8 +76,8 @@
 //!   forward them build: `functions`, `trace`, `cache`, `backup`, `blob`,
 //!   `collation`, `hooks`, `limits`, `serialize`, `window`, `wal`,
 //!   `column_decltype`, `series`, `extra_check`, `fallible_uint`,
-//!   `modern_sqlite`, `pointer`, ... switch nothing (ferrolite always has them). The
-//!   ones ferrolite can't honour yet (`vtab`, `array`, `csvtab`, `session`,
+//!   `modern_sqlite`, `pointer`, `vtab`, ... switch nothing (ferrolite always has them). The
+//!   ones ferrolite can't honour yet (`array`, `csvtab`, `session`,
 //!   `preupdate_hook`, `time`, `uuid`, `jiff`,
 //!   `url`, `i128_blob`, the SQLCipher ones, ...) stop the build with a
 //!   message when enabled, so `--all-features` does not build: list the
@@ -102,7 +102,6 @@ macro_rules! unsupported_features {
 }
 
 unsupported_features! {
-    "vtab" => "virtual tables (rusqlite's `vtab` module) are not implemented yet",
     "array" => "`rarray()` (rusqlite's `vtab::array`) needs virtual tables, not implemented yet",
     "csvtab" => "the CSV virtual table (rusqlite's `vtab::csvtab`) is not implemented yet",
     "preupdate_hook" => "`Connection::preupdate_hook` is not implemented yet",

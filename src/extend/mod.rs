@@ -1,5 +1,6 @@
 //! Extending SQLite from Rust: user functions, collations, hooks, tracing,
-//! extension loading, and the built-in `generate_series` virtual table.
+//! extension loading, the built-in `generate_series` virtual table, and
+//! virtual tables written in Rust (`vtab`).
 //! The C trampolines of each feature live in its file and go through
 //! `crate::callback`. `lib.rs` re-exports the public modules under their
 //! old paths (`ferrolite::functions`, `ferrolite::hooks`,
