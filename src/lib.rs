@@ -71,13 +71,16 @@
 //!   `libsqlite3-sys/column_metadata` (a system SQLite must be built with
 //!   `SQLITE_ENABLE_COLUMN_METADATA`). `Connection::column_metadata`,
 //!   `table_exists` and `column_exists` need no feature.
+//! * `csvtab` (off by default, as in rusqlite): the `csv` virtual table,
+//!   `vtab::csvtab`. Off because SQL on a connection where it is loaded can
+//!   read any file the process can read.
 //! * `with-asan`: compile the vendored SQLite with AddressSanitizer.
 //! * Every other feature name of rusqlite 0.41.1 is declared, so crates that
 //!   forward them build: `functions`, `trace`, `cache`, `backup`, `blob`,
 //!   `collation`, `hooks`, `limits`, `serialize`, `window`, `wal`,
 //!   `column_decltype`, `series`, `extra_check`, `fallible_uint`,
-//!   `modern_sqlite`, `pointer`, `vtab`, ... switch nothing (ferrolite always has them). The
-//!   ones ferrolite can't honour yet (`array`, `csvtab`, `session`,
+//!   `modern_sqlite`, `pointer`, `vtab`, `array`, ... switch nothing (ferrolite always has them). The
+//!   ones ferrolite can't honour yet (`session`,
 //!   `preupdate_hook`, `time`, `uuid`, `jiff`,
 //!   `url`, `i128_blob`, the SQLCipher ones, ...) stop the build with a
 //!   message when enabled, so `--all-features` does not build: list the
@@ -102,8 +105,6 @@ macro_rules! unsupported_features {
 }
 
 unsupported_features! {
-    "array" => "`rarray()` (rusqlite's `vtab::array`) needs virtual tables, not implemented yet",
-    "csvtab" => "the CSV virtual table (rusqlite's `vtab::csvtab`) is not implemented yet",
     "preupdate_hook" => "`Connection::preupdate_hook` is not implemented yet",
     "session" => "the session extension (rusqlite's `session` module) is not implemented yet",
     "time" => "`ToSql`/`FromSql` for the `time` crate's types are not implemented yet (feature `chrono` is)",

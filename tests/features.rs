@@ -66,10 +66,8 @@ const RUSQLITE_FEATURES: &[&str] = &[
 
 /// The ones that fail the build when enabled, and only those.
 const UNSUPPORTED: &[&str] = &[
-    "array",
     "bundled-sqlcipher",
     "bundled-sqlcipher-vendored-openssl",
-    "csvtab",
     "i128_blob",
     "in_gecko",
     "jiff",
@@ -81,7 +79,6 @@ const UNSUPPORTED: &[&str] = &[
     "time",
     "url",
     "uuid",
-    "vtab",
     "wasm32-wasi-vfs",
 ];
 

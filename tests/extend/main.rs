@@ -12,5 +12,9 @@ mod collation;
 mod functions;
 mod hooks;
 mod series;
+mod vtab;
+mod vtab_array;
 mod vtab_carray;
+#[cfg(feature = "csvtab")]
+mod vtab_csvtab;
 mod vtab_series;

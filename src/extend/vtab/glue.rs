@@ -28,6 +28,7 @@ use std::borrow::Cow;
 use std::cell::Cell;
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::ptr;
+use std::sync::Arc;
 use std::thread::ThreadId;
 
 use smallvec::SmallVec;
@@ -37,6 +38,7 @@ use super::{
     Context, CreateVTab, IndexInfo, TransactionVTab, UpdateVTab, VTab, VTabConnection, VTabCursor,
     VTabKind,
 };
+use crate::callback::error_stash::Stash;
 use crate::callback::panic::{catch_panic, catch_panic_or, drop_payload, panic_message};
 use crate::raw::{cstr, slice_of, value_ref};
 use crate::{Error, Result, ffi};
@@ -48,6 +50,9 @@ type Aux<T> = <T as VTab<'static>>::Aux;
 struct TabBox<T> {
     base: ffi::sqlite3_vtab,
     db: *mut ffi::sqlite3,
+    /// The connection's error stash, for failures SQLite has no message
+    /// channel for (xDestroy, a panic in xEof, xCommit, xRollback).
+    stash: Arc<Stash>,
     /// Table methods running (re-entrancy depth).
     in_use: Cell<u32>,
     /// Disconnected by SQLite while in use: freed when `in_use` drops to 0.
@@ -148,36 +153,35 @@ pub(super) unsafe fn create_module<T: for<'a> VTab<'a>>(
     db: *mut ffi::sqlite3,
     name: &CStr,
     module: &'static ffi::sqlite3_module,
+    stash: Arc<Stash>,
     aux: Option<Aux<T>>,
 ) -> c_int {
-    match aux {
-        Some(aux) => {
-            let p = Box::into_raw(Box::new(aux));
-            // SAFETY: per the caller. SQLite owns `p` from here: it calls
-            // free_aux exactly once, when the module is replaced, dropped
-            // or the connection closes (after its last table is
-            // disconnected), and also when this call fails.
-            unsafe {
-                ffi::sqlite3_create_module_v2(
-                    db,
-                    name.as_ptr(),
-                    module,
-                    p.cast(),
-                    Some(free_aux::<Aux<T>>),
-                )
-            }
-        }
-        // SAFETY: per the caller; no client data.
-        None => unsafe {
-            ffi::sqlite3_create_module_v2(db, name.as_ptr(), module, ptr::null_mut(), None)
-        },
+    let p = Box::into_raw(Box::new(ModuleData { stash, aux }));
+    // SAFETY: per the caller. SQLite owns `p` from here: it calls
+    // free_module_data exactly once, when the module is replaced, dropped
+    // or the connection closes (after its last table is disconnected), and
+    // also when this call fails.
+    unsafe {
+        ffi::sqlite3_create_module_v2(
+            db,
+            name.as_ptr(),
+            module,
+            p.cast(),
+            Some(free_module_data::<Aux<T>>),
+        )
     }
 }
 
-unsafe extern "C" fn free_aux<A>(p: *mut c_void) {
+/// The client data of a registered module.
+struct ModuleData<A> {
+    stash: Arc<Stash>,
+    aux: Option<A>,
+}
+
+unsafe extern "C" fn free_module_data<A>(p: *mut c_void) {
     catch_panic_or((), || {
         // SAFETY: from Box::into_raw in create_module; SQLite calls this once.
-        drop(unsafe { Box::from_raw(p.cast::<A>()) });
+        drop(unsafe { Box::from_raw(p.cast::<ModuleData<A>>()) });
     });
 }
 
@@ -374,9 +378,15 @@ unsafe fn connect_with<T: for<'a> VTab<'a>>(
             .collect();
         let arg = |i: usize| args.get(i).copied().unwrap_or(b"");
         let rest = args.get(3..).unwrap_or(&[]);
-        // SAFETY: the module's client data is a live Aux<T> (or null) while
-        // SQLite uses the module.
-        let aux = unsafe { aux.cast::<Aux<T>>().as_ref() };
+        // SAFETY: the module's client data is a live ModuleData while SQLite
+        // uses the module (set by create_module for every module of ours).
+        let Some(data) = (unsafe { aux.cast::<ModuleData<Aux<T>>>().as_ref() }) else {
+            return Err((
+                ffi::SQLITE_MISUSE,
+                "virtual table module without its data".to_owned(),
+            ));
+        };
+        let aux = data.aux.as_ref();
         let mut conn = VTabConnection { db };
         let (sql, tab) = match catch_panic(|| f(&mut conn, aux, arg(0), arg(1), arg(2), rest)) {
             Ok(Ok(v)) => v,
@@ -395,6 +405,7 @@ unsafe fn connect_with<T: for<'a> VTab<'a>>(
         let b = Box::new(TabBox {
             base: zero_vtab(),
             db,
+            stash: Arc::clone(&data.stash),
             in_use: Cell::new(0),
             doomed: Cell::new(false),
             tab,
@@ -482,36 +493,42 @@ unsafe extern "C" fn x_disconnect<T: for<'a> VTab<'a>>(vtab: *mut ffi::sqlite3_v
 
 unsafe extern "C" fn x_destroy<T: for<'a> CreateVTab<'a>>(vtab: *mut ffi::sqlite3_vtab) -> c_int {
     let p = vtab.cast::<TabBox<T>>();
+    // SQLite does not read zErrMsg after xDestroy: failures go to the stash
+    // (the caller gets the Rust error itself).
+    // SAFETY: a live table of this module.
+    let stash = unsafe { &(*p).stash };
     // SAFETY: a live table of this module.
     if unsafe { (*p).in_use.get() } > 0 {
-        // SAFETY: live table.
-        unsafe { set_vtab_error(vtab, "virtual table is in use") };
+        stash.record(
+            Error::ModuleError("virtual table dropped while one of its methods runs".to_owned()),
+            None,
+        );
         return ffi::SQLITE_LOCKED;
     }
-    let r = {
-        // SAFETY: live table.
-        let guard = unsafe { TabGuard::<T>::enter(vtab) };
-        // SAFETY: live table.
-        let r = unsafe { run(vtab, || guard.tab().destroy()) };
-        // Freed below when destroyed; don't let the guard free it too.
-        // SAFETY: live table.
-        let doomed = unsafe { (*p).doomed.replace(false) };
-        drop(guard);
-        if doomed {
-            // SAFETY: disconnected while destroying: free it now.
-            unsafe { free_tab(p) };
-            return code_of(r);
+    // SAFETY: live table.
+    let guard = unsafe { TabGuard::<T>::enter(vtab) };
+    let r = match catch_panic(|| guard.tab().destroy()) {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => {
+            let code = error_code(&e);
+            stash.record(e, None);
+            Err(code)
         }
-        r
+        Err(payload) => {
+            stash.record_panic(payload);
+            Err(ffi::SQLITE_ERROR)
+        }
     };
-    match r {
-        Ok(()) => {
-            // SAFETY: destroyed; SQLite forgets the table.
-            unsafe { free_tab(p) };
-            ffi::SQLITE_OK
-        }
-        Err(c) => c,
+    // Freed below if destroyed (or disconnected meanwhile), not by the guard.
+    // SAFETY: live table.
+    let doomed = unsafe { (*p).doomed.replace(false) };
+    drop(guard);
+    if doomed || r.is_ok() {
+        // SAFETY: destroyed (SQLite forgets the table) or disconnected while
+        // destroying: freed once, here.
+        unsafe { free_tab(p) };
     }
+    code_of(r)
 }
 
 unsafe extern "C" fn x_best_index<T: for<'a> VTab<'a>>(
@@ -609,8 +626,32 @@ macro_rules! tx_entry {
 
 tx_entry!(x_begin, begin);
 tx_entry!(x_sync, sync);
-tx_entry!(x_commit, commit);
-tx_entry!(x_rollback, rollback);
+
+macro_rules! tx_end_entry {
+    ($name:ident, $method:ident) => {
+        /// SQLite ignores the result: an error is dropped (as documented on
+        /// the trait), a panic fails the step with `UnwindingPanic`.
+        unsafe extern "C" fn $name<T: for<'a> TransactionVTab<'a>>(
+            vtab: *mut ffi::sqlite3_vtab,
+        ) -> c_int {
+            // SAFETY: live table of this module.
+            let guard = unsafe { TabGuard::<T>::enter(vtab) };
+            match catch_panic(|| guard.tab().$method()) {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => drop_quietly(e),
+                Err(payload) => {
+                    // SAFETY: live table.
+                    unsafe { (*vtab.cast::<TabBox<T>>()).stash.record_panic(payload) }
+                }
+            }
+            drop(guard);
+            ffi::SQLITE_OK
+        }
+    };
+}
+
+tx_end_entry!(x_commit, commit);
+tx_end_entry!(x_rollback, rollback);
 
 // ---- cursors ----
 
@@ -731,11 +772,30 @@ unsafe extern "C" fn x_next<T: for<'a> VTab<'a>>(cur: *mut ffi::sqlite3_vtab_cur
     code_of(unsafe { with_cursor::<'_, T, ()>(cur, |c| c.next()) })
 }
 
+/// A panic in `eof` ends the scan, and the step fails with
+/// `UnwindingPanic` (SQLite has no error channel for xEof).
 unsafe extern "C" fn x_eof<T: for<'a> VTab<'a>>(cur: *mut ffi::sqlite3_vtab_cursor) -> c_int {
-    // SAFETY: an open cursor of this module. Errors and panics end the scan.
-    match unsafe { with_cursor::<'_, T, bool>(cur, |c| Ok(c.eof())) } {
-        Ok(false) => 0,
-        _ => 1,
+    // SAFETY: an open cursor of this module.
+    let c = unsafe { cursor_box::<'_, T>(cur) };
+    // SAFETY: live cursor.
+    let busy = unsafe { &(*c).busy };
+    if busy.replace(true) {
+        return 1;
+    }
+    // SAFETY: live cursor, not running: the only borrow of `cursor`.
+    let r = catch_panic(|| unsafe { (*c).cursor.eof() });
+    busy.set(false);
+    match r {
+        Ok(eof) => c_int::from(eof),
+        Err(payload) => {
+            // SAFETY: live cursor of a live table of this module.
+            unsafe {
+                (*(*cur).pVtab.cast::<TabBox<T>>())
+                    .stash
+                    .record_panic(payload)
+            };
+            1
+        }
     }
 }
 

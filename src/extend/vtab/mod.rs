@@ -118,7 +118,11 @@
 //! # Ok::<(), ferrolite::Error>(())
 //! ```
 
+pub mod array;
 pub mod carray;
+#[cfg(feature = "csvtab")]
+#[cfg_attr(docsrs, doc(cfg(feature = "csvtab")))]
+pub mod csvtab;
 mod glue;
 mod index;
 pub mod series;
@@ -623,7 +627,15 @@ impl Connection {
         let name = module_name.as_cstr()?;
         // SAFETY: live handle on its thread; NUL-terminated name; the module
         // table is 'static; aux ownership goes to SQLite (see glue).
-        let rc = unsafe { glue::create_module::<T>(self.db.db(), &name, &module.base, aux) };
+        let rc = unsafe {
+            glue::create_module::<T>(
+                self.db.db(),
+                &name,
+                &module.base,
+                self.callbacks.stash.clone(),
+                aux,
+            )
+        };
         self.decode_result(rc)
     }
 
