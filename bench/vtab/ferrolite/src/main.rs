@@ -7,9 +7,12 @@ mod common;
 
 use std::borrow::Cow;
 use std::ffi::{CStr, c_int};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use common::{ITERS, Res, args, array, ids, in_params_sql, report};
+use ferrolite::types::Value;
+use ferrolite::vtab::array;
 use ferrolite::vtab::carray::carray;
 use ferrolite::vtab::{
     Context, Filters, IndexInfo, VTab, VTabConnection, VTabCursor, eponymous_only_module,
@@ -98,8 +101,13 @@ fn count_sum(r: &ferrolite::Row<'_>) -> ferrolite::Result<u64> {
 fn main() -> Res<()> {
     let (w, n) = args();
     let conn = Connection::open_in_memory()?;
+    array::load_module(&conn)?;
     let data: Arc<[i64]> = array(n).into();
-    conn.create_module("rseq", eponymous_only_module::<Seq>(), Some(Arc::clone(&data)))?;
+    conn.create_module(
+        "rseq",
+        eponymous_only_module::<Seq>(),
+        Some(Arc::clone(&data)),
+    )?;
     let ids = ids();
     if w.starts_with("in_") {
         in_table(&conn)?;
@@ -108,13 +116,38 @@ fn main() -> Res<()> {
         "scan_rust_vtab" => report(&w, || one_row(&conn, "SELECT sum(value) FROM rseq", []))?,
         // Bound without a copy: query_row finishes before returning.
         "scan_carray" => report(&w, || {
-            one_row(&conn, "SELECT sum(value) FROM carray(?1)", [carray(&data[..])])
+            one_row(
+                &conn,
+                "SELECT sum(value) FROM carray(?1)",
+                [carray(&data[..])],
+            )
         })?,
         // `query` copies the borrowed slice (its rows outlive the call).
         "scan_carray_copy" => report(&w, || {
             let mut stmt = conn.prepare("SELECT sum(value) FROM carray(?1)")?;
             let mut rows = stmt.query([carray(&data[..])])?;
             Ok(rows.next()?.unwrap().get::<_, i64>(0)? as u64)
+        })?,
+        "scan_rarray" => {
+            // Built outside the measured part: rarray needs its Values.
+            let values: array::Array = Rc::new(data.iter().map(|&v| Value::Integer(v)).collect());
+            report(&w, || {
+                one_row(
+                    &conn,
+                    "SELECT sum(value) FROM rarray(?1)",
+                    [Rc::clone(&values)],
+                )
+            })?
+        }
+        "in_rarray" => report(&w, || {
+            let mut stmt = conn.prepare("SELECT count(*), sum(v) FROM t WHERE id IN rarray(?1)")?;
+            let mut ck = 0u64;
+            for _ in 0..ITERS {
+                // Building the Values is part of passing the list.
+                let list: array::Array = Rc::new(ids.iter().map(|&v| Value::Integer(v)).collect());
+                ck += stmt.query_row([list], count_sum)?;
+            }
+            Ok(ck)
         })?,
         "in_carray" => report(&w, || {
             let mut stmt = conn.prepare("SELECT count(*), sum(v) FROM t WHERE id IN carray(?1)")?;

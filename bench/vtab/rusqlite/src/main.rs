@@ -135,7 +135,11 @@ fn main() -> Res<()> {
             // Built outside the measured part: rarray needs its Values.
             let values: Rc<Vec<Value>> = Rc::new(data.iter().map(|&v| Value::Integer(v)).collect());
             report(&w, || {
-                one_row(&conn, "SELECT sum(value) FROM rarray(?1)", [Rc::clone(&values)])
+                one_row(
+                    &conn,
+                    "SELECT sum(value) FROM rarray(?1)",
+                    [Rc::clone(&values)],
+                )
             })?
         }
         "in_rarray" => report(&w, || {
@@ -143,7 +147,8 @@ fn main() -> Res<()> {
             let mut ck = 0u64;
             for _ in 0..ITERS {
                 // Building the Values is part of passing the list.
-                let list: Rc<Vec<Value>> = Rc::new(ids.iter().map(|&v| Value::Integer(v)).collect());
+                let list: Rc<Vec<Value>> =
+                    Rc::new(ids.iter().map(|&v| Value::Integer(v)).collect());
                 ck += stmt.query_row([list], count_sum)?;
             }
             Ok(ck)
