@@ -207,6 +207,7 @@ impl RawStatement {
     /// current call only: [`finish_borrowed`](Self::finish_borrowed) must
     /// run before it goes away, as for text bound with `borrow_ok`.
     #[inline]
+    #[cfg_attr(not(ferrolite_carray), allow(dead_code))]
     pub(crate) fn bound_borrowed(&mut self) {
         self.set(PENDING_STATIC);
     }
