@@ -386,7 +386,7 @@ mod imp {
     }
 
     /// `len` as carray's element count (a C `int`).
-    fn count(len: usize) -> Result<c_int> {
+    pub(super) fn count(len: usize) -> Result<c_int> {
         c_int::try_from(len).map_err(|_| {
             Error::ToSqlConversionFailure(
                 format!(
@@ -610,5 +610,23 @@ mod imp {
         if let Err(panic) = catch_panic(move || drop(owner)) {
             drop_payload(panic);
         }
+    }
+}
+
+#[cfg(all(test, ferrolite_carray))]
+mod tests {
+    use super::imp::count;
+
+    #[test]
+    fn element_counts_beyond_a_c_int_are_errors() {
+        assert_eq!(count(0).unwrap(), 0);
+        assert_eq!(count(i32::MAX as usize).unwrap(), i32::MAX);
+        let err = count(i32::MAX as usize + 1).unwrap_err();
+        assert!(
+            matches!(&err, crate::Error::ToSqlConversionFailure(_)),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("too long for carray"), "{err}");
+        assert!(count(usize::MAX).is_err());
     }
 }
