@@ -88,7 +88,7 @@ unsafe impl VTabCursor for SeqCursor<'_> {
         self.row >= self.a.len()
     }
     fn column(&self, ctx: &mut Context, _i: c_int) -> rusqlite::Result<()> {
-        ctx.set_result(&self.a[self.row])
+        ctx.set_result(self.a[self.row])
     }
     fn rowid(&self) -> rusqlite::Result<i64> {
         Ok(self.row as i64 + 1)
