@@ -51,16 +51,18 @@
 //!
 //! * Calls that finish before returning — `execute`, `query_row`,
 //!   `exists`, `insert` … — pass a borrowed slice of numbers to SQLite
-//!   without copying it; the binding is dropped before the call returns.
+//!   without copying it; before the call returns the statement is reset
+//!   and the binding marked stale: it is cleared before the statement runs
+//!   again, and never read.
 //! * `query`, `query_map` and `raw_bind_parameter` copy a borrowed slice
 //!   (one `memcpy` of the numbers) into a buffer that SQLite frees when the
 //!   binding is replaced or the statement finalized.
 //! * Owned numbers are never copied: `CArray::from(vec)`, or an
 //!   `Arc<[i64]>` / `Arc<Vec<i64>>` shared with the caller (each binding
 //!   keeps the data alive, and lets go of it exactly once, when SQLite
-//!   drops the binding). An `Rc` can't be
-//!   shared this way: a binding may be dropped on another thread, since a
-//!   [`Connection`](crate::Connection) is `Send`; use an `Arc`.
+//!   drops the binding). An `Rc` can't be shared this way: a binding may
+//!   be dropped on another thread, since a [`Connection`](crate::Connection)
+//!   is `Send`; use an `Arc`.
 //! * Strings are always copied once, into one buffer of NUL-terminated C
 //!   strings (what `carray` reads); a string containing a NUL byte is an
 //!   error. BLOBs are always copied once too.
