@@ -72,6 +72,7 @@ FILES = [
     ("types/serde_json.rs", "rq_types_serde_json", "rusqlite::types", "rusqlite::types"),
     ("vtab/array.rs", "rq_vtab_array", "rusqlite::vtab::array", "rusqlite::vtab"),
     ("vtab/csvtab.rs", "rq_vtab_csvtab", "rusqlite::vtab::csvtab", "rusqlite::vtab"),
+    ("vtab/series.rs", "rq_vtab_series", "rusqlite::vtab::series", "rusqlite::vtab"),
     # rusqlite's integration tests (already written against `rusqlite::`)
     ("../tests/deny_single_threaded_sqlite_config.rs", "rq_it_deny_single_threaded", None, None),
     ("../tests/config_log.rs", "rq_it_config_log", None, None),
@@ -104,7 +105,7 @@ ENABLED_FEATURES = [
     "serialize", "chrono", "serde_json",
     "load_extension", "cache", "fallible_uint", "pointer", "column_metadata",
     "session", "preupdate_hook",
-    "vtab", "array", "csvtab",
+    "vtab", "array", "csvtab", "series",
 ]
 DISABLED_FEATURES = [
     # rusqlite-internal consistency checks / other crates / SQLCipher

@@ -17,5 +17,7 @@ mod preupdate_hook;
 mod series;
 mod vtab;
 mod vtab_array;
+mod vtab_carray;
 #[cfg(feature = "csvtab")]
 mod vtab_csvtab;
+mod vtab_series;

@@ -161,11 +161,13 @@
 //! ```
 
 pub mod array;
+pub mod carray;
 #[cfg(feature = "csvtab")]
 #[cfg_attr(docsrs, doc(cfg(feature = "csvtab")))]
 pub mod csvtab;
 mod glue;
 mod index;
+pub mod series;
 mod values;
 
 use std::borrow::Cow;
