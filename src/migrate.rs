@@ -38,7 +38,9 @@
 //!   first one reached, and has nothing left to do. A database already at
 //!   the target version is only read, never locked for writing.
 //! - **Each step is atomic.** Every step runs in a savepoint of its own
-//!   inside the run's transaction, followed by `PRAGMA foreign_key_check`.
+//!   inside the run's transaction, followed by `PRAGMA foreign_key_check`
+//!   (skipped while no table of the main database declares a foreign key,
+//!   that is while no table's SQL mentions `REFERENCES`).
 //!   A step that fails (SQL error, hook error, a foreign key violation left
 //!   behind) is rolled back alone; the steps before it are committed with
 //!   the version they reached, so the database is left at the version
@@ -114,8 +116,11 @@ pub const MIGRATIONS_MAX: usize = i32::MAX as usize;
 /// transaction ([`M::up_with_hook`], [`M::down_with_hook`]).
 pub type Hook = Arc<dyn Fn(&Transaction<'_>) -> Result<()> + Send + Sync + 'static>;
 
-/// The name of the savepoint each step runs in.
-const STEP_SAVEPOINT: &str = "ferrolite_migrate_step";
+/// The savepoint each step runs in (statements kept in the connection's
+/// statement cache: a run executes them once per step).
+const SAVEPOINT: &str = "SAVEPOINT ferrolite_migrate_step";
+const RELEASE: &str = "RELEASE ferrolite_migrate_step";
+const ROLLBACK_TO: &str = "ROLLBACK TO ferrolite_migrate_step";
 
 /// One migration step: SQL to go up, and optionally SQL to go down, Rust
 /// hooks and a comment.
@@ -246,6 +251,17 @@ impl<'u> M<'u> {
 
     fn can_go_down(&self) -> bool {
         self.down.is_some()
+    }
+
+    /// Whether running this step may have added a foreign key to the
+    /// schema: every foreign key is declared with the keyword
+    /// `REFERENCES`, and a hook may do anything.
+    fn may_add_foreign_keys(&self, direction: Direction) -> bool {
+        let (sql, hook) = match direction {
+            Direction::Up => (Some(&self.up), &self.up_hook),
+            Direction::Down => (self.down.as_ref(), &self.down_hook),
+        };
+        hook.is_some() || sql.is_some_and(|s| mentions_references(s))
     }
 }
 
@@ -787,6 +803,9 @@ impl<'m> Migrations<'m> {
         if target < current {
             self.check_downs(current, target)?;
         }
+        // Without any foreign key in the schema there is nothing to check:
+        // skip the per-step check until a step may have added one.
+        let mut has_fk = self.fk_check && schema_has_foreign_keys(&tx)?;
         let mut reached = current;
         let mut failure = None;
         while reached != target {
@@ -795,7 +814,7 @@ impl<'m> Migrations<'m> {
             } else {
                 (reached - 1, Direction::Down)
             };
-            match self.step(&tx, index, direction) {
+            match self.step(&tx, index, direction, &mut has_fk) {
                 Ok(()) => {
                     reached = if direction == Direction::Up {
                         reached + 1
@@ -828,6 +847,7 @@ impl<'m> Migrations<'m> {
         tx: &Transaction<'_>,
         index: usize,
         direction: Direction,
+        has_fk: &mut bool,
     ) -> std::result::Result<(), StepFailure> {
         let m = &self.ms[index];
         let fail = |error: Error| {
@@ -838,8 +858,7 @@ impl<'m> Migrations<'m> {
                 error,
             })
         };
-        tx.execute_batch(&format!("SAVEPOINT {STEP_SAVEPOINT}"))
-            .map_err(|e| StepFailure::Tangled(fail(e)))?;
+        run_cached(tx, SAVEPOINT).map_err(|e| StepFailure::Tangled(fail(e)))?;
         let outcome = self.step_body(tx, m, direction).and_then(|()| {
             if tx.is_autocommit() {
                 return Err(Error::UserFunctionError(
@@ -848,8 +867,14 @@ impl<'m> Migrations<'m> {
             }
             Ok(())
         });
+        let outcome = outcome.and_then(|()| {
+            if self.fk_check && !*has_fk && m.may_add_foreign_keys(direction) {
+                *has_fk = schema_has_foreign_keys(tx)?;
+            }
+            Ok(())
+        });
         let outcome = match outcome {
-            Ok(()) if self.fk_check => match foreign_key_violations(tx) {
+            Ok(()) if *has_fk => match foreign_key_violations(tx) {
                 Ok(v) if v.is_empty() => Ok(()),
                 Ok(violations) => Err(Error::from(MigrationError::ForeignKeyViolation {
                     index,
@@ -863,16 +888,11 @@ impl<'m> Migrations<'m> {
             Err(e) => Err(fail(e)),
         };
         match outcome {
-            Ok(()) => tx
-                .execute_batch(&format!("RELEASE {STEP_SAVEPOINT}"))
-                .map_err(|e| StepFailure::Tangled(fail(e))),
+            Ok(()) => run_cached(tx, RELEASE).map_err(|e| StepFailure::Tangled(fail(e))),
             Err(e) => {
                 if tx.is_autocommit()
-                    || tx
-                        .execute_batch(&format!(
-                            "ROLLBACK TO {STEP_SAVEPOINT}; RELEASE {STEP_SAVEPOINT}"
-                        ))
-                        .is_err()
+                    || run_cached(tx, ROLLBACK_TO).is_err()
+                    || run_cached(tx, RELEASE).is_err()
                 {
                     Err(StepFailure::Tangled(e))
                 } else {
@@ -909,6 +929,29 @@ enum StepFailure {
     Undone(Error),
     /// The step's changes could not be rolled back alone.
     Tangled(Error),
+}
+
+/// Whether `sql` contains `references` in any letter case.
+fn mentions_references(sql: &str) -> bool {
+    const WORD: &[u8] = b"references";
+    sql.as_bytes()
+        .windows(WORD.len())
+        .any(|w| w.eq_ignore_ascii_case(WORD))
+}
+
+/// Whether any table of the main schema may declare a foreign key (its
+/// SQL mentions `REFERENCES`; a mention in a comment or a string only
+/// costs a check that finds nothing).
+fn schema_has_foreign_keys(conn: &Connection) -> Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema \
+         WHERE type = 'table' AND sql LIKE '%references%')",
+    )?
+    .query_row([], |r| r.get(0))
+}
+
+fn run_cached(conn: &Connection, sql: &str) -> Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 fn user_version(conn: &Connection) -> Result<usize> {

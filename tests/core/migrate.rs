@@ -827,3 +827,33 @@ fn error_display_and_source() {
     let alt = format!("{err:#}");
     assert!(alt.contains("at line 2, column 1"), "{alt}");
 }
+
+#[test]
+fn foreign_keys_added_by_a_later_step_are_checked() {
+    // The first steps have no foreign key (the check is skipped for
+    // them); the ones that add one, in any letter case or from a hook,
+    // are checked.
+    let cases: Vec<M<'static>> = vec![
+        M::up("ALTER TABLE c ADD COLUMN p INTEGER DEFAULT 7 references p(id);"),
+        M::up("CREATE TABLE c2 (p INTEGER ReFeReNcEs p(id)); INSERT INTO c2 VALUES (5);"),
+        M::up_with_hook("", |tx: &Transaction| {
+            tx.execute_batch(
+                "CREATE TABLE c3 (p INTEGER REFERENCES p(id)); INSERT INTO c3 VALUES (9);",
+            )
+        }),
+    ];
+    for (i, bad) in cases.into_iter().enumerate() {
+        let mut conn = memory_db();
+        let ms = Migrations::new(vec![
+            M::up("CREATE TABLE p (id INTEGER PRIMARY KEY);"),
+            M::up("CREATE TABLE c (x); INSERT INTO c VALUES (1);"),
+            bad,
+        ]);
+        let err = migration_error(ms.to_latest(&mut conn).unwrap_err());
+        assert!(
+            matches!(err, MigrationError::ForeignKeyViolation { index: 2, .. }),
+            "case {i}: {err:?}"
+        );
+        assert_eq!(version(&conn), 2, "case {i}");
+    }
+}
