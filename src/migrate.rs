@@ -955,7 +955,9 @@ fn run_cached(conn: &Connection, sql: &str) -> Result<()> {
 }
 
 fn user_version(conn: &Connection) -> Result<usize> {
-    let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let v: i64 = conn
+        .prepare_cached("PRAGMA user_version")?
+        .query_row([], |r| r.get(0))?;
     usize::try_from(v).map_err(|_| MigrationError::InvalidVersion(v).into())
 }
 
