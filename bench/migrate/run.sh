@@ -20,7 +20,7 @@ F=$CARGO_TARGET_DIR/release/bench-migrate-ferrolite
 R=$CARGO_TARGET_DIR/release/bench-migrate-rusqlite
 
 # workload and repetitions inside one process
-WORKLOADS=("memory 50" "file 10" "noop 20" "down 50")
+WORKLOADS=("memory 50" "memory_fk 50" "file 10" "noop 20" "down 50")
 RAW=$CARGO_TARGET_DIR/raw.tsv
 : >"$RAW"
 for w in "${WORKLOADS[@]}"; do
