@@ -185,7 +185,9 @@ impl<'u> M<'u> {
 
     /// A step that runs `sql`, then `hook` (Rust code, in the same
     /// savepoint: an `Err` from the hook undoes the SQL too). `sql` may be
-    /// empty.
+    /// empty. A panic in the hook rolls back the whole run (no step of it
+    /// is kept), turns foreign keys back on, and continues unwinding out
+    /// of [`Migrations::to_latest`].
     pub fn up_with_hook<F>(sql: &'u str, hook: F) -> Self
     where
         F: Fn(&Transaction<'_>) -> Result<()> + Send + Sync + 'static,
@@ -755,19 +757,16 @@ impl<'m> Migrations<'m> {
         if target < before {
             self.check_downs(before, target)?;
         }
-        // Foreign keys can only be switched outside a transaction.
+        // Foreign keys can only be switched outside a transaction. The
+        // guard turns them back on even if a hook panics.
+        let conn: &Connection = conn;
         let fk_on: i64 = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
-        if fk_on != 0 {
-            conn.execute_batch("PRAGMA foreign_keys = OFF")?;
-        }
+        let guard = ForeignKeysOff::new(conn, fk_on != 0)?;
         let result = self.run(conn, target);
-        if fk_on != 0 {
-            let restored = conn.execute_batch("PRAGMA foreign_keys = ON");
-            if result.is_ok() {
-                restored?;
-            }
-        }
-        result
+        let restored = guard.restore();
+        // The run's error comes first; restoring can only fail if the
+        // connection is left inside a transaction, which a run never does.
+        result.and(restored)
     }
 
     fn too_new(&self, version: usize) -> Error {
@@ -791,8 +790,10 @@ impl<'m> Migrations<'m> {
 
     /// The write transaction of a run: the version is read again under the
     /// write lock (another connection may have migrated meanwhile).
-    fn run(&self, conn: &mut Connection, target: usize) -> Result<()> {
-        let tx = Transaction::new(conn, TransactionBehavior::Immediate)?;
+    fn run(&self, conn: &Connection, target: usize) -> Result<()> {
+        // `new_unchecked`: the caller holds `&mut Connection`, and the
+        // foreign-keys guard shares it.
+        let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
         let current = user_version(&tx)?;
         if current > self.ms.len() {
             return Err(self.too_new(current));
@@ -921,6 +922,50 @@ impl<'m> Migrations<'m> {
             }
         }
         Ok(())
+    }
+}
+
+/// `PRAGMA foreign_keys` turned off for a run, and back on when restored
+/// or dropped (a hook's panic unwinding).
+struct ForeignKeysOff<'c> {
+    conn: &'c Connection,
+    was_on: bool,
+}
+
+impl<'c> ForeignKeysOff<'c> {
+    fn new(conn: &'c Connection, was_on: bool) -> Result<Self> {
+        if was_on {
+            conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+        }
+        Ok(ForeignKeysOff { conn, was_on })
+    }
+
+    fn restore(mut self) -> Result<()> {
+        if !std::mem::take(&mut self.was_on) {
+            return Ok(());
+        }
+        self.conn.execute_batch("PRAGMA foreign_keys = ON")?;
+        // The pragma is silently ignored inside a transaction.
+        let on: i64 = self
+            .conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))?;
+        if on == 1 {
+            Ok(())
+        } else {
+            Err(Error::UserFunctionError(
+                "PRAGMA foreign_keys could not be turned back on after the migration".into(),
+            ))
+        }
+    }
+}
+
+impl Drop for ForeignKeysOff<'_> {
+    fn drop(&mut self) {
+        if self.was_on {
+            // Unwinding from a hook's panic; the transaction was rolled
+            // back before (it is dropped first). Nothing to report to.
+            let _ = self.conn.execute_batch("PRAGMA foreign_keys = ON");
+        }
     }
 }
 

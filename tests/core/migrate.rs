@@ -857,3 +857,32 @@ fn foreign_keys_added_by_a_later_step_are_checked() {
         assert_eq!(version(&conn), 2, "case {i}");
     }
 }
+
+#[test]
+fn panicking_hook_rolls_back_and_restores_foreign_keys() {
+    let mut conn = memory_db();
+    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    let ms = Migrations::new(vec![
+        M::up("CREATE TABLE a (x);"),
+        M::up_with_hook("CREATE TABLE b (x);", |_: &Transaction| {
+            panic!("hook panics")
+        }),
+    ]);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = ms.to_latest(&mut conn);
+    }));
+    assert!(caught.is_err());
+    // The whole run's transaction was rolled back by the unwinding.
+    assert_eq!(version(&conn), 0);
+    assert!(tables(&conn).is_empty());
+    assert!(conn.is_autocommit());
+    let on: i64 = conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(on, 1);
+    // And the connection migrates normally afterwards.
+    Migrations::new(vec![M::up("CREATE TABLE a (x);")])
+        .to_latest(&mut conn)
+        .unwrap();
+    assert_eq!(version(&conn), 1);
+}
