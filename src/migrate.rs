@@ -204,7 +204,7 @@ impl<'u> M<'u> {
         // A `const fn` can't drop the text it replaces; only a step
         // loaded from a directory holds owned text, and setting it again
         // there leaks that one string.
-        std::mem::forget(std::mem::replace(&mut self.down, Some(Cow::Borrowed(sql))));
+        std::mem::forget(self.down.replace(Cow::Borrowed(sql)));
         self
     }
 
@@ -222,10 +222,7 @@ impl<'u> M<'u> {
     /// A comment, named in this step's errors.
     pub const fn comment(mut self, comment: &'u str) -> Self {
         // As in `down`.
-        std::mem::forget(std::mem::replace(
-            &mut self.comment,
-            Some(Cow::Borrowed(comment)),
-        ));
+        std::mem::forget(self.comment.replace(Cow::Borrowed(comment)));
         self
     }
 
@@ -324,7 +321,7 @@ pub struct ForeignKeyViolation {
 }
 
 /// Why a migration, or loading one, failed
-/// (inside [`Error::Migration`](crate::Error::Migration)).
+/// (inside [`Error::Migration`]).
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum MigrationError {
@@ -690,7 +687,7 @@ impl<'m> Migrations<'m> {
     /// Runs every step the database has not run yet.
     ///
     /// # Errors
-    /// [`Error::Migration`](crate::Error::Migration) with
+    /// [`Error::Migration`] with
     /// [`MigrationError::DatabaseTooNew`] (nothing changed),
     /// [`MigrationError::Step`] or [`MigrationError::ForeignKeyViolation`]
     /// (the steps before the failing one are kept); an SQLite error taking
