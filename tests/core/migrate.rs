@@ -61,6 +61,10 @@ fn fresh_database_to_latest_runs_steps_in_order() {
     ms.to_latest(&mut conn).unwrap();
     assert_eq!(version(&conn), 4);
     assert_eq!(ms.current_version(&conn).unwrap(), inside(4));
+    assert_eq!(inside(4).to_string(), "4 (inside)");
+    assert_eq!(SchemaVersion::NoneSet.to_string(), "0 (no version set)");
+    assert_eq!(usize::from(inside(4)), 4);
+    assert_eq!(usize::from(SchemaVersion::NoneSet), 0);
     assert_eq!(ms.pending_migrations(&conn).unwrap(), 0);
     let xs: Vec<i64> = conn
         .prepare("SELECT x FROM t ORDER BY x")
