@@ -68,6 +68,24 @@
 //! a step must not `COMMIT`, `ROLLBACK` or `RELEASE` the run's transaction
 //! (a step that ends it fails).
 //!
+//! # Coming from `rusqlite_migration`
+//!
+//! The names are the same (`Migrations::new` / `from_slice`, `M::up`,
+//! `down`, `up_with_hook`, `down_with_hook`, `comment`,
+//! `foreign_key_check`, `to_latest`, `to_version`, `current_version`,
+//! `pending_migrations`, `validate`, `SchemaVersion`), and so is the meaning
+//! of a version. The differences:
+//! - errors are [`Error::Migration`](crate::Error::Migration) (a
+//!   [`MigrationError`]) or a plain SQLite error, not a separate error type;
+//!   hooks return `ferrolite::Result<()>` and need not be `Clone`;
+//! - a failing step keeps the steps before it (rusqlite_migration rolls
+//!   back the whole run);
+//! - the foreign key check runs after every step without being asked;
+//! - `validate` also runs the `down`s and then `up` again;
+//! - an empty list is version 0, not an error;
+//! - the version is re-read under the write lock, so concurrent migrators
+//!   are safe.
+//!
 //! # Loading steps from files
 //!
 //! [`Migrations::from_directory`] reads, at run time, a directory of
@@ -199,7 +217,9 @@ impl<'u> M<'u> {
 
     /// The SQL that undoes this step, run when migrating below this step's
     /// version ([`Migrations::to_version`]). Without it, the step can't be
-    /// undone.
+    /// undone. (Being a `const fn`, it can't free text it replaces: on a
+    /// step loaded by [`Migrations::from_directory`], replacing its `down`
+    /// leaks the old string.)
     pub const fn down(mut self, sql: &'u str) -> Self {
         // A `const fn` can't drop the text it replaces; only a step
         // loaded from a directory holds owned text, and setting it again
@@ -219,7 +239,9 @@ impl<'u> M<'u> {
         self
     }
 
-    /// A comment, named in this step's errors.
+    /// A comment, named in this step's errors. (As with [`down`](Self::down),
+    /// replacing the comment of a step loaded from a directory leaks the
+    /// old string.)
     pub const fn comment(mut self, comment: &'u str) -> Self {
         // As in `down`.
         std::mem::forget(self.comment.replace(Cow::Borrowed(comment)));
