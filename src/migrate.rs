@@ -75,7 +75,7 @@
 //! `foreign_key_check`, `to_latest`, `to_version`, `current_version`,
 //! `pending_migrations`, `validate`, `SchemaVersion`), and so is the meaning
 //! of a version. The differences:
-//! - errors are [`Error::Migration`](crate::Error::Migration) (a
+//! - errors are [`Error::Migration`] (a
 //!   [`MigrationError`]) or a plain SQLite error, not a separate error type;
 //!   hooks return `ferrolite::Result<()>` and need not be `Clone`;
 //! - a failing step keeps the steps before it (rusqlite_migration rolls
