@@ -855,6 +855,8 @@ impl<'m> Migrations<'m> {
             // Bounded by MIGRATIONS_MAX above.
             tx.execute_batch(&format!("PRAGMA user_version = {reached}"))?;
         }
+        // If the commit fails, nothing of the run is kept: that error is
+        // the one the caller must see (a step's error is then secondary).
         tx.commit()?;
         match failure {
             Some(e) => Err(e),
