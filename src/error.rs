@@ -153,6 +153,11 @@ pub enum Error {
         /// How many columns the Rust type reads.
         reads: usize,
     },
+    /// A schema migration failed, or migrations could not be loaded
+    /// ([`crate::migrate`]): the step's index and comment, a database newer
+    /// than the list, a malformed directory, … The inner error's `source()`
+    /// is this error's.
+    Migration(Box<crate::migrate::MigrationError>),
 }
 
 impl PartialEq for Error {
@@ -227,6 +232,7 @@ impl PartialEq for Error {
                     reads: r2,
                 },
             ) => c1 == c2 && r1 == r2,
+            (Migration(m1), Migration(m2)) => m1 == m2,
             // Boxed user errors have no equality; compare their messages.
             (FromSqlConversionFailure(i1, t1, e1), FromSqlConversionFailure(i2, t2, e2)) => {
                 i1 == i2 && t1 == t2 && e1.to_string() == e2.to_string()
@@ -399,6 +405,13 @@ impl fmt::Display for Error {
                 "The query has {columns} column{}, the type reads {reads}",
                 if *columns == 1 { "" } else { "s" }
             ),
+            Error::Migration(err) => {
+                if f.alternate() {
+                    write!(f, "{err:#}")
+                } else {
+                    write!(f, "{err}")
+                }
+            }
         }
     }
 }
@@ -520,6 +533,7 @@ impl error::Error for Error {
             | Error::ToSqlConversionFailure(err) => Some(&**err),
             Error::SqlInputError { error, .. } => Some(error),
             Error::ExecuteManyItem { error, .. } => Some(&**error),
+            Error::Migration(err) => err.source(),
             _ => None,
         }
     }

@@ -154,6 +154,7 @@ mod raw;
 mod dataio;
 mod extend;
 mod interrupt;
+pub mod migrate;
 #[cfg(feature = "serde")]
 pub mod serde;
 mod settings;
