@@ -70,6 +70,9 @@ FILES = [
     ("types/value_ref.rs", "rq_types_value_ref", "rusqlite::types", "rusqlite::types"),
     ("types/chrono.rs", "rq_types_chrono", "rusqlite::types", "rusqlite::types"),
     ("types/serde_json.rs", "rq_types_serde_json", "rusqlite::types", "rusqlite::types"),
+    ("types/time.rs", "rq_types_time", "rusqlite::types", "rusqlite::types"),
+    ("types/jiff.rs", "rq_types_jiff", "rusqlite::types", "rusqlite::types"),
+    ("types/url.rs", "rq_types_url", "rusqlite::types", "rusqlite::types"),
     ("vtab/array.rs", "rq_vtab_array", "rusqlite::vtab::array", "rusqlite::vtab"),
     ("vtab/csvtab.rs", "rq_vtab_csvtab", "rusqlite::vtab::csvtab", "rusqlite::vtab"),
     ("vtab/series.rs", "rq_vtab_series", "rusqlite::vtab::series", "rusqlite::vtab"),
@@ -94,8 +97,8 @@ for _f in DOC_FILES:
 NO_HARNESS = {"rq_it_config_log"}
 # Not taken: error.rs, params.rs, version.rs, load_extension_guard.rs have no
 # test module in 0.41.1; vtab/* (but array.rs, csvtab.rs and series.rs),
-# types/{time,jiff,url}.rs, unlock_notify.rs, auto_extension.rs and util/*
-# test features or rusqlite internals outside the shared surface.
+# unlock_notify.rs, auto_extension.rs and util/* test features or rusqlite
+# internals outside the shared surface.
 
 # Rust features of the generated crate, named as rusqlite names them, so the
 # tests' own `#[cfg(feature = "...")]` select what ferrolite claims to have.
@@ -106,24 +109,19 @@ ENABLED_FEATURES = [
     "load_extension", "cache", "fallible_uint", "pointer", "column_metadata",
     "session", "preupdate_hook",
     "vtab", "array", "csvtab", "series",
+    "time", "uuid", "jiff", "url", "i128_blob",
 ]
 DISABLED_FEATURES = [
     # rusqlite-internal consistency checks / other crates / SQLCipher
-    "extra_check", "time", "uuid", "jiff", "url", "bundled-sqlcipher",
+    "extra_check", "bundled-sqlcipher",
     "bundled-sqlcipher-vendored-openssl", "rusqlite-macros",
-    # ferrolite declares this and fails the build when it is enabled
-    # (README "Coming from rusqlite"); SUITE_ALL_FEATURES=1 turns it on
-    # here anyway, to list what its tests need.
-    "i128_blob",
 ]
-if os.environ.get("SUITE_ALL_FEATURES") == "1":
-    ENABLED_FEATURES += ["i128_blob"]
-    DISABLED_FEATURES = [f for f in DISABLED_FEATURES if f not in ENABLED_FEATURES]
 
 # rusqlite tests that do not compile against ferrolite, each with the
 # reason; any other test that stops compiling fails the run.
 KNOWN_NOCOMPILE = {
-    ("rq_row", "test_pointer"): "ffi::fts5_api is not in ferrolite's bindings yet",
+    ("rq_row", "test_pointer"): "ToSqlOutput::Pointer is opaque on purpose (README); "
+    "ffi::fts5_api, which it also uses, is in the bindings",
     ("rq_types_to_sql", "from_rc"): "ToSqlOutput::Pointer is opaque on purpose (README)",
     ("rq_types_to_sql", "new_boxed"): "ToSqlOutput::Pointer is opaque on purpose (README)",
 }
@@ -162,15 +160,9 @@ DQS_TEXT = "should this be a string literal in single-quotes?"
 DQS = "deliberate: SQLITE_DQS=0, the test writes a string literal in double quotes"
 EXPECTED[("rq_trace", "already_borrowed")] = (
     "deliberate: a panic in a trace callback becomes the statement's error (UnwindingPanic)")
-EXPECTED[("rq_types_to_sql", "test_i128")] = (
-    "documented (README): i128/u128 stored as INTEGER when they fit, not as rusqlite's "
-    "i128_blob 16-byte BLOBs")
 EXPECTED[("rq_statement", "test_empty_stmt")] = (
     "documented (README): an empty statement runs as a no-op (execute -> Ok(0)); "
     "rusqlite reports SQLITE_MISUSE (README's wording of rusqlite's side is inaccurate)")
-EXPECTED[("rq_types_to_sql", "test_non_zero_i128")] = (
-    "documented (README): i128 stored as INTEGER when it fits (NonZero<i128> out of i64 range)",
-    "TryFromIntError")
 EXPECTED[("rq_functions", "test_rc_pointer")] = (
     "deliberate (types::pointer docs): from_rc binds a clone of the value, not the Rc itself "
     "(a binding may be dropped on another thread), so strong_count stays 1",
@@ -298,7 +290,8 @@ def extract(path):
 
 
 EXTERN_CRATES = ("chrono", "serde_json", "regex", "unicase", "tempfile",
-                 "fallible_iterator", "fallible_streaming_iterator")
+                 "fallible_iterator", "fallible_streaming_iterator",
+                 "time", "uuid", "jiff", "url")
 
 
 def rewrite(text, superpath=None, parentpath=None, nested=False):
@@ -636,7 +629,8 @@ default = [{default}]
 {feats}
 
 [dependencies]
-ferrolite = {{ path = "{ferrolite_dir}", features = ["chrono", "serde_json", "load_extension", "column_metadata", "session", "preupdate_hook", "csvtab"] }}
+ferrolite = {{ path = "{ferrolite_dir}", features = ["chrono", "serde_json", "load_extension", "column_metadata", "session", "preupdate_hook", "csvtab",
+    "time", "uuid", "jiff", "url", "i128_blob"] }}
 
 [dev-dependencies]
 fallible-iterator = "0.3"
@@ -646,6 +640,10 @@ serde_json = "1"
 regex = "1.5.5"
 tempfile = "3.1.0"
 unicase = "2.6.0"
+time = {{ version = "0.3.47", features = ["formatting", "macros", "parsing"] }}
+uuid = {{ version = "1.28", features = ["v4"] }}
+jiff = {{ version = "0.2", default-features = false, features = ["std"] }}
+url = "2.1"
 """ + "".join(f'\n[[test]]\nname = "{n}"\npath = "tests/{n}.rs"\nharness = false\n' for n in sorted(NO_HARNESS))
     with open(os.path.join(crate_dir, "Cargo.toml"), "w") as f:
         f.write(toml)
