@@ -458,47 +458,46 @@ impl Connection {
         );
         // SAFETY: `api` is the connection's live fts5_api (version >= 2).
         let version = unsafe { (*api).iVersion };
+        // Both interfaces register alike; the module type and entry differ.
+        macro_rules! register {
+            ($entry:ident, $module:expr) => {{
+                let mut module = $module;
+                // SAFETY: the entry exists in the version checked below. FTS5
+                // copies `module`; it owns `p` on success and releases it with
+                // `CallbackBox::destroy` once (when the connection closes).
+                unsafe {
+                    match (*api).$entry {
+                        Some(create) => create(
+                            api,
+                            cname.as_ptr(),
+                            p.cast(),
+                            &raw mut module,
+                            Some(CallbackBox::<Factory<F>>::destroy),
+                        ),
+                        None => ffi::SQLITE_MISUSE,
+                    }
+                }
+            }};
+        }
         let rc = if version >= 3 {
-            let mut module = ffi::fts5_tokenizer_v2 {
-                iVersion: 2,
-                xCreate: Some(tokenizer_create::<F, T>),
-                xDelete: Some(tokenizer_delete::<T>),
-                xTokenize: Some(tokenizer_tokenize_v2::<T>),
-            };
-            // SAFETY: version >= 3 has xCreateTokenizer_v2. FTS5 copies
-            // `module`; it owns `p` on success and releases it with
-            // `CallbackBox::destroy` once (when the connection closes).
-            unsafe {
-                match (*api).xCreateTokenizer_v2 {
-                    Some(create) => create(
-                        api,
-                        cname.as_ptr(),
-                        p.cast(),
-                        &raw mut module,
-                        Some(CallbackBox::<Factory<F>>::destroy),
-                    ),
-                    None => ffi::SQLITE_MISUSE,
+            register!(
+                xCreateTokenizer_v2,
+                ffi::fts5_tokenizer_v2 {
+                    iVersion: 2,
+                    xCreate: Some(tokenizer_create::<F, T>),
+                    xDelete: Some(tokenizer_delete::<T>),
+                    xTokenize: Some(tokenizer_tokenize_v2::<T>),
                 }
-            }
+            )
         } else {
-            let mut module = ffi::fts5_tokenizer {
-                xCreate: Some(tokenizer_create::<F, T>),
-                xDelete: Some(tokenizer_delete::<T>),
-                xTokenize: Some(tokenizer_tokenize_v1::<T>),
-            };
-            // SAFETY: as above, with the version 1 interface.
-            unsafe {
-                match (*api).xCreateTokenizer {
-                    Some(create) => create(
-                        api,
-                        cname.as_ptr(),
-                        p.cast(),
-                        &raw mut module,
-                        Some(CallbackBox::<Factory<F>>::destroy),
-                    ),
-                    None => ffi::SQLITE_MISUSE,
+            register!(
+                xCreateTokenizer,
+                ffi::fts5_tokenizer {
+                    xCreate: Some(tokenizer_create::<F, T>),
+                    xDelete: Some(tokenizer_delete::<T>),
+                    xTokenize: Some(tokenizer_tokenize_v1::<T>),
                 }
-            }
+            )
         };
         if rc != ffi::SQLITE_OK {
             // FTS5 does not call the destructor when registration fails.
