@@ -501,49 +501,27 @@ unsafe fn connect_with<T: for<'a> VTab<'a>>(
     code
 }
 
-unsafe extern "C" fn x_connect<T: for<'a> VTab<'a>>(
-    db: *mut ffi::sqlite3,
-    aux: *mut c_void,
-    argc: c_int,
-    argv: *const *const c_char,
-    pp_vtab: *mut *mut ffi::sqlite3_vtab,
-    pz_err: *mut *mut c_char,
-) -> c_int {
-    // SAFETY: SQLite's xConnect arguments.
-    unsafe {
-        connect_with::<T>(
-            <T as VTab<'static>>::connect,
-            db,
-            aux,
-            argc,
-            argv,
-            pp_vtab,
-            pz_err,
-        )
-    }
+/// Defines the entry point `$name` (xConnect or xCreate): [`connect_with`]
+/// the constructor `$method` of the trait `$bound`.
+macro_rules! constructor_entry {
+    ($name:ident, $bound:ident, $method:ident) => {
+        unsafe extern "C" fn $name<T: for<'a> $bound<'a>>(
+            db: *mut ffi::sqlite3,
+            aux: *mut c_void,
+            argc: c_int,
+            argv: *const *const c_char,
+            pp_vtab: *mut *mut ffi::sqlite3_vtab,
+            pz_err: *mut *mut c_char,
+        ) -> c_int {
+            let f: Constructor<T> = <T as $bound<'static>>::$method;
+            // SAFETY: SQLite's xConnect / xCreate arguments.
+            unsafe { connect_with::<T>(f, db, aux, argc, argv, pp_vtab, pz_err) }
+        }
+    };
 }
 
-unsafe extern "C" fn x_create<T: for<'a> CreateVTab<'a>>(
-    db: *mut ffi::sqlite3,
-    aux: *mut c_void,
-    argc: c_int,
-    argv: *const *const c_char,
-    pp_vtab: *mut *mut ffi::sqlite3_vtab,
-    pz_err: *mut *mut c_char,
-) -> c_int {
-    // SAFETY: SQLite's xCreate arguments.
-    unsafe {
-        connect_with::<T>(
-            <T as CreateVTab<'static>>::create,
-            db,
-            aux,
-            argc,
-            argv,
-            pp_vtab,
-            pz_err,
-        )
-    }
-}
+constructor_entry!(x_connect, VTab, connect);
+constructor_entry!(x_create, CreateVTab, create);
 
 unsafe extern "C" fn x_disconnect<T: for<'a> VTab<'a>>(vtab: *mut ffi::sqlite3_vtab) -> c_int {
     if vtab.is_null() {
