@@ -3,26 +3,12 @@
 #![cfg(feature = "jiff")]
 
 use crate::common::memory_db;
+use crate::support::{conversion_failure, malformed_text, read, text_of};
 
 use ferrolite::types::{FromSql, ToSql, Type};
-use ferrolite::{Connection, Error, Result};
+use ferrolite::{Connection, Error};
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime, Time, date, time};
-
-fn stored<T: ToSql>(conn: &Connection, v: T) -> (String, String) {
-    conn.query_row("SELECT typeof(?1), ?1", [v], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-}
-
-fn text_of<T: ToSql>(conn: &Connection, v: T) -> String {
-    let (ty, s) = stored(conn, v);
-    assert_eq!(ty, "text");
-    s
-}
-
-fn read<T: FromSql>(conn: &Connection, sql: &str) -> Result<T> {
-    conn.query_row(sql, [], |r| r.get(0))
-}
 
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -154,22 +140,8 @@ fn reads_what_sqlite_and_rusqlite_wrote() {
     );
 }
 
-fn conversion_failure(err: Error) -> (usize, Type, Box<dyn std::error::Error + Send + Sync>) {
-    match err {
-        Error::FromSqlConversionFailure(i, ty, e) => (i, ty, e),
-        other => panic!("expected FromSqlConversionFailure, got {other:?}"),
-    }
-}
-
 fn malformed<T: FromSql + std::fmt::Debug>(c: &Connection, s: &str) {
-    let err = c
-        .query_row("SELECT 0, ?1", [s], |r| r.get::<_, T>(1))
-        .unwrap_err();
-    let (col, ty, e) = conversion_failure(err);
-    assert_eq!((col, ty), (1, Type::Text), "{s:?}");
-    let msg = e.to_string();
-    assert!(msg.contains(&format!("{s:?}")), "quotes the text: {msg}");
-    assert!(msg.contains("jiff::"), "names the type: {msg}");
+    let e = malformed_text::<T>(c, s, "jiff::");
     assert!(e.source().unwrap().is::<jiff::Error>());
 }
 

@@ -3,27 +3,12 @@
 #![cfg(feature = "time")]
 
 use crate::common::memory_db;
+use crate::support::{conversion_failure, malformed_text, read, text_of};
 
 use ferrolite::types::{FromSql, ToSql, Type};
-use ferrolite::{Connection, Error, Result};
+use ferrolite::{Connection, Error};
 use time::macros::{date, datetime, time, utc_datetime};
 use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time, UtcDateTime};
-
-/// What a value is stored as: its SQLite type and its text.
-fn stored<T: ToSql>(conn: &Connection, v: T) -> (String, String) {
-    conn.query_row("SELECT typeof(?1), ?1", [v], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-}
-
-fn read<T: FromSql>(conn: &Connection, sql: &str) -> Result<T> {
-    conn.query_row(sql, [], |r| r.get(0))
-}
-
-fn text_of<T: ToSql>(conn: &Connection, v: T) -> String {
-    let (ty, s) = stored(conn, v);
-    assert_eq!(ty, "text");
-    s
-}
 
 #[test]
 fn written_formats_are_rusqlites() {
@@ -285,24 +270,10 @@ fn reads_every_format_rusqlite_reads() {
     assert_eq!(d, date!(2013 - 10 - 07));
 }
 
-fn conversion_failure(err: Error) -> (usize, Type, Box<dyn std::error::Error + Send + Sync>) {
-    match err {
-        Error::FromSqlConversionFailure(i, ty, e) => (i, ty, e),
-        other => panic!("expected FromSqlConversionFailure, got {other:?}"),
-    }
-}
-
 /// Reads `s` as `T` from column 1, expecting a conversion failure that
 /// quotes it and carries the `time` crate's parse error.
 fn malformed<T: FromSql + std::fmt::Debug>(c: &Connection, s: &str) {
-    let err = c
-        .query_row("SELECT 0, ?1", [s], |r| r.get::<_, T>(1))
-        .unwrap_err();
-    let (col, ty, e) = conversion_failure(err);
-    assert_eq!((col, ty), (1, Type::Text), "{s:?}");
-    let msg = e.to_string();
-    assert!(msg.contains(&format!("{s:?}")), "quotes the text: {msg}");
-    assert!(msg.contains("time::"), "names the type: {msg}");
+    let e = malformed_text::<T>(c, s, "time::");
     let source = e.source().expect("the parser's error");
     assert!(source.is::<time::error::Parse>(), "{source:?}");
 }
