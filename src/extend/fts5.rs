@@ -165,6 +165,16 @@ fn missing_method(name: &str) -> Error {
     )
 }
 
+/// The extension API's method `$name` (of `$ctx.api`), or the error that
+/// FTS5 does not provide it.
+macro_rules! api_method {
+    ($ctx:expr, $name:ident) => {
+        $ctx.api
+            .$name
+            .ok_or_else(|| missing_method(stringify!($name)))
+    };
+}
+
 /// A user-facing error for something a callback did wrong.
 fn user_error(msg: String) -> Error {
     Error::UserFunctionError(msg.into())
@@ -1165,10 +1175,7 @@ impl<'a> Fts5Context<'a> {
     /// SQLite's error reading the table's statistics.
     pub fn row_count(&self) -> Result<i64> {
         self.idle()?;
-        let f = self
-            .api
-            .xRowCount
-            .ok_or_else(|| missing_method("xRowCount"))?;
+        let f = api_method!(self, xRowCount)?;
         let mut n: i64 = 0;
         // SAFETY: live context; `n` is a valid out-pointer.
         Self::rc(unsafe { f(self.ctx, &raw mut n) }, "fts5 xRowCount")?;
@@ -1183,10 +1190,7 @@ impl<'a> Fts5Context<'a> {
     pub fn column_total_size(&self, col: usize) -> Result<i64> {
         self.idle()?;
         let c = self.check_column(col)?;
-        let f = self
-            .api
-            .xColumnTotalSize
-            .ok_or_else(|| missing_method("xColumnTotalSize"))?;
+        let f = api_method!(self, xColumnTotalSize)?;
         let mut n: i64 = 0;
         // SAFETY: live context; `c` in range; valid out-pointer.
         let rc = unsafe { f(self.ctx, c, &raw mut n) };
@@ -1203,10 +1207,7 @@ impl<'a> Fts5Context<'a> {
     pub fn column_size(&self, col: usize) -> Result<usize> {
         self.idle()?;
         let c = self.check_column(col)?;
-        let f = self
-            .api
-            .xColumnSize
-            .ok_or_else(|| missing_method("xColumnSize"))?;
+        let f = api_method!(self, xColumnSize)?;
         let mut n: c_int = 0;
         // SAFETY: live context; `c` in range; valid out-pointer.
         Self::rc(unsafe { f(self.ctx, c, &raw mut n) }, "fts5 xColumnSize")?;
@@ -1222,10 +1223,7 @@ impl<'a> Fts5Context<'a> {
     pub fn column_text(&self, col: usize) -> Result<&str> {
         self.idle()?;
         let c = self.check_column(col)?;
-        let f = self
-            .api
-            .xColumnText
-            .ok_or_else(|| missing_method("xColumnText"))?;
+        let f = api_method!(self, xColumnText)?;
         let mut p: *const c_char = std::ptr::null();
         let mut n: c_int = 0;
         // SAFETY: live context; `c` in range; valid out-pointers.
@@ -1260,10 +1258,7 @@ impl<'a> Fts5Context<'a> {
     /// An `SQLITE_RANGE` error for a phrase out of range.
     pub fn phrase_size(&self, phrase: usize) -> Result<usize> {
         let p = self.check_phrase(phrase)?;
-        let f = self
-            .api
-            .xPhraseSize
-            .ok_or_else(|| missing_method("xPhraseSize"))?;
+        let f = api_method!(self, xPhraseSize)?;
         // SAFETY: live context; `p` in range.
         Ok(c_usize(unsafe { f(self.ctx, p) }))
     }
@@ -1275,10 +1270,7 @@ impl<'a> Fts5Context<'a> {
     /// no positions).
     pub fn inst_count(&self) -> Result<usize> {
         self.idle()?;
-        let f = self
-            .api
-            .xInstCount
-            .ok_or_else(|| missing_method("xInstCount"))?;
+        let f = api_method!(self, xInstCount)?;
         let mut n: c_int = 0;
         // SAFETY: live context; valid out-pointer.
         Self::rc(unsafe { f(self.ctx, &raw mut n) }, "fts5 xInstCount")?;
@@ -1292,7 +1284,7 @@ impl<'a> Fts5Context<'a> {
     /// An `SQLITE_RANGE` error for an index out of range; SQLite's error.
     pub fn inst(&self, i: usize) -> Result<Inst> {
         self.idle()?;
-        let f = self.api.xInst.ok_or_else(|| missing_method("xInst"))?;
+        let f = api_method!(self, xInst)?;
         let n = self.inst_count()?;
         let idx = match c_index(i) {
             Some(idx) if i < n => idx,
@@ -1331,10 +1323,7 @@ impl<'a> Fts5Context<'a> {
     pub fn phrase_hits(&self, phrase: usize) -> Result<PhraseHits<'_>> {
         self.idle()?;
         let p = self.check_phrase(phrase)?;
-        let f = self
-            .api
-            .xPhraseFirst
-            .ok_or_else(|| missing_method("xPhraseFirst"))?;
+        let f = api_method!(self, xPhraseFirst)?;
         let mut iter = ffi::Fts5PhraseIter {
             a: std::ptr::null(),
             b: std::ptr::null(),
@@ -1365,10 +1354,7 @@ impl<'a> Fts5Context<'a> {
     {
         self.idle()?;
         let p = self.check_phrase(phrase)?;
-        let x = self
-            .api
-            .xQueryPhrase
-            .ok_or_else(|| missing_method("xQueryPhrase"))?;
+        let x = api_method!(self, xQueryPhrase)?;
         let mut state = QueryPhrase {
             f,
             tokenizing: self.tokenizing,
@@ -1413,10 +1399,7 @@ impl<'a> Fts5Context<'a> {
         F: FnMut(Token<'_>) -> Result<()>,
     {
         self.idle()?;
-        let x = self
-            .api
-            .xTokenize
-            .ok_or_else(|| missing_method("xTokenize"))?;
+        let x = api_method!(self, xTokenize)?;
         let len = crate::raw::len_as_c_int(text.len())?;
         let mut state = AuxTokenize {
             text,
