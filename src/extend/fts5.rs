@@ -80,6 +80,7 @@ use std::sync::Arc;
 use crate::callback::boxed::CallbackBox;
 use crate::callback::error_stash::Stash;
 use crate::callback::panic::{catch_panic, drop_payload, panic_message};
+use crate::extend::functions::error_code;
 use crate::ffi::{self, sqlite3_context, sqlite3_value};
 use crate::types::{ToSql, ToSqlOutput, ValueRef};
 use crate::{Connection, Error, Name, Result};
@@ -184,17 +185,6 @@ fn user_error(msg: String) -> Error {
 fn sqlite_error(rc: c_int, what: &str) -> Error {
     let err = ffi::Error::new(rc);
     Error::SqliteFailure(err, Some(format!("{what}: {err}")))
-}
-
-/// The primary result code to give SQLite for `err`.
-fn error_code(err: &Error) -> c_int {
-    match err {
-        Error::SqliteFailure(e, _) => match e.extended_code {
-            c if c & 0xff != 0 && c & 0xff < 100 => c,
-            _ => ffi::SQLITE_ERROR,
-        },
-        _ => ffi::SQLITE_ERROR,
-    }
 }
 
 fn c_index(i: usize) -> Option<c_int> {

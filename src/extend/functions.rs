@@ -799,8 +799,9 @@ unsafe fn set_value(ctx: *mut sqlite3_context, v: ValueRef<'_>) {
     }
 }
 
-/// The primary result code SQLite should report for `err`.
-fn error_code(err: &Error) -> c_int {
+/// The primary result code SQLite should report for `err` (for every
+/// callback of `extend`: functions, virtual tables, FTS5).
+pub(super) fn error_code(err: &Error) -> c_int {
     match err {
         Error::SqliteFailure(e, _) => match e.extended_code {
             // Only real error codes; OK, ROW and DONE would confuse SQLite.

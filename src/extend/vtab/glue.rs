@@ -40,6 +40,7 @@ use super::{
 };
 use crate::callback::error_stash::Stash;
 use crate::callback::panic::{catch_panic, catch_panic_or, drop_payload, panic_message};
+use crate::extend::functions::error_code;
 use crate::raw::{cstr, slice_of, value_ref};
 use crate::{Error, Result, ffi};
 
@@ -198,17 +199,6 @@ unsafe extern "C" fn free_module_data<A>(p: *mut c_void) {
 }
 
 // ---- errors ----
-
-/// The primary result code SQLite should report for `err`.
-fn error_code(err: &Error) -> c_int {
-    match err {
-        Error::SqliteFailure(e, _) => match e.extended_code {
-            c if c & 0xff != 0 && c & 0xff < 100 => c,
-            _ => ffi::SQLITE_ERROR,
-        },
-        _ => ffi::SQLITE_ERROR,
-    }
-}
 
 /// `err`'s message (its `Display`, up to any NUL); drops `err` safely.
 fn error_message(err: Error) -> String {
