@@ -80,7 +80,7 @@ use std::sync::Arc;
 use crate::callback::boxed::CallbackBox;
 use crate::callback::error_stash::Stash;
 use crate::callback::panic::{catch_panic, drop_payload, panic_message};
-use crate::extend::functions::error_code;
+use crate::extend::functions::{error_code, stashed};
 use crate::ffi::{self, sqlite3_context, sqlite3_value};
 use crate::types::{ToSql, ToSqlOutput, ValueRef};
 use crate::{Connection, Error, Name, Result};
@@ -539,18 +539,7 @@ impl Connection {
 /// Runs a tokenizer callback's body: a panic or an error is recorded for
 /// the statement and becomes an SQLite error code.
 fn tokenizer_outcome(stash: &Stash, outcome: std::thread::Result<Result<c_int>>) -> c_int {
-    match outcome {
-        Ok(Ok(rc)) => rc,
-        Ok(Err(err)) => {
-            let code = error_code(&err);
-            stash.record(err, None);
-            code
-        }
-        Err(payload) => {
-            stash.record_panic(payload);
-            ffi::SQLITE_ERROR
-        }
-    }
+    stashed(stash, outcome).unwrap_or_else(|code| code)
 }
 
 /// `xCreate`: a tokenizer instance for one table.

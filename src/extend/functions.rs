@@ -812,6 +812,26 @@ pub(super) fn error_code(err: &Error) -> c_int {
     }
 }
 
+/// A callback's outcome where SQLite keeps no message: its value, or the
+/// code of its error or panic, which is recorded in `stash` for the caller.
+pub(super) fn stashed<R>(
+    stash: &Stash,
+    outcome: std::thread::Result<Result<R>>,
+) -> Result<R, c_int> {
+    match outcome {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(err)) => {
+            let code = error_code(&err);
+            stash.record(err, None);
+            Err(code)
+        }
+        Err(payload) => {
+            stash.record_panic(payload);
+            Err(ffi::SQLITE_ERROR)
+        }
+    }
+}
+
 /// Makes the running call fail with `message` and `code`.
 ///
 /// # Safety

@@ -40,7 +40,7 @@ use super::{
 };
 use crate::callback::error_stash::Stash;
 use crate::callback::panic::{catch_panic, catch_panic_or, drop_payload, panic_message};
-use crate::extend::functions::error_code;
+use crate::extend::functions::{error_code, stashed};
 use crate::raw::{cstr, slice_of, value_ref};
 use crate::{Error, Result, ffi};
 
@@ -545,18 +545,7 @@ unsafe extern "C" fn x_destroy<T: for<'a> CreateVTab<'a>>(vtab: *mut ffi::sqlite
     }
     // SAFETY: live table.
     let guard = unsafe { TabGuard::<T>::enter(vtab) };
-    let r = match catch_panic(|| guard.tab().destroy()) {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => {
-            let code = error_code(&e);
-            stash.record(e, None);
-            Err(code)
-        }
-        Err(payload) => {
-            stash.record_panic(payload);
-            Err(ffi::SQLITE_ERROR)
-        }
-    };
+    let r = stashed(stash, catch_panic(|| guard.tab().destroy()));
     // Freed below if destroyed (or disconnected meanwhile), not by the guard.
     // SAFETY: live table.
     let doomed = unsafe { (*p).doomed.replace(false) };
@@ -627,9 +616,10 @@ unsafe extern "C" fn x_integrity<T: for<'a> CreateVTab<'a>>(
     });
     // SAFETY: live table (the guard keeps it).
     let stash = unsafe { &(*vtab.cast::<TabBox<T>>()).stash };
-    let code = match r {
-        Ok(Ok(None)) => ffi::SQLITE_OK,
-        Ok(Ok(Some(problem))) => {
+    // SQLite keeps no message for a failing xIntegrity.
+    let code = match stashed(stash, r) {
+        Ok(None) => ffi::SQLITE_OK,
+        Ok(Some(problem)) => {
             if !pz_err.is_null() {
                 // SAFETY: SQLite's out-pointer (initially null), freed by
                 // SQLite with sqlite3_free.
@@ -637,16 +627,7 @@ unsafe extern "C" fn x_integrity<T: for<'a> CreateVTab<'a>>(
             }
             ffi::SQLITE_OK
         }
-        // SQLite keeps no message for a failing xIntegrity.
-        Ok(Err(e)) => {
-            let code = error_code(&e);
-            stash.record(e, None);
-            code
-        }
-        Err(payload) => {
-            stash.record_panic(payload);
-            ffi::SQLITE_ERROR
-        }
+        Err(code) => code,
     };
     drop(guard);
     code
@@ -749,18 +730,7 @@ macro_rules! savepoint_entry {
             let r = catch_panic(|| guard.tab().$method(n));
             // SAFETY: live table (the guard keeps it).
             let stash = unsafe { &(*vtab.cast::<TabBox<T>>()).stash };
-            let code = match r {
-                Ok(Ok(())) => ffi::SQLITE_OK,
-                Ok(Err(e)) => {
-                    let code = error_code(&e);
-                    stash.record(e, None);
-                    code
-                }
-                Err(payload) => {
-                    stash.record_panic(payload);
-                    ffi::SQLITE_ERROR
-                }
-            };
+            let code = code_of(stashed(stash, r));
             drop(guard);
             code
         }
