@@ -3,9 +3,9 @@
 #![cfg(feature = "jiff")]
 
 use crate::common::memory_db;
-use crate::support::{conversion_failure, malformed_text, read, text_of};
+use crate::support::{conversion_failure, malformed_text, read, round_trip, text_of};
 
-use ferrolite::types::{FromSql, ToSql, Type};
+use ferrolite::types::{FromSql, Type};
 use ferrolite::{Connection, Error};
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime, Time, date, time};
@@ -44,12 +44,6 @@ fn written_formats_are_rusqlites() {
 fn round_trips() {
     let c = memory_db();
     c.execute_batch("CREATE TABLE t (v)").unwrap();
-    fn check<T: ToSql + FromSql + PartialEq + std::fmt::Debug>(c: &Connection, v: T) {
-        c.execute("DELETE FROM t", []).unwrap();
-        c.execute("INSERT INTO t VALUES (?1)", [&v]).unwrap();
-        let back: T = c.query_row("SELECT v FROM t", [], |r| r.get(0)).unwrap();
-        assert_eq!(back, v);
-    }
     for d in [
         date(2016, 2, 29),
         date(1, 1, 1),
@@ -57,15 +51,15 @@ fn round_trips() {
         Date::MAX,
         date(-1, 3, 4),
     ] {
-        check(&c, d);
+        round_trip(&c, d);
         for t in [
             Time::MIN,
             Time::MAX,
             time(12, 34, 56, 1_000),
             time(1, 2, 3, 500_000_000),
         ] {
-            check(&c, t);
-            check(&c, d.to_datetime(t));
+            round_trip(&c, t);
+            round_trip(&c, d.to_datetime(t));
         }
     }
     for t in [
@@ -75,7 +69,7 @@ fn round_trips() {
         Timestamp::new(-1, 999_999_999).unwrap(),
         ts("2016-02-23T23:56:04.123456789Z"),
     ] {
-        check(&c, t);
+        round_trip(&c, t);
     }
     // rusqlite's test table: a generated Unix-seconds column.
     c.execute_batch("CREATE TABLE foo (t TEXT, i INTEGER AS (strftime('%s', t)))")

@@ -22,6 +22,15 @@ pub fn read<T: FromSql>(conn: &Connection, sql: &str) -> Result<T> {
     conn.query_row(sql, [], |r| r.get(0))
 }
 
+/// Stores `v` as the only row of table `t (v)` and asserts it reads back
+/// equal.
+pub fn round_trip<T: ToSql + FromSql + PartialEq + std::fmt::Debug>(c: &Connection, v: T) {
+    c.execute("DELETE FROM t", []).unwrap();
+    c.execute("INSERT INTO t VALUES (?1)", [&v]).unwrap();
+    let back: T = c.query_row("SELECT v FROM t", [], |r| r.get(0)).unwrap();
+    assert_eq!(back, v);
+}
+
 /// The parts of a `FromSqlConversionFailure` (panics on any other error).
 pub fn conversion_failure(err: Error) -> (usize, Type, Box<dyn std::error::Error + Send + Sync>) {
     match err {

@@ -3,9 +3,9 @@
 #![cfg(feature = "time")]
 
 use crate::common::memory_db;
-use crate::support::{conversion_failure, malformed_text, read, text_of};
+use crate::support::{conversion_failure, malformed_text, read, round_trip, text_of};
 
-use ferrolite::types::{FromSql, ToSql, Type};
+use ferrolite::types::{FromSql, Type};
 use ferrolite::{Connection, Error};
 use time::macros::{date, datetime, time, utc_datetime};
 use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time, UtcDateTime};
@@ -55,12 +55,6 @@ fn written_formats_are_rusqlites() {
 fn round_trips() {
     let c = memory_db();
     c.execute_batch("CREATE TABLE t (v)").unwrap();
-    fn check<T: ToSql + FromSql + PartialEq + std::fmt::Debug>(c: &Connection, v: T) {
-        c.execute("DELETE FROM t", []).unwrap();
-        c.execute("INSERT INTO t VALUES (?1)", [&v]).unwrap();
-        let back: T = c.query_row("SELECT v FROM t", [], |r| r.get(0)).unwrap();
-        assert_eq!(back, v);
-    }
     for d in [
         date!(2016 - 02 - 29),
         date!(0001 - 01 - 01),
@@ -68,16 +62,16 @@ fn round_trips() {
         date!(-9999 - 01 - 01),
         date!(-0001 - 03 - 04),
     ] {
-        check(&c, d);
+        round_trip(&c, d);
         for t in [
             time!(0:00),
             time!(23:59:59.999999999),
             time!(12:34:56.000001),
             time!(1:02:03.5),
         ] {
-            check(&c, t);
-            check(&c, d.with_time(t));
-            check(&c, UtcDateTime::new(d, t));
+            round_trip(&c, t);
+            round_trip(&c, d.with_time(t));
+            round_trip(&c, UtcDateTime::new(d, t));
             for off in [
                 time::UtcOffset::UTC,
                 time::UtcOffset::from_hms(4, 0, 0).unwrap(),
@@ -105,7 +99,7 @@ fn round_trips() {
         (10_000_000_000, 0),
     ] {
         let ts = OffsetDateTime::from_unix_timestamp_nanos(secs * 1_000_000_000 + nanos).unwrap();
-        check(&c, ts);
+        round_trip(&c, ts);
         let whole: OffsetDateTime = c
             .query_row("SELECT unixepoch(?1)", [ts], |r| r.get(0))
             .unwrap();
