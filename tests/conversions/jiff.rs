@@ -3,7 +3,7 @@
 #![cfg(feature = "jiff")]
 
 use crate::common::memory_db;
-use crate::support::{conversion_failure, malformed_text, read, round_trip, text_of};
+use crate::support::{conversion_failure, malformed_text, read, round_trip, text_of, xorshift};
 
 use ferrolite::types::{FromSql, Type};
 use ferrolite::{Connection, Error};
@@ -190,13 +190,7 @@ fn wrong_storage_classes_and_null() {
 #[test]
 fn generated_values_round_trip() {
     let c = memory_db();
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
     let (min, max) = (
         Timestamp::MIN.as_nanosecond(),
         Timestamp::MAX.as_nanosecond(),

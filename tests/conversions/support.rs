@@ -22,6 +22,17 @@ pub fn read<T: FromSql>(conn: &Connection, sql: &str) -> Result<T> {
     conn.query_row(sql, [], |r| r.get(0))
 }
 
+/// A small deterministic generator (xorshift64) from `seed`, so generated
+/// tests are reproducible.
+pub fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
 /// Stores `v` as the only row of table `t (v)` and asserts it reads back
 /// equal.
 pub fn round_trip<T: ToSql + FromSql + PartialEq + std::fmt::Debug>(c: &Connection, v: T) {

@@ -3,7 +3,7 @@
 #![cfg(feature = "time")]
 
 use crate::common::memory_db;
-use crate::support::{conversion_failure, malformed_text, read, round_trip, text_of};
+use crate::support::{conversion_failure, malformed_text, read, round_trip, text_of, xorshift};
 
 use ferrolite::types::{FromSql, Type};
 use ferrolite::{Connection, Error};
@@ -405,14 +405,12 @@ fn random_text_never_panics() {
     // Byte 23 and the sign search pick the parser: short, odd and non-ASCII
     // text around those positions must be errors, not panics.
     let c = memory_db();
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = xorshift(0x2545_f491_4f6c_dd1d_u64);
     let alphabet = "0123456789-+:. TZé\u{1f44c}";
     let chars: Vec<char> = alphabet.chars().collect();
     let mut stmt = c.prepare("SELECT ?1").unwrap();
     for _ in 0..3000 {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
+        let seed = next();
         let len = (seed % 32) as usize;
         let s: String = (0..len)
             .map(|i| chars[((seed >> (i % 48)) as usize + i) % chars.len()])
@@ -426,13 +424,7 @@ fn random_text_never_panics() {
 #[test]
 fn generated_values_round_trip() {
     let c = memory_db();
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
     // Every instant from year -9999 to 9999, every whole-minute offset.
     let (min, max) = (
         datetime!(-9999-01-02 0:00 UTC).unix_timestamp_nanos(),
