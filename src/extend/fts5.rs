@@ -462,9 +462,11 @@ impl Connection {
         macro_rules! register {
             ($entry:ident, $module:expr) => {{
                 let mut module = $module;
-                // SAFETY: the entry exists in the version checked below. FTS5
-                // copies `module`; it owns `p` on success and releases it with
-                // `CallbackBox::destroy` once (when the connection closes).
+                // SAFETY: `api` is the connection's live fts5_api, and the
+                // entry is one of its version's (checked below: >= 3 for
+                // xCreateTokenizer_v2). FTS5 copies `module`; it owns `p` on
+                // success and releases it with `CallbackBox::destroy` once
+                // (when the connection closes).
                 unsafe {
                     match (*api).$entry {
                         Some(create) => create(
