@@ -1166,74 +1166,83 @@ impl Connection {
     }
 }
 
-/// A `Read` SQLite pulls from (`xInput`), with what went wrong.
-struct Input<'a> {
-    reader: &'a mut dyn Read,
+/// A reader or writer SQLite streams through (`xInput` / `xOutput`), with
+/// what went wrong.
+struct Stream<T> {
+    io: T,
     error: Option<io::Error>,
     panic: Option<Box<dyn Any + Send>>,
 }
 
-impl<'a> Input<'a> {
-    fn new(reader: &'a mut dyn Read) -> Input<'a> {
-        Input {
-            reader,
+/// A `Read` SQLite pulls from (`xInput`).
+type Input<'a> = Stream<&'a mut dyn Read>;
+/// A `Write` SQLite pushes to (`xOutput`).
+type Output<'a> = Stream<&'a mut dyn Write>;
+
+impl<T> Stream<T> {
+    fn new(io: T) -> Stream<T> {
+        Stream {
+            io,
             error: None,
             panic: None,
         }
     }
 
     fn as_ctx(&mut self) -> *mut c_void {
-        (self as *mut Input<'a>).cast()
+        (self as *mut Stream<T>).cast()
     }
 
-    /// The call's result: a panic or I/O error of the reader first.
-    fn finish(&mut self, rc: c_int) -> Result<()> {
+    /// Whether the reader or writer already failed.
+    fn failed(&self) -> bool {
+        self.panic.is_some() || self.error.is_some()
+    }
+
+    /// The call's result: a panic or I/O error (`code`, "`what` the
+    /// changeset failed") of the reader or writer first.
+    fn finish_as(&mut self, rc: c_int, code: c_int, what: &str) -> Result<()> {
         if let Some(payload) = self.panic.take() {
             drop_payload(payload);
             return Err(Error::UnwindingPanic);
         }
         if let Some(e) = self.error.take() {
             return Err(Error::SqliteFailure(
-                ffi::Error::new(ffi::SQLITE_IOERR_READ),
-                Some(format!("reading the changeset failed: {e}")),
+                ffi::Error::new(code),
+                Some(format!("{what} the changeset failed: {e}")),
             ));
         }
         check(rc)
     }
-}
 
-/// A `Write` SQLite pushes to (`xOutput`), with what went wrong.
-struct Output<'a> {
-    writer: &'a mut dyn Write,
-    error: Option<io::Error>,
-    panic: Option<Box<dyn Any + Send>>,
-}
-
-impl<'a> Output<'a> {
-    fn new(writer: &'a mut dyn Write) -> Output<'a> {
-        Output {
-            writer,
-            error: None,
-            panic: None,
+    /// Records the outcome of one read or write: `SQLITE_OK` for `Ok(Ok)`,
+    /// else `code`, keeping the error or panic for [`finish_as`](Self::finish_as).
+    fn record<R>(
+        &mut self,
+        outcome: std::thread::Result<io::Result<R>>,
+        code: c_int,
+    ) -> Result<R, c_int> {
+        match outcome {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(e)) => {
+                self.error = Some(e);
+                Err(code)
+            }
+            Err(payload) => {
+                self.panic = Some(payload);
+                Err(code)
+            }
         }
     }
+}
 
-    fn as_ctx(&mut self) -> *mut c_void {
-        (self as *mut Output<'a>).cast()
-    }
-
+impl Input<'_> {
     fn finish(&mut self, rc: c_int) -> Result<()> {
-        if let Some(payload) = self.panic.take() {
-            drop_payload(payload);
-            return Err(Error::UnwindingPanic);
-        }
-        if let Some(e) = self.error.take() {
-            return Err(Error::SqliteFailure(
-                ffi::Error::new(ffi::SQLITE_IOERR_WRITE),
-                Some(format!("writing the changeset failed: {e}")),
-            ));
-        }
-        check(rc)
+        self.finish_as(rc, ffi::SQLITE_IOERR_READ, "reading")
+    }
+}
+
+impl Output<'_> {
+    fn finish(&mut self, rc: c_int) -> Result<()> {
+        self.finish_as(rc, ffi::SQLITE_IOERR_WRITE, "writing")
     }
 }
 
@@ -1241,7 +1250,7 @@ unsafe extern "C" fn x_input(p: *mut c_void, data: *mut c_void, len: *mut c_int)
     // SAFETY: `p` is the `Input` of the running call (or of the iterator
     // that owns it), not otherwise in use while SQLite calls this.
     let input = unsafe { &mut *p.cast::<Input<'_>>() };
-    if input.panic.is_some() || input.error.is_some() {
+    if input.failed() {
         return ffi::SQLITE_IOERR_READ;
     }
     // SAFETY: SQLite passes a buffer of `*len` bytes.
@@ -1251,28 +1260,21 @@ unsafe extern "C" fn x_input(p: *mut c_void, data: *mut c_void, len: *mut c_int)
     let buf = unsafe { crate::raw::slice_of_mut(data.cast::<u8>(), want) };
     let outcome = catch_panic(|| {
         loop {
-            match input.reader.read(buf) {
+            match input.io.read(buf) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 other => break other,
             }
         }
     });
-    match outcome {
-        Ok(Ok(n)) => {
+    match input.record(outcome, ffi::SQLITE_IOERR_READ) {
+        Ok(n) => {
             // A reader claiming more than the buffer is broken: report it.
             let n = n.min(want);
             // SAFETY: `len` is SQLite's out-parameter; n <= *len fits.
             unsafe { *len = n as c_int };
             ffi::SQLITE_OK
         }
-        Ok(Err(e)) => {
-            input.error = Some(e);
-            ffi::SQLITE_IOERR_READ
-        }
-        Err(payload) => {
-            input.panic = Some(payload);
-            ffi::SQLITE_IOERR_READ
-        }
+        Err(code) => code,
     }
 }
 
@@ -1280,20 +1282,14 @@ unsafe extern "C" fn x_output(p: *mut c_void, data: *const c_void, len: c_int) -
     // SAFETY: `p` is the `Output` of the running call, not otherwise in use
     // while SQLite calls this.
     let output = unsafe { &mut *p.cast::<Output<'_>>() };
-    if output.panic.is_some() || output.error.is_some() {
+    if output.failed() {
         return ffi::SQLITE_IOERR_WRITE;
     }
     // SAFETY: SQLite passes `len` bytes (none if `len` <= 0).
     let bytes = unsafe { crate::raw::slice_from_raw(data.cast::<u8>(), len) };
-    match catch_panic(|| output.writer.write_all(bytes)) {
-        Ok(Ok(())) => ffi::SQLITE_OK,
-        Ok(Err(e)) => {
-            output.error = Some(e);
-            ffi::SQLITE_IOERR_WRITE
-        }
-        Err(payload) => {
-            output.panic = Some(payload);
-            ffi::SQLITE_IOERR_WRITE
-        }
+    let outcome = catch_panic(|| output.io.write_all(bytes));
+    match output.record(outcome, ffi::SQLITE_IOERR_WRITE) {
+        Ok(()) => ffi::SQLITE_OK,
+        Err(code) => code,
     }
 }

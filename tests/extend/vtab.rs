@@ -38,6 +38,13 @@ fn strings(conn: &Connection, sql: &str) -> Result<Vec<String>> {
     conn.prepare(sql)?.query_map([], |r| r.get(0))?.collect()
 }
 
+/// The key after `k` in a table's rows (cursors over a `BTreeMap`).
+fn key_after<V>(rows: &BTreeMap<i64, V>, k: i64) -> Option<i64> {
+    rows.range((Bound::Excluded(k), Bound::Unbounded))
+        .next()
+        .map(|(k, _)| *k)
+}
+
 // ---------------------------------------------------------------------------
 // A read-only table over a Vec, recording the planner's choices.
 
@@ -595,13 +602,7 @@ impl VTabCursor for KvCursor<'_> {
     }
     fn next(&mut self) -> Result<()> {
         if let Some(k) = self.key {
-            self.key = self
-                .tab
-                .rows
-                .borrow()
-                .range((Bound::Excluded(k), Bound::Unbounded))
-                .next()
-                .map(|(k, _)| *k);
+            self.key = key_after(&self.tab.rows.borrow(), k);
         }
         Ok(())
     }
@@ -1164,14 +1165,7 @@ impl VTabCursor for FaultyCursor<'_> {
     }
     fn next(&mut self) -> Result<()> {
         hit("next")?;
-        let k = self.key.unwrap();
-        self.key = self
-            .tab
-            .rows
-            .borrow()
-            .range((Bound::Excluded(k), Bound::Unbounded))
-            .next()
-            .map(|(k, _)| *k);
+        self.key = key_after(&self.tab.rows.borrow(), self.key.unwrap());
         Ok(())
     }
     fn eof(&self) -> bool {
@@ -1696,14 +1690,7 @@ impl VTabCursor for KvLikeCursor<'_> {
         Ok(())
     }
     fn next(&mut self) -> Result<()> {
-        let k = self.key.unwrap();
-        self.key = self
-            .tab
-            .rows
-            .borrow()
-            .range((Bound::Excluded(k), Bound::Unbounded))
-            .next()
-            .map(|(k, _)| *k);
+        self.key = key_after(&self.tab.rows.borrow(), self.key.unwrap());
         Ok(())
     }
     fn eof(&self) -> bool {

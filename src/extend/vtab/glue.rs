@@ -40,6 +40,7 @@ use super::{
 };
 use crate::callback::error_stash::Stash;
 use crate::callback::panic::{catch_panic, catch_panic_or, drop_payload, panic_message};
+use crate::extend::functions::{error_code, stashed};
 use crate::raw::{cstr, slice_of, value_ref};
 use crate::{Error, Result, ffi};
 
@@ -198,17 +199,6 @@ unsafe extern "C" fn free_module_data<A>(p: *mut c_void) {
 }
 
 // ---- errors ----
-
-/// The primary result code SQLite should report for `err`.
-fn error_code(err: &Error) -> c_int {
-    match err {
-        Error::SqliteFailure(e, _) => match e.extended_code {
-            c if c & 0xff != 0 && c & 0xff < 100 => c,
-            _ => ffi::SQLITE_ERROR,
-        },
-        _ => ffi::SQLITE_ERROR,
-    }
-}
 
 /// `err`'s message (its `Display`, up to any NUL); drops `err` safely.
 fn error_message(err: Error) -> String {
@@ -501,49 +491,27 @@ unsafe fn connect_with<T: for<'a> VTab<'a>>(
     code
 }
 
-unsafe extern "C" fn x_connect<T: for<'a> VTab<'a>>(
-    db: *mut ffi::sqlite3,
-    aux: *mut c_void,
-    argc: c_int,
-    argv: *const *const c_char,
-    pp_vtab: *mut *mut ffi::sqlite3_vtab,
-    pz_err: *mut *mut c_char,
-) -> c_int {
-    // SAFETY: SQLite's xConnect arguments.
-    unsafe {
-        connect_with::<T>(
-            <T as VTab<'static>>::connect,
-            db,
-            aux,
-            argc,
-            argv,
-            pp_vtab,
-            pz_err,
-        )
-    }
+/// Defines the entry point `$name` (xConnect or xCreate): [`connect_with`]
+/// the constructor `$method` of the trait `$bound`.
+macro_rules! constructor_entry {
+    ($name:ident, $bound:ident, $method:ident) => {
+        unsafe extern "C" fn $name<T: for<'a> $bound<'a>>(
+            db: *mut ffi::sqlite3,
+            aux: *mut c_void,
+            argc: c_int,
+            argv: *const *const c_char,
+            pp_vtab: *mut *mut ffi::sqlite3_vtab,
+            pz_err: *mut *mut c_char,
+        ) -> c_int {
+            let f: Constructor<T> = <T as $bound<'static>>::$method;
+            // SAFETY: SQLite's xConnect / xCreate arguments.
+            unsafe { connect_with::<T>(f, db, aux, argc, argv, pp_vtab, pz_err) }
+        }
+    };
 }
 
-unsafe extern "C" fn x_create<T: for<'a> CreateVTab<'a>>(
-    db: *mut ffi::sqlite3,
-    aux: *mut c_void,
-    argc: c_int,
-    argv: *const *const c_char,
-    pp_vtab: *mut *mut ffi::sqlite3_vtab,
-    pz_err: *mut *mut c_char,
-) -> c_int {
-    // SAFETY: SQLite's xCreate arguments.
-    unsafe {
-        connect_with::<T>(
-            <T as CreateVTab<'static>>::create,
-            db,
-            aux,
-            argc,
-            argv,
-            pp_vtab,
-            pz_err,
-        )
-    }
-}
+constructor_entry!(x_connect, VTab, connect);
+constructor_entry!(x_create, CreateVTab, create);
 
 unsafe extern "C" fn x_disconnect<T: for<'a> VTab<'a>>(vtab: *mut ffi::sqlite3_vtab) -> c_int {
     if vtab.is_null() {
@@ -577,18 +545,7 @@ unsafe extern "C" fn x_destroy<T: for<'a> CreateVTab<'a>>(vtab: *mut ffi::sqlite
     }
     // SAFETY: live table.
     let guard = unsafe { TabGuard::<T>::enter(vtab) };
-    let r = match catch_panic(|| guard.tab().destroy()) {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => {
-            let code = error_code(&e);
-            stash.record(e, None);
-            Err(code)
-        }
-        Err(payload) => {
-            stash.record_panic(payload);
-            Err(ffi::SQLITE_ERROR)
-        }
-    };
+    let r = stashed(stash, catch_panic(|| guard.tab().destroy()));
     // Freed below if destroyed (or disconnected meanwhile), not by the guard.
     // SAFETY: live table.
     let doomed = unsafe { (*p).doomed.replace(false) };
@@ -659,9 +616,10 @@ unsafe extern "C" fn x_integrity<T: for<'a> CreateVTab<'a>>(
     });
     // SAFETY: live table (the guard keeps it).
     let stash = unsafe { &(*vtab.cast::<TabBox<T>>()).stash };
-    let code = match r {
-        Ok(Ok(None)) => ffi::SQLITE_OK,
-        Ok(Ok(Some(problem))) => {
+    // SQLite keeps no message for a failing xIntegrity.
+    let code = match stashed(stash, r) {
+        Ok(None) => ffi::SQLITE_OK,
+        Ok(Some(problem)) => {
             if !pz_err.is_null() {
                 // SAFETY: SQLite's out-pointer (initially null), freed by
                 // SQLite with sqlite3_free.
@@ -669,16 +627,7 @@ unsafe extern "C" fn x_integrity<T: for<'a> CreateVTab<'a>>(
             }
             ffi::SQLITE_OK
         }
-        // SQLite keeps no message for a failing xIntegrity.
-        Ok(Err(e)) => {
-            let code = error_code(&e);
-            stash.record(e, None);
-            code
-        }
-        Err(payload) => {
-            stash.record_panic(payload);
-            ffi::SQLITE_ERROR
-        }
+        Err(code) => code,
     };
     drop(guard);
     code
@@ -781,18 +730,7 @@ macro_rules! savepoint_entry {
             let r = catch_panic(|| guard.tab().$method(n));
             // SAFETY: live table (the guard keeps it).
             let stash = unsafe { &(*vtab.cast::<TabBox<T>>()).stash };
-            let code = match r {
-                Ok(Ok(())) => ffi::SQLITE_OK,
-                Ok(Err(e)) => {
-                    let code = error_code(&e);
-                    stash.record(e, None);
-                    code
-                }
-                Err(payload) => {
-                    stash.record_panic(payload);
-                    ffi::SQLITE_ERROR
-                }
-            };
+            let code = code_of(stashed(stash, r));
             drop(guard);
             code
         }

@@ -391,40 +391,38 @@ pub struct IndexConstraintAndUsageIter<'a> {
     >,
 }
 
-impl<'a> Iterator for IndexConstraintAndUsageIter<'a> {
-    type Item = (IndexConstraint<'a>, IndexConstraintUsage<'a>);
+/// `Iterator` for a wrapper of a slice iterator (field `iter`): each item
+/// mapped with `$wrap`.
+macro_rules! wrapping_iterator {
+    ($iter:ident, $item:ty, $wrap:expr) => {
+        impl<'a> Iterator for $iter<'a> {
+            type Item = $item;
 
-    #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
-        self.iter
-            .next()
-            .map(|(c, u)| (IndexConstraint(c), IndexConstraintUsage(u)))
-    }
+            #[inline]
+            fn next(&mut self) -> Option<$item> {
+                self.iter.next().map($wrap)
+            }
 
-    #[inline]
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.iter.size_hint()
-    }
+            #[inline]
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                self.iter.size_hint()
+            }
+        }
+    };
 }
+
+wrapping_iterator!(
+    IndexConstraintAndUsageIter,
+    (IndexConstraint<'a>, IndexConstraintUsage<'a>),
+    |(c, u)| (IndexConstraint(c), IndexConstraintUsage(u))
+);
 
 /// Iterator over constraints.
 pub struct IndexConstraintIter<'a> {
     iter: std::slice::Iter<'a, ffi::sqlite3_index_info_sqlite3_index_constraint>,
 }
 
-impl<'a> Iterator for IndexConstraintIter<'a> {
-    type Item = IndexConstraint<'a>;
-
-    #[inline]
-    fn next(&mut self) -> Option<IndexConstraint<'a>> {
-        self.iter.next().map(IndexConstraint)
-    }
-
-    #[inline]
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.iter.size_hint()
-    }
-}
+wrapping_iterator!(IndexConstraintIter, IndexConstraint<'a>, IndexConstraint);
 
 impl ExactSizeIterator for IndexConstraintIter<'_> {}
 
@@ -499,19 +497,7 @@ pub struct OrderByIter<'a> {
     iter: std::slice::Iter<'a, ffi::sqlite3_index_info_sqlite3_index_orderby>,
 }
 
-impl<'a> Iterator for OrderByIter<'a> {
-    type Item = OrderBy<'a>;
-
-    #[inline]
-    fn next(&mut self) -> Option<OrderBy<'a>> {
-        self.iter.next().map(OrderBy)
-    }
-
-    #[inline]
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.iter.size_hint()
-    }
-}
+wrapping_iterator!(OrderByIter, OrderBy<'a>, OrderBy);
 
 /// An `ORDER BY` term.
 #[derive(Clone, Copy)]

@@ -227,15 +227,20 @@ impl<'vtab, T> std::fmt::Debug for Module<'vtab, T> {
 }
 
 impl<'vtab, T: for<'a> VTab<'a>> Module<'vtab, T> {
+    /// Wraps an entry-point table built by `glue` for `T`.
+    const fn from_base(base: ffi::sqlite3_module) -> Self {
+        Module {
+            base,
+            phantom: PhantomData,
+        }
+    }
+
     /// An eponymous-only module: its table exists in every schema under the
     /// module's name (a table-valued function), `CREATE VIRTUAL TABLE` is
     /// refused, and [`CreateVTab`] is not needed.
     #[must_use]
     pub const fn eponymous_only_module() -> Self {
-        Module {
-            base: glue::eponymous_only_base::<T>(),
-            phantom: PhantomData,
-        }
+        Self::from_base(glue::eponymous_only_base::<T>())
     }
 
     /// A read-only module: `CREATE VIRTUAL TABLE` (per
@@ -245,10 +250,7 @@ impl<'vtab, T: for<'a> VTab<'a>> Module<'vtab, T> {
     where
         T: for<'a> CreateVTab<'a>,
     {
-        Module {
-            base: glue::read_only_base::<T>(),
-            phantom: PhantomData,
-        }
+        Self::from_base(glue::read_only_base::<T>())
     }
 
     /// A writable module: as [`read_only_module`](Self::read_only_module),
@@ -258,10 +260,7 @@ impl<'vtab, T: for<'a> VTab<'a>> Module<'vtab, T> {
     where
         T: for<'a> UpdateVTab<'a>,
     {
-        Module {
-            base: glue::update_base::<T>(),
-            phantom: PhantomData,
-        }
+        Self::from_base(glue::update_base::<T>())
     }
 
     /// A writable module taking part in transactions: as
@@ -273,10 +272,7 @@ impl<'vtab, T: for<'a> VTab<'a>> Module<'vtab, T> {
     where
         T: for<'a> TransactionVTab<'a>,
     {
-        Module {
-            base: glue::update_with_tx_base::<T>(),
-            phantom: PhantomData,
-        }
+        Self::from_base(glue::update_with_tx_base::<T>())
     }
 
     /// The same module without `xRowid` (for `WITHOUT ROWID` tables, whose

@@ -13,8 +13,9 @@ use std::ops::Deref;
 use std::ptr;
 
 use crate::error::error_from_sqlite_code;
+use crate::extend::functions::arg_error;
 use crate::raw::{value_ref, value_ref_expecting};
-use crate::types::{FromSql, FromSqlError, ValueRef};
+use crate::types::{FromSql, ValueRef};
 use crate::{Error, Result, ffi};
 
 /// SQLite's argument values of a virtual-table call.
@@ -64,13 +65,8 @@ impl<'a> Values<'a> {
         // SAFETY: a live value for 'a (see `new`); reading it converts
         // nothing that an earlier borrow depends on.
         let value = unsafe { value_ref_expecting(arg, T::__EXPECTED_TYPE) };
-        T::column_result(value).map_err(|err| match err {
-            FromSqlError::InvalidType => Error::InvalidFilterParameterType(idx, value.data_type()),
-            FromSqlError::OutOfRange(i) => Error::IntegralValueOutOfRange(idx, i),
-            FromSqlError::Utf8Error(e) => Error::Utf8Error(idx, e),
-            FromSqlError::Other(e) => Error::FromSqlConversionFailure(idx, value.data_type(), e),
-            e => Error::FromSqlConversionFailure(idx, value.data_type(), Box::new(e)),
-        })
+        T::column_result(value)
+            .map_err(|err| arg_error(idx, value, err, Error::InvalidFilterParameterType))
     }
 
     /// Value `idx` as a borrowed [`ValueRef`], or `None` out of range.
