@@ -6,3 +6,12 @@
 mod from_row;
 mod params;
 mod sql;
+
+#[allow(dead_code)]
+#[path = "../../examples/derive.rs"]
+mod example;
+
+#[test]
+fn example_runs() {
+    example::main().unwrap();
+}
