@@ -65,6 +65,7 @@ struct Task {
     overdue: bool,
 }
 
+/// Runs the example (also from `tests/derive`).
 pub fn main() -> Result<()> {
     let conn = Connection::open_in_memory()?;
     conn.execute_batch(

@@ -145,10 +145,11 @@ pub mod __private {
     use smallvec::SmallVec;
 
     use super::UnknownValue;
-    use crate::params::sealed::Sealed;
+    /// `Params` is sealed; the derive implements it for `&T`.
+    pub use crate::params::sealed::Sealed;
     use crate::statement::BorrowedBindings;
     use crate::types::{FromSql, FromSqlError, ToSql};
-    use crate::{Error, FromRow, Params, Result, Row, Statement};
+    use crate::{Error, FromRow, Result, Row, Statement};
 
     /// The position of column `name`, or `usize::MAX`.
     #[inline]
@@ -254,8 +255,9 @@ pub mod __private {
         }))
     }
 
-    /// A struct whose fields bind named parameters (`#[derive(Params)]`):
-    /// `&T` is then [`Params`].
+    /// A struct whose fields bind named parameters (`#[derive(Params)]`,
+    /// which also implements `Params` for `&T` through [`bind_in`] and
+    /// [`with_bound`]).
     pub trait BindFields {
         /// Binds the field for parameter `name` (without its `:`, `@` or
         /// `$`); `Ok(false)` if no field has that name.
@@ -324,24 +326,30 @@ pub mod __private {
         })
     }
 
-    impl<T: BindFields> Sealed for &T {}
+    /// `Params::__bind_in` of a `#[derive(Params)]` struct.
+    ///
+    /// # Errors
+    /// `MissingParameter` for a parameter no field fills; a field's
+    /// `ToSql` error.
+    #[inline]
+    pub fn bind_in<T: BindFields>(value: &T, stmt: &mut Statement<'_>) -> Result<()> {
+        bind_fields(value, stmt, false)
+    }
 
-    impl<T: BindFields> Params for &T {
-        #[inline]
-        fn __bind_in(self, stmt: &mut Statement<'_>) -> Result<()> {
-            bind_fields(self, stmt, false)
-        }
-
-        #[inline]
-        fn __with_bound<R, Run>(self, stmt: &mut Statement<'_>, run: Run) -> Result<R>
-        where
-            Run: FnOnce(&mut Statement<'_>) -> Result<R>,
-        {
-            // `self` (the borrowed values) outlives `guard`, which clears
-            // the borrowed bindings when dropped.
-            let guard = BorrowedBindings(stmt);
-            bind_fields(self, guard.0, true)?;
-            run(guard.0)
-        }
+    /// `Params::__with_bound` of a `#[derive(Params)]` struct.
+    ///
+    /// # Errors
+    /// As [`bind_in`], and `run`'s.
+    #[inline]
+    pub fn with_bound<T, R, Run>(value: &T, stmt: &mut Statement<'_>, run: Run) -> Result<R>
+    where
+        T: BindFields,
+        Run: FnOnce(&mut Statement<'_>) -> Result<R>,
+    {
+        // `value` (the borrowed values) outlives `guard`, which clears the
+        // borrowed bindings when dropped.
+        let guard = BorrowedBindings(stmt);
+        bind_fields(value, guard.0, true)?;
+        run(guard.0)
     }
 }

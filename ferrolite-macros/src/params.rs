@@ -81,7 +81,36 @@ pub fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     combine(errors)?;
     let generics = add_bounds(&input.generics, bounds);
     let (impl_g, ty_g, where_c) = generics.split_for_impl();
+    // `impl Params for &'r T`: the same generics plus the reference's.
+    let mut ref_generics = generics.clone();
+    ref_generics
+        .params
+        .insert(0, syn::parse_quote!('__ferrolite_ref));
+    let (ref_impl_g, _, _) = ref_generics.split_for_impl();
     Ok(quote! {
+        #[automatically_derived]
+        impl #ref_impl_g #k::__private::Sealed for &'__ferrolite_ref #name #ty_g #where_c {}
+
+        #[automatically_derived]
+        impl #ref_impl_g #k::Params for &'__ferrolite_ref #name #ty_g #where_c {
+            #[inline]
+            fn __bind_in(self, __stmt: &mut #k::Statement<'_>) -> #k::Result<()> {
+                #k::__private::bind_in(self, __stmt)
+            }
+
+            #[inline]
+            fn __with_bound<__R, __Run>(
+                self,
+                __stmt: &mut #k::Statement<'_>,
+                __run: __Run,
+            ) -> #k::Result<__R>
+            where
+                __Run: ::core::ops::FnOnce(&mut #k::Statement<'_>) -> #k::Result<__R>,
+            {
+                #k::__private::with_bound(self, __stmt, __run)
+            }
+        }
+
         #[automatically_derived]
         impl #impl_g #k::__private::BindFields for #name #ty_g #where_c {
             #[inline]
