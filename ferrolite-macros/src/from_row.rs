@@ -69,7 +69,7 @@ fn named(
             }
         };
         let offset = quote!(0usize #(+ #counts)*);
-        if let Some(span) = a.skip {
+        if a.skip.is_some() {
             for (other, what) in [(a.default, "default"), (a.flatten, "flatten")] {
                 if let Some(sp) = other {
                     errors.push(syn::Error::new(
@@ -84,14 +84,13 @@ fn named(
                     "`rename` has no effect with `skip`",
                 ));
             }
-            let _ = span;
             inits.push(
                 quote_spanned!(ty.span()=> #ident: <#ty as ::core::default::Default>::default()),
             );
             bounds.push((ty.clone(), quote!(::core::default::Default)));
             continue;
         }
-        if let Some(span) = a.flatten {
+        if a.flatten.is_some() {
             if let Some(r) = &a.rename {
                 errors.push(syn::Error::new(
                     r.span(),
@@ -104,7 +103,6 @@ fn named(
                     "`default` can't be combined with `flatten`",
                 ));
             }
-            let _ = span;
             resolve.push(quote_spanned!(ty.span()=>
                 <#ty as #k::FromRow>::resolve_columns(__stmt, __out);
             ));
@@ -135,7 +133,7 @@ fn named(
         inits.push(quote!(
             #ident: #read(
                 __row,
-                __cols.get(#offset).copied().unwrap_or(usize::MAX),
+                __cols.get(#offset).copied().unwrap_or(::core::primitive::usize::MAX),
                 #name_str,
                 #field_str,
                 #column,
@@ -153,7 +151,7 @@ fn named(
     Ok(quote! {
         #[automatically_derived]
         impl #impl_g #k::FromRow for #name #ty_g #where_c {
-            const COLUMNS: usize = 0usize #(+ #counts)*;
+            const COLUMNS: ::core::primitive::usize = 0usize #(+ #counts)*;
 
             #[inline]
             fn from_row(__row: &#k::Row<'_>) -> #k::Result<Self> {
@@ -162,13 +160,13 @@ fn named(
 
             fn resolve_columns(
                 __stmt: &#k::Statement<'_>,
-                __out: &mut ::std::vec::Vec<usize>,
+                __out: &mut ::std::vec::Vec<::core::primitive::usize>,
             ) {
                 #(#resolve)*
             }
 
             #[inline]
-            fn from_row_resolved(__row: &#k::Row<'_>, __cols: &[usize]) -> #k::Result<Self> {
+            fn from_row_resolved(__row: &#k::Row<'_>, __cols: &[::core::primitive::usize]) -> #k::Result<Self> {
                 ::core::result::Result::Ok(#name { #(#inits,)* })
             }
         }

@@ -44,8 +44,7 @@ fn shape<'a>(input: &'a DeriveInput, derive: &str) -> syn::Result<(attrs::Contai
                     "a newtype's field is stored as the whole value: `rename` does not apply",
                 ));
             }
-            if let Some(sp) = container.rename_all {
-                let _ = sp;
+            if container.rename_all.is_some() {
                 return Err(syn::Error::new(
                     input.ident.span(),
                     "`rename_all` is for unit enums (their variant names), not newtypes",
@@ -61,7 +60,6 @@ fn shape<'a>(input: &'a DeriveInput, derive: &str) -> syn::Result<(attrs::Contai
                 Some(i) => syn::Member::Named(i.clone()),
                 None => syn::Member::Unnamed(0.into()),
             };
-            let _ = matches!(s.fields, Fields::Named(_));
             Shape::Newtype(member, &f.ty)
         }
         Data::Enum(e) => {
@@ -157,11 +155,11 @@ pub fn expand_to_sql(input: &DeriveInput) -> syn::Result<TokenStream> {
         Shape::Enum(variants) if container.integer.is_some() => {
             let arms = variants
                 .iter()
-                .map(|(v, _)| quote!(#name::#v => #name::#v as i64,));
+                .map(|(v, _)| quote!(#name::#v => #name::#v as ::core::primitive::i64,));
             quote! {
                 #[inline]
                 fn to_sql(&self) -> #k::Result<#k::types::ToSqlOutput<'_>> {
-                    let __v: i64 = match self { #(#arms)* };
+                    let __v: ::core::primitive::i64 = match self { #(#arms)* };
                     ::core::result::Result::Ok(#k::types::ToSqlOutput::Owned(
                         #k::types::Value::Integer(__v),
                     ))
@@ -211,11 +209,13 @@ pub fn expand_from_sql(input: &DeriveInput) -> syn::Result<TokenStream> {
         }
         Shape::Enum(variants) if container.integer.is_some() => {
             let checks = variants.iter().map(|(v, _)| {
-                quote!(if __i == #name::#v as i64 {
+                quote!(if __i == #name::#v as ::core::primitive::i64 {
                     return ::core::result::Result::Ok(#name::#v);
                 })
             });
-            let all = variants.iter().map(|(v, _)| quote!(#name::#v as i64));
+            let all = variants
+                .iter()
+                .map(|(v, _)| quote!(#name::#v as ::core::primitive::i64));
             quote! {
                 #[inline]
                 fn column_result(
