@@ -4,7 +4,11 @@
 //! and for tuples of up to 16 `FromSql` types (read by position), and you
 //! can implement it for your own structs. [`Statement::query_as`] returns
 //! the rows as a plain `Iterator<Item = Result<T>>` and
-//! [`Connection::query_row_as`] reads the first row. With feature `serde`,
+//! [`Connection::query_row_as`] reads the first row, and [`Row::get_as`]
+//! reads the row a closure is given. With feature `derive`,
+//! `#[derive(FromRow)]` implements it for a struct, by column name (names
+//! looked up once per statement by `query_as`: see
+//! [`FromRow::resolve_columns`]). With feature `serde`,
 //! `ferrolite::serde::from_row` reads any `Deserialize` type by column
 //! name instead.
 

@@ -379,3 +379,78 @@ mod renamed {
         Ok(())
     }
 }
+
+mod resolve_once {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use ferrolite::{Connection, FromRow, Result, Row, Statement};
+
+    static RESOLVED: AtomicUsize = AtomicUsize::new(0);
+
+    /// A hand-written impl of the per-statement protocol, counting the
+    /// lookups.
+    #[derive(Debug, PartialEq)]
+    struct Counted {
+        b: i64,
+    }
+
+    impl FromRow for Counted {
+        const COLUMNS: usize = 1;
+        fn from_row(row: &Row<'_>) -> Result<Self> {
+            Ok(Counted { b: row.get("b")? })
+        }
+        fn resolve_columns(stmt: &Statement<'_>, out: &mut Vec<usize>) {
+            RESOLVED.fetch_add(1, Ordering::SeqCst);
+            out.push(stmt.column_index("b").unwrap());
+        }
+        fn from_row_resolved(row: &Row<'_>, columns: &[usize]) -> Result<Self> {
+            Ok(Counted {
+                b: row.get(columns[0])?,
+            })
+        }
+    }
+
+    #[derive(Debug, PartialEq, FromRow)]
+    struct Outer {
+        a: i64,
+        #[ferrolite(flatten)]
+        counted: Counted,
+        #[ferrolite(flatten)]
+        tuple: (i64, i64), // not derived: reads the whole row by position
+    }
+
+    #[test]
+    fn query_as_resolves_once_per_statement_run() -> Result<()> {
+        let conn = Connection::open_in_memory()?;
+        let mut stmt =
+            conn.prepare("SELECT value AS a, value * 10 AS b FROM generate_series(1, 1000)")?;
+        RESOLVED.store(0, Ordering::SeqCst);
+        let v: Vec<Outer> = stmt.query_as([])?.collect::<Result<_>>()?;
+        assert_eq!(v.len(), 1000);
+        assert_eq!(
+            v[999],
+            Outer {
+                a: 1000,
+                counted: Counted { b: 10000 },
+                tuple: (1000, 10000)
+            }
+        );
+        assert_eq!(
+            RESOLVED.load(Ordering::SeqCst),
+            1,
+            "one lookup for 1000 rows"
+        );
+        // Each run of the statement resolves again (once).
+        let n = stmt.query_as::<Outer>([])?.count();
+        assert_eq!((n, RESOLVED.load(Ordering::SeqCst)), (1000, 2));
+        // No rows: nothing resolved.
+        let mut empty = conn.prepare("SELECT 1 AS a, 2 AS b WHERE 0")?;
+        assert_eq!(empty.query_as::<Outer>([])?.count(), 0);
+        assert_eq!(RESOLVED.load(Ordering::SeqCst), 2);
+        // `from_row` (query_row_as) resolves on each call.
+        let one: Outer = conn.query_row_as("SELECT 1 AS a, 2 AS b", [])?;
+        assert_eq!(one.counted.b, 2);
+        assert_eq!(RESOLVED.load(Ordering::SeqCst), 3);
+        Ok(())
+    }
+}
