@@ -20,8 +20,16 @@ struct Wrong {
 #[ferrolite(integr)]
 enum Level {
     Low,
-    #[ferrolite(skip)]
     High,
+}
+
+#[derive(FromSql)]
+enum Mode {
+    Fast,
+    #[ferrolite(skip)]
+    Slow,
+    #[ferrolite(rename = "Fast")]
+    Quick,
 }
 
 #[derive(FromRow)]
