@@ -24,9 +24,13 @@ pub fn fresh() -> sql::Result<sql::Connection> {
 /// What every case folds its rows into, so none can be optimised away and
 /// all are checked to read the same values.
 pub fn fold(acc: &mut u64, id: i64, name: &str, score: f64, email: Option<&str>, level: u8) {
-    *acc = acc
-        .wrapping_mul(31)
-        .wrapping_add(id as u64 ^ name.len() as u64 ^ score.to_bits() ^ email.map_or(7, str::len) as u64 ^ level as u64);
+    *acc = acc.wrapping_mul(31).wrapping_add(
+        id as u64
+            ^ name.len() as u64
+            ^ score.to_bits()
+            ^ email.map_or(7, str::len) as u64
+            ^ level as u64,
+    );
 }
 
 pub type Case<'a> = (&'a str, Box<dyn FnMut() -> sql::Result<u64> + 'a>);
@@ -46,7 +50,11 @@ pub fn measure(program: &str, runs: usize, cases: Vec<Case<'_>>) -> sql::Result<
     }
     for (((label, _), mut v), sum) in cases.into_iter().zip(ns).zip(sums) {
         v.sort_by(f64::total_cmp);
-        println!("{program}\t{label}\t{:.1}\t{:.1}\t{sum:016x}", v[runs / 2], v[0]);
+        println!(
+            "{program}\t{label}\t{:.1}\t{:.1}\t{sum:016x}",
+            v[runs / 2],
+            v[0]
+        );
     }
     Ok(())
 }
@@ -66,7 +74,14 @@ pub fn closure(conn: &sql::Connection) -> sql::Result<u64> {
     })?;
     for p in rows {
         let p = p?;
-        fold(&mut acc, p.id, &p.name, p.score, p.email.as_deref(), p.level);
+        fold(
+            &mut acc,
+            p.id,
+            &p.name,
+            p.score,
+            p.email.as_deref(),
+            p.level,
+        );
     }
     Ok(acc)
 }

@@ -18,14 +18,19 @@ pub struct Person {
 }
 
 fn main() -> sql::Result<()> {
-    let runs = std::env::args().nth(1).map_or(11, |s| s.parse().expect("runs"));
+    let runs = std::env::args()
+        .nth(1)
+        .map_or(11, |s| s.parse().expect("runs"));
     let conn = fresh()?;
     let c = &conn;
     measure(
         "ferrolite",
         runs,
         vec![
-            ("hand-written query_map closure (by index)", Box::new(move || closure(c))),
+            (
+                "hand-written query_map closure (by index)",
+                Box::new(move || closure(c)),
+            ),
             (
                 "#[derive(FromRow)] + query_as (by name)",
                 Box::new(move || {
@@ -33,7 +38,14 @@ fn main() -> sql::Result<()> {
                     let mut acc = 0;
                     for p in stmt.query_as::<Person>([])? {
                         let p = p?;
-                        fold(&mut acc, p.id, &p.name, p.score, p.email.as_deref(), p.level);
+                        fold(
+                            &mut acc,
+                            p.id,
+                            &p.name,
+                            p.score,
+                            p.email.as_deref(),
+                            p.level,
+                        );
                     }
                     Ok(acc)
                 }),
@@ -46,7 +58,14 @@ fn main() -> sql::Result<()> {
                     let mut acc = 0;
                     for p in stmt.query_map([], Person::from_row)? {
                         let p = p?;
-                        fold(&mut acc, p.id, &p.name, p.score, p.email.as_deref(), p.level);
+                        fold(
+                            &mut acc,
+                            p.id,
+                            &p.name,
+                            p.score,
+                            p.email.as_deref(),
+                            p.level,
+                        );
                     }
                     Ok(acc)
                 }),
@@ -70,7 +89,14 @@ fn main() -> sql::Result<()> {
                     let mut acc = 0;
                     for p in stmt.query_deserialize::<Person>([])? {
                         let p = p?;
-                        fold(&mut acc, p.id, &p.name, p.score, p.email.as_deref(), p.level);
+                        fold(
+                            &mut acc,
+                            p.id,
+                            &p.name,
+                            p.score,
+                            p.email.as_deref(),
+                            p.level,
+                        );
                     }
                     Ok(acc)
                 }),

@@ -17,14 +17,19 @@ pub struct Person {
 }
 
 fn main() -> sql::Result<()> {
-    let runs = std::env::args().nth(1).map_or(11, |s| s.parse().expect("runs"));
+    let runs = std::env::args()
+        .nth(1)
+        .map_or(11, |s| s.parse().expect("runs"));
     let conn = fresh()?;
     let c = &conn;
     measure(
         "rusqlite",
         runs,
         vec![
-            ("hand-written query_map closure (by index)", Box::new(move || closure(c))),
+            (
+                "hand-written query_map closure (by index)",
+                Box::new(move || closure(c)),
+            ),
             (
                 "serde_rusqlite::from_rows (serde, by name)",
                 Box::new(move || {
@@ -32,7 +37,14 @@ fn main() -> sql::Result<()> {
                     let mut acc = 0;
                     for p in serde_rusqlite::from_rows::<Person>(stmt.query([])?) {
                         let p = p.map_err(|e| sql::Error::ToSqlConversionFailure(Box::new(e)))?;
-                        fold(&mut acc, p.id, &p.name, p.score, p.email.as_deref(), p.level);
+                        fold(
+                            &mut acc,
+                            p.id,
+                            &p.name,
+                            p.score,
+                            p.email.as_deref(),
+                            p.level,
+                        );
                     }
                     Ok(acc)
                 }),
