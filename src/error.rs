@@ -80,6 +80,12 @@ pub enum Error {
     StatementChangedRows(usize),
     /// A user function's argument at this index had the wrong type.
     InvalidFunctionParameterType(usize, Type),
+    /// A virtual table's filter argument at this index had the wrong type
+    /// ([`vtab::Values::get`](crate::vtab::Values::get)).
+    InvalidFilterParameterType(usize, Type),
+    /// An error of a virtual-table module (its message is the whole
+    /// `Display`), as in rusqlite.
+    ModuleError(String),
     /// An error returned by a user-defined function or callback.
     UserFunctionError(Box<dyn error::Error + Send + Sync + 'static>),
     /// A `ToSql` conversion failed.
@@ -147,6 +153,11 @@ pub enum Error {
         /// How many columns the Rust type reads.
         reads: usize,
     },
+    /// A schema migration failed, or migrations could not be loaded
+    /// ([`crate::migrate`]): the step's index and comment, a database newer
+    /// than the list, a malformed directory, … The inner error's `source()`
+    /// is this error's.
+    Migration(Box<crate::migrate::MigrationError>),
     /// A field of a `#[derive(FromRow)]` struct (feature `derive`) could
     /// not be read: `error` (also its `source()`) is why, such as
     /// `InvalidColumnName` for a missing column or `InvalidColumnType`.
@@ -187,6 +198,10 @@ impl PartialEq for Error {
             (InvalidFunctionParameterType(i1, t1), InvalidFunctionParameterType(i2, t2)) => {
                 i1 == i2 && t1 == t2
             }
+            (InvalidFilterParameterType(i1, t1), InvalidFilterParameterType(i2, t2)) => {
+                i1 == i2 && t1 == t2
+            }
+            (ModuleError(s1), ModuleError(s2)) => s1 == s2,
             (InvalidQuery, InvalidQuery) => true,
             (UnwindingPanic, UnwindingPanic) => true,
             (GetAuxWrongType, GetAuxWrongType) => true,
@@ -230,6 +245,7 @@ impl PartialEq for Error {
                     reads: r2,
                 },
             ) => c1 == c2 && r1 == r2,
+            (Migration(m1), Migration(m2)) => m1 == m2,
             (
                 FromRowField {
                     type_name: t1,
@@ -366,6 +382,10 @@ impl fmt::Display for Error {
             Error::InvalidFunctionParameterType(i, t) => {
                 write!(f, "Invalid function parameter type {t} at index {i}")
             }
+            Error::InvalidFilterParameterType(i, t) => {
+                write!(f, "Invalid filter parameter type {t} at index {i}")
+            }
+            Error::ModuleError(desc) => f.write_str(desc),
             Error::StatementChangedRows(n) => write!(f, "Query changed {n} rows"),
             Error::UserFunctionError(err) => err.fmt(f),
             Error::ToSqlConversionFailure(err) => err.fmt(f),
@@ -425,6 +445,13 @@ impl fmt::Display for Error {
                 "The query has {columns} column{}, the type reads {reads}",
                 if *columns == 1 { "" } else { "s" }
             ),
+            Error::Migration(err) => {
+                if f.alternate() {
+                    write!(f, "{err:#}")
+                } else {
+                    write!(f, "{err}")
+                }
+            }
         }
     }
 }
@@ -546,6 +573,7 @@ impl error::Error for Error {
             | Error::ToSqlConversionFailure(err) => Some(&**err),
             Error::SqlInputError { error, .. } => Some(error),
             Error::ExecuteManyItem { error, .. } => Some(&**error),
+            Error::Migration(err) => err.source(),
             Error::FromRowField { error, .. } => Some(&**error),
             _ => None,
         }

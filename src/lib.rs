@@ -76,14 +76,25 @@
 //!   `libsqlite3-sys/column_metadata` (a system SQLite must be built with
 //!   `SQLITE_ENABLE_COLUMN_METADATA`). `Connection::column_metadata`,
 //!   `table_exists` and `column_exists` need no feature.
+//! * `preupdate_hook` (off by default, as in rusqlite):
+//!   `Connection::preupdate_hook`, which sees a row's old and new values
+//!   before each change.
+//! * `session` (off by default, as in rusqlite): the session extension,
+//!   `ferrolite::session` (record changes as changesets and patchsets, apply them
+//!   to another database). Both are compiled into the vendored SQLite; with
+//!   the `libsqlite3-sys` backend they turn on its features of the same
+//!   name.
+//! * `csvtab` (off by default, as in rusqlite): the `csv` virtual table,
+//!   `vtab::csvtab`. Off because SQL on a connection where it is loaded can
+//!   read any file the process can read.
 //! * `with-asan`: compile the vendored SQLite with AddressSanitizer.
 //! * Every other feature name of rusqlite 0.41.1 is declared, so crates that
 //!   forward them build: `functions`, `trace`, `cache`, `backup`, `blob`,
 //!   `collation`, `hooks`, `limits`, `serialize`, `window`, `wal`,
 //!   `column_decltype`, `series`, `extra_check`, `fallible_uint`,
-//!   `modern_sqlite`, `pointer`, ... switch nothing (ferrolite always has them). The
-//!   ones ferrolite can't honour yet (`vtab`, `array`, `csvtab`, `session`,
-//!   `preupdate_hook`, the SQLCipher ones, ...) stop the build with a
+//!   `modern_sqlite`, `pointer`, `vtab`, `array`, ... switch nothing (ferrolite always has them). The
+//!   ones ferrolite can't honour yet (the
+//!   SQLCipher ones, ...) stop the build with a
 //!   message when enabled, so `--all-features` does not build: list the
 //!   features you need instead.
 
@@ -106,11 +117,6 @@ macro_rules! unsupported_features {
 }
 
 unsupported_features! {
-    "vtab" => "virtual tables (rusqlite's `vtab` module) are not implemented yet",
-    "array" => "`rarray()` (rusqlite's `vtab::array`) needs virtual tables, not implemented yet",
-    "csvtab" => "the CSV virtual table (rusqlite's `vtab::csvtab`) is not implemented yet",
-    "preupdate_hook" => "`Connection::preupdate_hook` is not implemented yet",
-    "session" => "the session extension (rusqlite's `session` module) is not implemented yet",
     "rusqlite-macros" => "the `prepare_and_bind!` macros are not implemented yet",
     "sqlcipher" => "ferrolite's vendored SQLite is not SQLCipher; link SQLCipher through the `libsqlite3-sys` backend instead (feature `libsqlite3-sys` with `libsqlite3-sys/sqlcipher`)",
     "bundled-sqlcipher" => "ferrolite does not bundle SQLCipher; use the `libsqlite3-sys` backend with `libsqlite3-sys/bundled-sqlcipher` instead",
@@ -151,6 +157,7 @@ mod dataio;
 pub mod derive;
 mod extend;
 mod interrupt;
+pub mod migrate;
 #[cfg(feature = "derive")]
 #[doc(hidden)]
 pub use crate::derive::__private;
@@ -159,8 +166,10 @@ pub mod serde;
 mod settings;
 pub mod types;
 
+#[cfg(feature = "session")]
+pub use crate::dataio::session;
 pub use crate::dataio::{backup, blob, dump, serialize};
-pub use crate::extend::{fts5, functions, hooks, trace};
+pub use crate::extend::{fts5, functions, hooks, trace, vtab};
 pub use crate::settings::{auto_extension, config, limits, wal};
 
 use std::ffi::c_int;

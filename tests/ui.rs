@@ -17,6 +17,9 @@ fn ui() {
     t.pass("tests/ui/pass/*.rs");
     #[cfg(feature = "serde")]
     t.compile_fail("tests/ui/serde/*.rs");
+    // The session extension and the pre-update hook (their features).
+    #[cfg(all(feature = "session", feature = "preupdate_hook"))]
+    t.compile_fail("tests/ui/session/*.rs");
     // The derive macros (feature `derive`): a subfolder, since the cases
     // above are built without it.
     #[cfg(feature = "derive")]
