@@ -8,9 +8,10 @@
 # binaries: no process links two copies of SQLite), runs them alternately
 # ROUNDS times (default 3), each timing its cases interleaved RUNS times
 # (default 11), and prints per case the median over all rounds of the
-# per-round medians, in ns/row, and the ratio to the same program's
-# hand-written closure. Exits non-zero if the checksums of the cases
-# differ (every case must read the same values).
+# per-round medians, in ns/row of process CPU time (as bench/run.sh's
+# default clock), and the ratio to the same program's hand-written
+# closure. Exits non-zero if the checksums of the cases differ (every case
+# must read the same values).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RUNS=${1:-11}

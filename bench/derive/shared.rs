@@ -3,7 +3,6 @@
 // measuring loop and the hand-written closure.
 
 use std::hint::black_box;
-use std::time::Instant;
 
 pub const ROWS: i64 = 200_000;
 
@@ -35,17 +34,40 @@ pub fn fold(acc: &mut u64, id: i64, name: &str, score: f64, email: Option<&str>,
 
 pub type Case<'a> = (&'a str, Box<dyn FnMut() -> sql::Result<u64> + 'a>);
 
+/// CPU time of the process in nanoseconds (as bench/shared/workloads.rs
+/// measures it): less disturbed than wall time when other processes
+/// compete for the 2 cores (BENCHMARKS.md, "Clocks").
+fn cpu_ns() -> u64 {
+    #[repr(C)]
+    struct Timespec {
+        tv_sec: i64,
+        tv_nsec: i64,
+    }
+    unsafe extern "C" {
+        fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
+    }
+    const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
+    let mut ts = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid clock id and a pointer to a live timespec (x86_64 Linux layout).
+    let rc = unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime");
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 /// Runs the cases interleaved, `runs` times, and prints each one's median
-/// ns/row (tab-separated: label, median, min, checksum).
+/// CPU ns/row (tab-separated: program, label, median, min, checksum).
 pub fn measure(program: &str, runs: usize, cases: Vec<Case<'_>>) -> sql::Result<()> {
     let mut cases = cases;
     let mut ns = vec![Vec::with_capacity(runs); cases.len()];
     let mut sums = vec![0u64; cases.len()];
     for _ in 0..runs {
         for (i, (_, f)) in cases.iter_mut().enumerate() {
-            let start = Instant::now();
+            let start = cpu_ns();
             sums[i] = black_box(f()?);
-            ns[i].push(start.elapsed().as_nanos() as f64 / ROWS as f64);
+            ns[i].push((cpu_ns() - start) as f64 / ROWS as f64);
         }
     }
     for (((label, _), mut v), sum) in cases.into_iter().zip(ns).zip(sums) {
