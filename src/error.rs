@@ -158,6 +158,19 @@ pub enum Error {
     /// than the list, a malformed directory, … The inner error's `source()`
     /// is this error's.
     Migration(Box<crate::migrate::MigrationError>),
+    /// A field of a `#[derive(FromRow)]` struct (feature `derive`) could
+    /// not be read: `error` (also its `source()`) is why, such as
+    /// `InvalidColumnName` for a missing column or `InvalidColumnType`.
+    FromRowField {
+        /// The struct's name.
+        type_name: &'static str,
+        /// The field's name.
+        field: &'static str,
+        /// The column the field reads (its name, or `rename`).
+        column: &'static str,
+        /// What went wrong.
+        error: Box<Error>,
+    },
 }
 
 impl PartialEq for Error {
@@ -233,6 +246,20 @@ impl PartialEq for Error {
                 },
             ) => c1 == c2 && r1 == r2,
             (Migration(m1), Migration(m2)) => m1 == m2,
+            (
+                FromRowField {
+                    type_name: t1,
+                    field: f1,
+                    column: c1,
+                    error: e1,
+                },
+                FromRowField {
+                    type_name: t2,
+                    field: f2,
+                    column: c2,
+                    error: e2,
+                },
+            ) => t1 == t2 && f1 == f2 && c1 == c2 && e1 == e2,
             // Boxed user errors have no equality; compare their messages.
             (FromSqlConversionFailure(i1, t1, e1), FromSqlConversionFailure(i2, t2, e2)) => {
                 i1 == i2 && t1 == t2 && e1.to_string() == e2.to_string()
@@ -400,6 +427,19 @@ impl fmt::Display for Error {
                     write!(f, "item {index}: {error}")
                 }
             }
+            Error::FromRowField {
+                type_name,
+                field,
+                column,
+                error,
+            } => {
+                write!(f, "{type_name}.{field} (column \"{column}\"): ")?;
+                if f.alternate() {
+                    write!(f, "{error:#}")
+                } else {
+                    write!(f, "{error}")
+                }
+            }
             Error::ColumnCountMismatch { columns, reads } => write!(
                 f,
                 "The query has {columns} column{}, the type reads {reads}",
@@ -534,6 +574,7 @@ impl error::Error for Error {
             Error::SqlInputError { error, .. } => Some(error),
             Error::ExecuteManyItem { error, .. } => Some(&**error),
             Error::Migration(err) => err.source(),
+            Error::FromRowField { error, .. } => Some(&**error),
             _ => None,
         }
     }

@@ -57,6 +57,7 @@
 //! * `libsqlite3-sys`: link SQLite through the `libsqlite3-sys` crate
 //!   instead; `bundled-libsqlite3-sys` makes it compile its own copy.
 //! * `load_extension`, `chrono`, `serde_json`, `serde`: as their names say.
+//! * `derive`: `#[derive(FromRow, Params, ToSql, FromSql)]` (module `derive`).
 //! * `time`, `uuid`, `jiff`, `url`: `ToSql`/`FromSql` for those crates'
 //!   types, in rusqlite's storage formats (see the modules in [`types`]).
 //! * `i128_blob`: write `i128` as rusqlite's 16-byte BLOB instead of an
@@ -152,9 +153,14 @@ mod raw;
 // Features, named as the README's sections; their public modules are
 // re-exported below under their old paths.
 mod dataio;
+#[cfg(feature = "derive")]
+pub mod derive;
 mod extend;
 mod interrupt;
 pub mod migrate;
+#[cfg(feature = "derive")]
+#[doc(hidden)]
+pub use crate::derive::__private;
 #[cfg(feature = "serde")]
 pub mod serde;
 mod settings;
@@ -200,6 +206,8 @@ pub use crate::transaction::{
     DropBehavior, Savepoint, Transaction, TransactionBehavior, TransactionState,
 };
 pub use crate::types::ToSql;
+#[cfg(feature = "derive")]
+pub use ferrolite_macros::{FromRow, FromSql, Params, ToSql};
 
 /// `Result` with ferrolite's [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
