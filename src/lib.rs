@@ -207,7 +207,7 @@ pub use crate::transaction::{
 };
 pub use crate::types::ToSql;
 #[cfg(feature = "derive")]
-pub use ferrolite_macros::{FromRow, FromSql, Params, ToSql};
+pub use ferrolite_macros::{FromRow, FromSql, Params}; // ToSql: with the trait, through crate::types
 
 /// `Result` with ferrolite's [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

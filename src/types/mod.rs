@@ -54,6 +54,10 @@ pub mod uuid;
 mod value;
 mod value_ref;
 
+/// `#[derive(ToSql, FromSql)]` (feature `derive`), beside the traits of the
+/// same names, as serde does.
+#[cfg(feature = "derive")]
+pub use ferrolite_macros::{FromSql, ToSql};
 pub use from_sql::{FromSql, FromSqlError, FromSqlResult};
 pub use to_sql::{Binder, ToSql, ToSqlOutput};
 pub use value::Value;

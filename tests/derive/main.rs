@@ -5,6 +5,7 @@
 
 mod from_row;
 mod params;
+mod readme;
 mod sql;
 
 #[allow(dead_code)]
