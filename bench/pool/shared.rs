@@ -61,7 +61,7 @@ impl Workload {
     }
     /// True if operation `i` (of any thread) writes.
     pub fn writes(self, i: usize) -> bool {
-        matches!(self, Workload::Mixed) && i % WRITE_EVERY == 0
+        matches!(self, Workload::Mixed) && i.is_multiple_of(WRITE_EVERY)
     }
 }
 
@@ -118,9 +118,12 @@ pub fn report(
     tallies: Vec<Tally>,
     final_sum: Option<i64>,
 ) {
-    let mut all: Vec<u64> = tallies.iter().flat_map(|t| t.latencies.iter().copied()).collect();
-    let checksum = final_sum
-        .unwrap_or_else(|| tallies.iter().fold(0i64, |a, t| a.wrapping_add(t.checksum)));
+    let mut all: Vec<u64> = tallies
+        .iter()
+        .flat_map(|t| t.latencies.iter().copied())
+        .collect();
+    let checksum =
+        final_sum.unwrap_or_else(|| tallies.iter().fold(0i64, |a, t| a.wrapping_add(t.checksum)));
     all.sort_unstable();
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
     println!(

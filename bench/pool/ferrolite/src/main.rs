@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::sync::Barrier;
 use std::time::Instant;
 
-use ferrolite::pool::Pool;
 use ferrolite::Connection;
+use ferrolite::pool::Pool;
 use shared::*;
 
 fn main() {
@@ -21,7 +21,10 @@ fn main() {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
-    Connection::open(&path).unwrap().execute_batch(CREATE).unwrap();
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(CREATE)
+        .unwrap();
 
     let pool = Pool::builder(&path)
         .readers(workload.threads())
@@ -54,7 +57,8 @@ fn main() {
                                 })
                             } else {
                                 pool.read().and_then(|c| {
-                                    c.prepare_cached(READ)?.query_row([k], |r| r.get::<_, i64>(0))
+                                    c.prepare_cached(READ)?
+                                        .query_row([k], |r| r.get::<_, i64>(0))
                                 })
                             };
                             match res {
@@ -73,7 +77,10 @@ fn main() {
             .collect();
         barrier.wait();
         start = Instant::now();
-        handles.into_iter().map(|h| h.join().unwrap()).collect::<Vec<_>>()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<Vec<_>>()
     });
     let elapsed = start.elapsed();
     let final_sum = matches!(workload, Workload::Mixed).then(|| {

@@ -33,7 +33,9 @@ fn setup_connection(c: &Connection) -> rusqlite::Result<()> {
 /// the caller), any other error panics.
 fn op(c: &Connection, workload: Workload, i: usize, k: i64) -> Result<i64, ()> {
     let res = if workload.writes(i) {
-        c.prepare_cached(WRITE).and_then(|mut s| s.execute([k])).map(|n| n as i64)
+        c.prepare_cached(WRITE)
+            .and_then(|mut s| s.execute([k]))
+            .map(|n| n as i64)
     } else {
         c.prepare_cached(READ)
             .and_then(|mut s| s.query_row([k], |r| r.get::<_, i64>(0)))
@@ -65,7 +67,10 @@ fn main() {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
-    Connection::open(&path).unwrap().execute_batch(CREATE).unwrap();
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(CREATE)
+        .unwrap();
     match contender.as_str() {
         "r2d2" => run_r2d2(&path, name, workload),
         "deadpool" => run_deadpool(&path, name, workload),
@@ -74,8 +79,8 @@ fn main() {
 }
 
 fn run_r2d2(path: &Path, name: &str, workload: Workload) {
-    let manager = r2d2_sqlite::SqliteConnectionManager::file(path)
-        .with_init(|c| setup_connection(c));
+    let manager =
+        r2d2_sqlite::SqliteConnectionManager::file(path).with_init(|c| setup_connection(c));
     let threads = workload.threads();
     let pool = r2d2::Pool::builder()
         .max_size(threads as u32)
@@ -108,11 +113,20 @@ fn run_r2d2(path: &Path, name: &str, workload: Workload) {
             .collect();
         barrier.wait();
         start = Instant::now();
-        handles.into_iter().map(|h| h.join().unwrap()).collect::<Vec<_>>()
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect::<Vec<_>>()
     });
     let elapsed = start.elapsed();
     drop(pool);
-    report(name, "r2d2_sqlite", elapsed, tallies, final_sum(path, workload));
+    report(
+        name,
+        "r2d2_sqlite",
+        elapsed,
+        tallies,
+        final_sum(path, workload),
+    );
 }
 
 fn run_deadpool(path: &Path, name: &str, workload: Workload) {
@@ -175,7 +189,13 @@ fn run_deadpool(path: &Path, name: &str, workload: Workload) {
         }
         (start.elapsed(), tallies)
     });
-    report(name, "deadpool-sqlite", elapsed, tallies, final_sum(path, workload));
+    report(
+        name,
+        "deadpool-sqlite",
+        elapsed,
+        tallies,
+        final_sum(path, workload),
+    );
 }
 
 /// Checks out `n` connections at once (so the pool opens all of them).
