@@ -1,4 +1,4 @@
-//! An [`r2d2`](::r2d2) connection manager for ferrolite connections
+//! An [`r2d2`] connection manager for ferrolite connections
 //! (feature `r2d2`), for programs already built on r2d2; the shape of
 //! `r2d2_sqlite::SqliteConnectionManager`.
 //!
@@ -39,7 +39,7 @@ enum Source {
     Memory(String),
 }
 
-/// An [`r2d2::ManageConnection`](::r2d2::ManageConnection) opening ferrolite
+/// An [`r2d2::ManageConnection`] opening ferrolite
 /// [`Connection`]s.
 pub struct ConnectionManager {
     source: Source,
