@@ -685,6 +685,36 @@ fn close_interrupts_long_queries_and_returns_within_its_bound() -> Result<()> {
 }
 
 #[test]
+fn close_also_stops_a_statement_started_after_it_began() -> Result<()> {
+    let (_dir, pool) = file_pool(1);
+    let r = pool.read()?;
+    let started = Arc::new(Barrier::new(2));
+    let holder = {
+        let started = Arc::clone(&started);
+        thread::spawn(move || {
+            started.wait();
+            // close() has begun (and interrupted an idle connection, which
+            // SQLite ignores); this statement starts afterwards.
+            thread::sleep(Duration::from_millis(30));
+            count(&r, LONG).unwrap_err()
+        })
+    };
+    let closer = {
+        let pool = pool.clone();
+        thread::spawn(move || {
+            started.wait();
+            let start = Instant::now();
+            (pool.close(), start.elapsed())
+        })
+    };
+    let (still_out, took) = closer.join().unwrap();
+    assert_interrupted(&holder.join().unwrap(), "");
+    assert_eq!(still_out, 0);
+    assert!(took < prompt(), "close took {took:?}");
+    Ok(())
+}
+
+#[test]
 fn close_gives_up_after_its_bound_on_a_connection_not_handed_back() -> Result<()> {
     let (_dir, path) = temp_path("close2.db");
     let pool = Pool::builder(&path)

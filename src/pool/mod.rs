@@ -55,7 +55,18 @@
 //!
 //! Deadline and cancel scopes ([`Connection::with_deadline`],
 //! [`Connection::with_cancel`]) end with their closures, so none outlives
-//! a checkout.
+//! a checkout. Everything else set on a connection stays with it for the
+//! next user: functions, collations, hooks, an authorizer, attached
+//! databases, pragmas. Set those in [`on_open`](PoolBuilder::on_open), which
+//! every connection the pool opens goes through.
+//!
+//! # Waiting
+//!
+//! Threads waiting for a reader, like those waiting for the writer, are
+//! served first come, first served, each woken only when its turn comes.
+//! A checkout waits up to the [checkout timeout](PoolBuilder::checkout_timeout)
+//! ([`Pool::read_timeout`] / [`Pool::write_timeout`] to choose another),
+//! or until a [`CancelToken`] is cancelled ([`Pool::read_with_cancel`]).
 //!
 //! # In-memory databases
 //!
@@ -90,6 +101,9 @@ use crate::{CancelToken, Connection, Error, InterruptHandle, OpenFlags, Result, 
 pub const DEFAULT_CHECKOUT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long [`Pool::close`] waits for connections in use by default: 5 seconds.
 pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often `Pool::close` interrupts the connections still out while it
+/// waits for them.
+const CLOSE_REPEAT: Duration = Duration::from_millis(10);
 /// How often a checkout under a [`CancelToken`] looks at the token while it
 /// waits (a token can't wake a waiting thread itself).
 const CANCEL_POLL: Duration = Duration::from_millis(5);
@@ -644,6 +658,9 @@ impl Pool {
     /// statements running on connections in use are interrupted, and this
     /// call waits up to the [close timeout](PoolBuilder::close_timeout)
     /// for those connections to come back; they are closed as they do.
+    /// While it waits it interrupts the connections still out again every
+    /// 10 ms, so a statement started after the first interrupt (which
+    /// SQLite drops when nothing runs) is stopped too.
     ///
     /// Returns the number of connections still in use when the wait ended
     /// (0 when all came back). Those are closed when their holders drop
@@ -680,9 +697,12 @@ impl Pool {
             };
             state = inner
                 .all_back
-                .wait_timeout(state, wait)
+                .wait_timeout(state, wait.min(CLOSE_REPEAT))
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
+            for (_, handle) in &state.in_use {
+                handle.interrupt();
+            }
         }
     }
 
