@@ -76,7 +76,10 @@
 //! shared memory, which that VFS lacks, so the database uses a rollback
 //! journal: readers then wait (their busy timeout) while the writer
 //! commits, and the writer waits for readers to finish their statements
-//! before it commits.
+//! before it commits. So in an in-memory pool, don't keep a reader's
+//! query open in the thread that then commits through the writer: the
+//! commit would wait for it until the busy timeout and fail with
+//! `SQLITE_BUSY` (a file pool, in WAL mode, has no such wait).
 //!
 //! # With other processes
 //!
