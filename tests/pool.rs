@@ -221,6 +221,37 @@ fn an_on_open_error_fails_build() {
     assert!(err.to_string().contains("nope"), "{err}");
 }
 
+#[test]
+fn a_replacement_that_fails_to_open_gives_its_slot_back() -> Result<()> {
+    let (_dir, path) = temp_path("reopen.db");
+    let fail = Arc::new(AtomicUsize::new(0)); // 1: fail, 2: panic
+    let mode = Arc::clone(&fail);
+    let pool = Pool::builder(&path)
+        .readers(1)
+        .on_open(move |c| match mode.load(Ordering::SeqCst) {
+            1 => c.execute_batch("SELECT no_such_function()"),
+            2 => panic!("on_open panics"),
+            _ => Ok(()),
+        })
+        .build()?;
+    pool.read()?.discard();
+    fail.store(1, Ordering::SeqCst);
+    assert!(
+        pool.read()
+            .unwrap_err()
+            .to_string()
+            .contains("no_such_function")
+    );
+    fail.store(2, Ordering::SeqCst);
+    let p = pool.clone();
+    assert!(thread::spawn(move || p.read().map(|_| ())).join().is_err());
+    assert_eq!(pool.status().readers_open, 0);
+    fail.store(0, Ordering::SeqCst);
+    assert_eq!(count(&*pool.read()?, "SELECT 3")?, 3);
+    assert_eq!(pool.status().readers_open, 1);
+    Ok(())
+}
+
 // ---- in-memory ----
 
 #[test]

@@ -611,19 +611,13 @@ impl Pool {
             Some(idle) => idle,
             None => {
                 drop(state);
-                match inner.config.open(role) {
-                    Ok(idle) => {
-                        state = inner.lock();
-                        idle
-                    }
-                    Err(e) => {
-                        let mut state = inner.lock();
-                        let lane = state.lane(role);
-                        lane.open -= 1;
-                        lane.wake_head();
-                        return Err(e);
-                    }
-                }
+                // Gives the reserved slot back if opening fails or `on_open`
+                // panics.
+                let reservation = Reservation { inner, role };
+                let idle = inner.config.open(role)?;
+                std::mem::forget(reservation);
+                state = inner.lock();
+                idle
             }
         };
         if state.closed {
@@ -736,6 +730,23 @@ impl Pool {
     /// `file:/…?vfs=memdb` URI of its shared database).
     pub fn path(&self) -> &Path {
         &self.inner.config.path
+    }
+}
+
+/// A slot of a lane reserved for a connection being opened; dropping it
+/// (the open failed or panicked) gives the slot back and lets the next
+/// waiter try.
+struct Reservation<'a> {
+    inner: &'a Inner,
+    role: Role,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        let mut state = self.inner.lock();
+        let lane = state.lane(self.role);
+        lane.open -= 1;
+        lane.wake_head();
     }
 }
 
