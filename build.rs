@@ -113,6 +113,10 @@ fn compile_amalgamation(dir: &Path) {
             cfg.define(name, *value);
         }
     }
+    // `vtab::carray` calls sqlite3_carray_bind_v2 only when it exists.
+    if !removed.contains(&"SQLITE_ENABLE_CARRAY") {
+        println!("cargo:rustc-cfg=ferrolite_carray");
+    }
     // sqlite3_unlock_notify for shared-cache lock waits: only with feature
     // `unlock_notify`, which uses it. It costs a global mutex at the end of
     // every autocommit statement (see BENCHMARKS.md).

@@ -80,6 +80,12 @@ pub enum Error {
     StatementChangedRows(usize),
     /// A user function's argument at this index had the wrong type.
     InvalidFunctionParameterType(usize, Type),
+    /// A virtual table's filter argument at this index had the wrong type
+    /// ([`vtab::Values::get`](crate::vtab::Values::get)).
+    InvalidFilterParameterType(usize, Type),
+    /// An error of a virtual-table module (its message is the whole
+    /// `Display`), as in rusqlite.
+    ModuleError(String),
     /// An error returned by a user-defined function or callback.
     UserFunctionError(Box<dyn error::Error + Send + Sync + 'static>),
     /// A `ToSql` conversion failed.
@@ -147,6 +153,24 @@ pub enum Error {
         /// How many columns the Rust type reads.
         reads: usize,
     },
+    /// A schema migration failed, or migrations could not be loaded
+    /// ([`crate::migrate`]): the step's index and comment, a database newer
+    /// than the list, a malformed directory, … The inner error's `source()`
+    /// is this error's.
+    Migration(Box<crate::migrate::MigrationError>),
+    /// A field of a `#[derive(FromRow)]` struct (feature `derive`) could
+    /// not be read: `error` (also its `source()`) is why, such as
+    /// `InvalidColumnName` for a missing column or `InvalidColumnType`.
+    FromRowField {
+        /// The struct's name.
+        type_name: &'static str,
+        /// The field's name.
+        field: &'static str,
+        /// The column the field reads (its name, or `rename`).
+        column: &'static str,
+        /// What went wrong.
+        error: Box<Error>,
+    },
     /// A [`Pool`](crate::pool::Pool) checkout waited this long without
     /// getting a connection.
     PoolTimeout(std::time::Duration),
@@ -183,6 +207,10 @@ impl PartialEq for Error {
             (InvalidFunctionParameterType(i1, t1), InvalidFunctionParameterType(i2, t2)) => {
                 i1 == i2 && t1 == t2
             }
+            (InvalidFilterParameterType(i1, t1), InvalidFilterParameterType(i2, t2)) => {
+                i1 == i2 && t1 == t2
+            }
+            (ModuleError(s1), ModuleError(s2)) => s1 == s2,
             (InvalidQuery, InvalidQuery) => true,
             (UnwindingPanic, UnwindingPanic) => true,
             (GetAuxWrongType, GetAuxWrongType) => true,
@@ -226,6 +254,21 @@ impl PartialEq for Error {
                     reads: r2,
                 },
             ) => c1 == c2 && r1 == r2,
+            (Migration(m1), Migration(m2)) => m1 == m2,
+            (
+                FromRowField {
+                    type_name: t1,
+                    field: f1,
+                    column: c1,
+                    error: e1,
+                },
+                FromRowField {
+                    type_name: t2,
+                    field: f2,
+                    column: c2,
+                    error: e2,
+                },
+            ) => t1 == t2 && f1 == f2 && c1 == c2 && e1 == e2,
             (PoolTimeout(d1), PoolTimeout(d2)) => d1 == d2,
             (PoolClosed, PoolClosed) => true,
             (InvalidPoolConfig(m1), InvalidPoolConfig(m2)) => m1 == m2,
@@ -351,6 +394,10 @@ impl fmt::Display for Error {
             Error::InvalidFunctionParameterType(i, t) => {
                 write!(f, "Invalid function parameter type {t} at index {i}")
             }
+            Error::InvalidFilterParameterType(i, t) => {
+                write!(f, "Invalid filter parameter type {t} at index {i}")
+            }
+            Error::ModuleError(desc) => f.write_str(desc),
             Error::StatementChangedRows(n) => write!(f, "Query changed {n} rows"),
             Error::UserFunctionError(err) => err.fmt(f),
             Error::ToSqlConversionFailure(err) => err.fmt(f),
@@ -392,11 +439,31 @@ impl fmt::Display for Error {
                     write!(f, "item {index}: {error}")
                 }
             }
+            Error::FromRowField {
+                type_name,
+                field,
+                column,
+                error,
+            } => {
+                write!(f, "{type_name}.{field} (column \"{column}\"): ")?;
+                if f.alternate() {
+                    write!(f, "{error:#}")
+                } else {
+                    write!(f, "{error}")
+                }
+            }
             Error::ColumnCountMismatch { columns, reads } => write!(
                 f,
                 "The query has {columns} column{}, the type reads {reads}",
                 if *columns == 1 { "" } else { "s" }
             ),
+            Error::Migration(err) => {
+                if f.alternate() {
+                    write!(f, "{err:#}")
+                } else {
+                    write!(f, "{err}")
+                }
+            }
             Error::PoolTimeout(waited) => {
                 write!(
                     f,
@@ -526,6 +593,8 @@ impl error::Error for Error {
             | Error::ToSqlConversionFailure(err) => Some(&**err),
             Error::SqlInputError { error, .. } => Some(error),
             Error::ExecuteManyItem { error, .. } => Some(&**error),
+            Error::Migration(err) => err.source(),
+            Error::FromRowField { error, .. } => Some(&**error),
             _ => None,
         }
     }

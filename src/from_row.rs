@@ -4,7 +4,11 @@
 //! and for tuples of up to 16 `FromSql` types (read by position), and you
 //! can implement it for your own structs. [`Statement::query_as`] returns
 //! the rows as a plain `Iterator<Item = Result<T>>` and
-//! [`Connection::query_row_as`] reads the first row. With feature `serde`,
+//! [`Connection::query_row_as`] reads the first row, and [`Row::get_as`]
+//! reads the row a closure is given. With feature `derive`,
+//! `#[derive(FromRow)]` implements it for a struct, by column name (names
+//! looked up once per statement by `query_as`: see
+//! [`FromRow::resolve_columns`]). With feature `serde`,
 //! `ferrolite::serde::from_row` reads any `Deserialize` type by column
 //! name instead.
 
@@ -68,6 +72,42 @@ pub trait FromRow: Sized {
     /// `InvalidColumnName`, `InvalidColumnType`, `FromSqlConversionFailure`,
     /// … each naming the column.
     fn from_row(row: &Row<'_>) -> Result<Self>;
+
+    /// How many column positions [`resolve_columns`](Self::resolve_columns)
+    /// appends: 0 (the default) for types that read by position or look
+    /// their columns up in `from_row`.
+    ///
+    /// `#[derive(FromRow)]` (feature `derive`) sets it to the number of
+    /// columns a struct reads by name, so that [`Statement::query_as`]
+    /// looks the names up once per statement rather than once per row.
+    const COLUMNS: usize = 0;
+
+    /// Appends the position of each column this type reads by name (or
+    /// `usize::MAX` for a name the statement doesn't have), in the order
+    /// [`from_row_resolved`](Self::from_row_resolved) expects; exactly
+    /// [`COLUMNS`](Self::COLUMNS) of them. The default appends nothing.
+    ///
+    /// [`Statement::query_as`] calls it once, on the first row, and passes
+    /// the positions to `from_row_resolved` for every row.
+    #[inline]
+    fn resolve_columns(stmt: &Statement<'_>, out: &mut Vec<usize>) {
+        let _ = (stmt, out);
+    }
+
+    /// Builds a value from `row` with the positions `resolve_columns`
+    /// found for its statement. The default calls
+    /// [`from_row`](Self::from_row).
+    ///
+    /// A slice shorter than [`COLUMNS`](Self::COLUMNS) must not panic: a
+    /// position left out reads as a missing column.
+    ///
+    /// # Errors
+    /// As [`from_row`](Self::from_row).
+    #[inline]
+    fn from_row_resolved(row: &Row<'_>, columns: &[usize]) -> Result<Self> {
+        let _ = columns;
+        Self::from_row(row)
+    }
 }
 
 impl<T: FromSql> FromRow for T {
@@ -108,6 +148,9 @@ for_each_tuple!(tuple_from_row);
 pub struct RowsAs<'stmt, T> {
     rows: Rows<'stmt>,
     failed: bool,
+    /// The positions `T::resolve_columns` found, once the first row came
+    /// (only for types with `T::COLUMNS != 0`).
+    columns: Option<Vec<usize>>,
     _marker: PhantomData<fn() -> T>,
 }
 
@@ -117,6 +160,7 @@ impl<'stmt, T> RowsAs<'stmt, T> {
         RowsAs {
             rows,
             failed: false,
+            columns: None,
             _marker: PhantomData,
         }
     }
@@ -142,7 +186,15 @@ impl<T: FromRow> Iterator for RowsAs<'_, T> {
             return None;
         }
         let item = match self.rows.next() {
-            Ok(Some(row)) => T::from_row(row),
+            Ok(Some(row)) if T::COLUMNS == 0 => T::from_row(row),
+            Ok(Some(row)) => {
+                let columns = self.columns.get_or_insert_with(|| {
+                    let mut columns = Vec::with_capacity(T::COLUMNS);
+                    T::resolve_columns(row.as_ref(), &mut columns);
+                    columns
+                });
+                T::from_row_resolved(row, columns)
+            }
             Ok(None) => return None,
             Err(e) => Err(e),
         };
@@ -159,6 +211,35 @@ impl<T> fmt::Debug for RowsAs<'_, T> {
             .field("rows", &self.rows)
             .field("type", &std::any::type_name::<T>())
             .finish()
+    }
+}
+
+impl Row<'_> {
+    /// Reads the whole row as `T` (a tuple, a [`FromSql`] type read from
+    /// column 0, or a [`FromRow`] struct, such as one with
+    /// `#[derive(FromRow)]`): `row.get_as::<Person>()` is
+    /// `Person::from_row(row)`, for use inside `query_map` or `query_row`
+    /// closures. (`Row::get` reads one column, as a [`FromSql`] type.)
+    ///
+    /// [`Statement::query_as`] is faster for many rows of a struct read by
+    /// column name: it looks the names up once per statement, `get_as`
+    /// once per row.
+    ///
+    /// ```
+    /// use ferrolite::Connection;
+    /// let conn = Connection::open_in_memory()?;
+    /// let (pair, n) = conn.query_row("SELECT 1, 'a', 7", [], |row| {
+    ///     Ok((row.get_as::<(i64, String)>()?, row.get::<_, i64>(2)?))
+    /// })?;
+    /// assert_eq!((pair, n), ((1, "a".to_string()), 7));
+    /// # Ok::<(), ferrolite::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`FromRow::from_row`].
+    #[inline]
+    pub fn get_as<T: FromRow>(&self) -> Result<T> {
+        T::from_row(self)
     }
 }
 

@@ -57,6 +57,7 @@
 //! * `libsqlite3-sys`: link SQLite through the `libsqlite3-sys` crate
 //!   instead; `bundled-libsqlite3-sys` makes it compile its own copy.
 //! * `load_extension`, `chrono`, `serde_json`, `serde`: as their names say.
+//! * `derive`: `#[derive(FromRow, Params, ToSql, FromSql)]` (module `derive`).
 //! * `time`, `uuid`, `jiff`, `url`: `ToSql`/`FromSql` for those crates'
 //!   types, in rusqlite's storage formats (see the modules in [`types`]).
 //! * `i128_blob`: write `i128` as rusqlite's 16-byte BLOB instead of an
@@ -75,6 +76,17 @@
 //!   `libsqlite3-sys/column_metadata` (a system SQLite must be built with
 //!   `SQLITE_ENABLE_COLUMN_METADATA`). `Connection::column_metadata`,
 //!   `table_exists` and `column_exists` need no feature.
+//! * `preupdate_hook` (off by default, as in rusqlite):
+//!   `Connection::preupdate_hook`, which sees a row's old and new values
+//!   before each change.
+//! * `session` (off by default, as in rusqlite): the session extension,
+//!   `ferrolite::session` (record changes as changesets and patchsets, apply them
+//!   to another database). Both are compiled into the vendored SQLite; with
+//!   the `libsqlite3-sys` backend they turn on its features of the same
+//!   name.
+//! * `csvtab` (off by default, as in rusqlite): the `csv` virtual table,
+//!   `vtab::csvtab`. Off because SQL on a connection where it is loaded can
+//!   read any file the process can read.
 //! * `r2d2`: `pool::r2d2::ConnectionManager`, for programs built on the
 //!   `r2d2` pool ([`pool::Pool`] itself needs no feature).
 //! * `with-asan`: compile the vendored SQLite with AddressSanitizer.
@@ -82,9 +94,9 @@
 //!   forward them build: `functions`, `trace`, `cache`, `backup`, `blob`,
 //!   `collation`, `hooks`, `limits`, `serialize`, `window`, `wal`,
 //!   `column_decltype`, `series`, `extra_check`, `fallible_uint`,
-//!   `modern_sqlite`, `pointer`, ... switch nothing (ferrolite always has them). The
-//!   ones ferrolite can't honour yet (`vtab`, `array`, `csvtab`, `session`,
-//!   `preupdate_hook`, the SQLCipher ones, ...) stop the build with a
+//!   `modern_sqlite`, `pointer`, `vtab`, `array`, ... switch nothing (ferrolite always has them). The
+//!   ones ferrolite can't honour yet (the
+//!   SQLCipher ones, ...) stop the build with a
 //!   message when enabled, so `--all-features` does not build: list the
 //!   features you need instead.
 
@@ -107,11 +119,6 @@ macro_rules! unsupported_features {
 }
 
 unsupported_features! {
-    "vtab" => "virtual tables (rusqlite's `vtab` module) are not implemented yet",
-    "array" => "`rarray()` (rusqlite's `vtab::array`) needs virtual tables, not implemented yet",
-    "csvtab" => "the CSV virtual table (rusqlite's `vtab::csvtab`) is not implemented yet",
-    "preupdate_hook" => "`Connection::preupdate_hook` is not implemented yet",
-    "session" => "the session extension (rusqlite's `session` module) is not implemented yet",
     "rusqlite-macros" => "the `prepare_and_bind!` macros are not implemented yet",
     "sqlcipher" => "ferrolite's vendored SQLite is not SQLCipher; link SQLCipher through the `libsqlite3-sys` backend instead (feature `libsqlite3-sys` with `libsqlite3-sys/sqlcipher`)",
     "bundled-sqlcipher" => "ferrolite does not bundle SQLCipher; use the `libsqlite3-sys` backend with `libsqlite3-sys/bundled-sqlcipher` instead",
@@ -148,16 +155,24 @@ mod raw;
 // Features, named as the README's sections; their public modules are
 // re-exported below under their old paths.
 mod dataio;
+#[cfg(feature = "derive")]
+pub mod derive;
 mod extend;
 mod interrupt;
+pub mod migrate;
 pub mod pool;
+#[cfg(feature = "derive")]
+#[doc(hidden)]
+pub use crate::derive::__private;
 #[cfg(feature = "serde")]
 pub mod serde;
 mod settings;
 pub mod types;
 
+#[cfg(feature = "session")]
+pub use crate::dataio::session;
 pub use crate::dataio::{backup, blob, dump, serialize};
-pub use crate::extend::{fts5, functions, hooks, trace};
+pub use crate::extend::{fts5, functions, hooks, trace, vtab};
 pub use crate::settings::{auto_extension, config, limits, wal};
 
 use std::ffi::c_int;
@@ -194,6 +209,8 @@ pub use crate::transaction::{
     DropBehavior, Savepoint, Transaction, TransactionBehavior, TransactionState,
 };
 pub use crate::types::ToSql;
+#[cfg(feature = "derive")]
+pub use ferrolite_macros::{FromRow, FromSql, Params, ToSql};
 
 /// `Result` with ferrolite's [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -4,7 +4,7 @@ use crate::statement::{BindIndex, BorrowedBindings};
 use crate::types::ToSql;
 use crate::{Result, Statement};
 
-mod sealed {
+pub(crate) mod sealed {
     /// Only this crate implements `Params`.
     pub trait Sealed {}
 }

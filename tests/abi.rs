@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{CStr, c_char};
-use std::mem::{offset_of, size_of};
+use std::mem::{align_of, offset_of, size_of};
 
 use ferrolite::{OpenFlags, PrepFlags, StatementStatus, ffi};
 
@@ -22,6 +22,7 @@ unsafe extern "C" {
     static ferrolite_abi_constants: Entry;
     static ferrolite_abi_sizes: Entry;
     static ferrolite_abi_offsets: Entry;
+    static ferrolite_abi_aligns: Entry;
 }
 
 /// Reads a NULL-name-terminated table exported by the shim.
@@ -73,6 +74,13 @@ fn compare(what: &str, c: BTreeMap<String, i64>, rust: &[(&str, i64)]) {
 
 macro_rules! consts {
     ($($name:ident),* $(,)?) => { [$((stringify!($name), i64::from(ffi::$name))),*] };
+}
+
+/// `("<C type>.<field>", offset)` for each field of the Rust type `$t`.
+macro_rules! offsets {
+    ($c:literal, $t:ty; $($f:ident),* $(,)?) => {
+        [$((concat!($c, ".", stringify!($f)), offset_of!($t, $f) as i64)),*]
+    };
 }
 
 #[test]
@@ -151,6 +159,91 @@ fn constants_match_the_header() {
         SQLITE_STMTSTATUS_MEMUSED,
     ]
     .to_vec();
+    // The session extension (declared by sqlite3.h only under
+    // SQLITE_ENABLE_SESSION, which the shim defines for itself).
+    rust.extend(consts![
+        SQLITE_CHANGESET_DATA,
+        SQLITE_CHANGESET_NOTFOUND,
+        SQLITE_CHANGESET_CONFLICT,
+        SQLITE_CHANGESET_CONSTRAINT,
+        SQLITE_CHANGESET_FOREIGN_KEY,
+        SQLITE_CHANGESET_OMIT,
+        SQLITE_CHANGESET_REPLACE,
+        SQLITE_CHANGESET_ABORT,
+        SQLITE_SESSION_CONFIG_STRMSIZE,
+        SQLITE_CHANGESETSTART_INVERT,
+        SQLITE_CHANGESETAPPLY_NOSAVEPOINT,
+        SQLITE_CHANGESETAPPLY_INVERT,
+        SQLITE_CHANGESETAPPLY_IGNORENOOP,
+        SQLITE_CHANGESETAPPLY_FKNOACTION,
+        SQLITE_CHANGESETAPPLY_NOUPDATELOOP,
+    ]);
+    // Virtual tables.
+    rust.extend(consts![
+        SQLITE_INDEX_CONSTRAINT_GT,
+        SQLITE_INDEX_CONSTRAINT_LE,
+        SQLITE_INDEX_CONSTRAINT_LT,
+        SQLITE_INDEX_CONSTRAINT_GE,
+        SQLITE_INDEX_CONSTRAINT_MATCH,
+        SQLITE_INDEX_CONSTRAINT_LIKE,
+        SQLITE_INDEX_CONSTRAINT_GLOB,
+        SQLITE_INDEX_CONSTRAINT_REGEXP,
+        SQLITE_INDEX_CONSTRAINT_NE,
+        SQLITE_INDEX_CONSTRAINT_ISNOT,
+        SQLITE_INDEX_CONSTRAINT_ISNOTNULL,
+        SQLITE_INDEX_CONSTRAINT_ISNULL,
+        SQLITE_INDEX_CONSTRAINT_IS,
+        SQLITE_INDEX_CONSTRAINT_LIMIT,
+        SQLITE_INDEX_CONSTRAINT_OFFSET,
+        SQLITE_INDEX_CONSTRAINT_FUNCTION,
+        SQLITE_VTAB_CONSTRAINT_SUPPORT,
+        SQLITE_VTAB_DIRECTONLY,
+        SQLITE_VTAB_USES_ALL_SCHEMAS,
+    ]);
+    // sqlite3_db_status and sqlite3_status64.
+    rust.extend(consts![
+        SQLITE_DBSTATUS_LOOKASIDE_USED,
+        SQLITE_DBSTATUS_CACHE_USED,
+        SQLITE_DBSTATUS_SCHEMA_USED,
+        SQLITE_DBSTATUS_STMT_USED,
+        SQLITE_DBSTATUS_LOOKASIDE_HIT,
+        SQLITE_DBSTATUS_LOOKASIDE_MISS_SIZE,
+        SQLITE_DBSTATUS_LOOKASIDE_MISS_FULL,
+        SQLITE_DBSTATUS_CACHE_HIT,
+        SQLITE_DBSTATUS_CACHE_MISS,
+        SQLITE_DBSTATUS_CACHE_WRITE,
+        SQLITE_DBSTATUS_DEFERRED_FKS,
+        SQLITE_DBSTATUS_CACHE_USED_SHARED,
+        SQLITE_DBSTATUS_CACHE_SPILL,
+        SQLITE_DBSTATUS_TEMPBUF_SPILL,
+        SQLITE_DBSTATUS_MAX,
+        SQLITE_STATUS_MEMORY_USED,
+        SQLITE_STATUS_PAGECACHE_USED,
+        SQLITE_STATUS_PAGECACHE_OVERFLOW,
+        SQLITE_STATUS_SCRATCH_USED,
+        SQLITE_STATUS_SCRATCH_OVERFLOW,
+        SQLITE_STATUS_MALLOC_SIZE,
+        SQLITE_STATUS_PARSER_STACK,
+        SQLITE_STATUS_PAGECACHE_SIZE,
+        SQLITE_STATUS_SCRATCH_SIZE,
+        SQLITE_STATUS_MALLOC_COUNT,
+    ]);
+    // The opcodes Connection::file_control passes, and the rest.
+    rust.extend(consts![
+        SQLITE_FCNTL_SIZE_HINT,
+        SQLITE_FCNTL_SIZE_LIMIT,
+        SQLITE_FCNTL_CHUNK_SIZE,
+        SQLITE_FCNTL_PERSIST_WAL,
+        SQLITE_FCNTL_POWERSAFE_OVERWRITE,
+        SQLITE_FCNTL_MMAP_SIZE,
+        SQLITE_FCNTL_HAS_MOVED,
+        SQLITE_FCNTL_LOCK_TIMEOUT,
+        SQLITE_FCNTL_BLOCK_ON_CONNECT,
+        SQLITE_FCNTL_DATA_VERSION,
+        SQLITE_FCNTL_RESERVE_BYTES,
+        SQLITE_ERROR_SNAPSHOT,
+        SQLITE_DBCONFIG_MAX,
+    ]);
     // The flag and status values the safe API spells out by hand must be the
     // header's too: checked under the C names, against the safe types.
     let safe: [(&str, i64); 17] = [
@@ -284,6 +377,57 @@ fn struct_sizes_match_the_header() {
                 "sqlite3_destructor_type",
                 sz(size_of::<ffi::sqlite3_destructor_type>()),
             ),
+            ("sqlite3_snapshot", sz(size_of::<ffi::sqlite3_snapshot>())),
+            ("fts5_api", sz(size_of::<ffi::fts5_api>())),
+            ("Fts5ExtensionApi", sz(size_of::<ffi::Fts5ExtensionApi>())),
+            ("fts5_tokenizer", sz(size_of::<ffi::fts5_tokenizer>())),
+            ("fts5_tokenizer_v2", sz(size_of::<ffi::fts5_tokenizer_v2>())),
+            ("Fts5PhraseIter", sz(size_of::<ffi::Fts5PhraseIter>())),
+        ],
+    );
+}
+
+#[test]
+fn struct_alignments_match_the_header() {
+    let c = table(&raw const ferrolite_abi_aligns);
+    let al = |n: usize| n as i64;
+    compare(
+        "alignments",
+        c,
+        &[
+            ("sqlite3_module", al(align_of::<ffi::sqlite3_module>())),
+            ("sqlite3_vtab", al(align_of::<ffi::sqlite3_vtab>())),
+            (
+                "sqlite3_vtab_cursor",
+                al(align_of::<ffi::sqlite3_vtab_cursor>()),
+            ),
+            (
+                "sqlite3_index_info",
+                al(align_of::<ffi::sqlite3_index_info>()),
+            ),
+            (
+                "struct sqlite3_index_constraint",
+                al(align_of::<ffi::sqlite3_index_info_sqlite3_index_constraint>()),
+            ),
+            (
+                "struct sqlite3_index_orderby",
+                al(align_of::<ffi::sqlite3_index_info_sqlite3_index_orderby>()),
+            ),
+            (
+                "struct sqlite3_index_constraint_usage",
+                al(align_of::<
+                    ffi::sqlite3_index_info_sqlite3_index_constraint_usage,
+                >()),
+            ),
+            ("sqlite3_snapshot", al(align_of::<ffi::sqlite3_snapshot>())),
+            ("fts5_api", al(align_of::<ffi::fts5_api>())),
+            ("Fts5ExtensionApi", al(align_of::<ffi::Fts5ExtensionApi>())),
+            ("fts5_tokenizer", al(align_of::<ffi::fts5_tokenizer>())),
+            (
+                "fts5_tokenizer_v2",
+                al(align_of::<ffi::fts5_tokenizer_v2>()),
+            ),
+            ("Fts5PhraseIter", al(align_of::<ffi::Fts5PhraseIter>())),
         ],
     );
 }
@@ -294,36 +438,64 @@ fn field_offsets_match_the_header() {
     let o = |n: usize| n as i64;
     use ffi::sqlite3_vfs as V;
     use ffi::{sqlite3_index_info as II, sqlite3_io_methods as IO, sqlite3_module as M};
-    compare(
-        "offsets",
-        c,
-        &[
-            ("sqlite3_module.xBestIndex", o(offset_of!(M, xBestIndex))),
-            ("sqlite3_module.xShadowName", o(offset_of!(M, xShadowName))),
-            ("sqlite3_module.xIntegrity", o(offset_of!(M, xIntegrity))),
-            (
-                "sqlite3_index_info.estimatedCost",
-                o(offset_of!(II, estimatedCost)),
-            ),
-            (
-                "sqlite3_index_info.estimatedRows",
-                o(offset_of!(II, estimatedRows)),
-            ),
-            ("sqlite3_index_info.idxFlags", o(offset_of!(II, idxFlags))),
-            ("sqlite3_index_info.colUsed", o(offset_of!(II, colUsed))),
-            ("sqlite3_vfs.zName", o(offset_of!(V, zName))),
-            (
-                "sqlite3_vfs.xCurrentTimeInt64",
-                o(offset_of!(V, xCurrentTimeInt64)),
-            ),
-            (
-                "sqlite3_vfs.xNextSystemCall",
-                o(offset_of!(V, xNextSystemCall)),
-            ),
-            ("sqlite3_io_methods.xShmMap", o(offset_of!(IO, xShmMap))),
-            ("sqlite3_io_methods.xUnfetch", o(offset_of!(IO, xUnfetch))),
-        ],
-    );
+    let mut rust = vec![
+        ("sqlite3_module.xBestIndex", o(offset_of!(M, xBestIndex))),
+        ("sqlite3_module.xShadowName", o(offset_of!(M, xShadowName))),
+        ("sqlite3_module.xIntegrity", o(offset_of!(M, xIntegrity))),
+        (
+            "sqlite3_index_info.estimatedCost",
+            o(offset_of!(II, estimatedCost)),
+        ),
+        (
+            "sqlite3_index_info.estimatedRows",
+            o(offset_of!(II, estimatedRows)),
+        ),
+        ("sqlite3_index_info.idxFlags", o(offset_of!(II, idxFlags))),
+        ("sqlite3_index_info.colUsed", o(offset_of!(II, colUsed))),
+        ("sqlite3_vfs.zName", o(offset_of!(V, zName))),
+        (
+            "sqlite3_vfs.xCurrentTimeInt64",
+            o(offset_of!(V, xCurrentTimeInt64)),
+        ),
+        (
+            "sqlite3_vfs.xNextSystemCall",
+            o(offset_of!(V, xNextSystemCall)),
+        ),
+        ("sqlite3_io_methods.xShmMap", o(offset_of!(IO, xShmMap))),
+        ("sqlite3_io_methods.xUnfetch", o(offset_of!(IO, xUnfetch))),
+    ];
+    // Every field of the FTS5 tables of function pointers: a field out of
+    // order would call the wrong C function.
+    rust.extend(offsets!("fts5_api", ffi::fts5_api;
+        iVersion, xCreateTokenizer, xFindTokenizer, xCreateFunction,
+        xCreateTokenizer_v2, xFindTokenizer_v2));
+    rust.extend(offsets!("Fts5ExtensionApi", ffi::Fts5ExtensionApi;
+        iVersion, xUserData, xColumnCount, xRowCount, xColumnTotalSize, xTokenize,
+        xPhraseCount, xPhraseSize, xInstCount, xInst, xRowid, xColumnText, xColumnSize,
+        xQueryPhrase, xSetAuxdata, xGetAuxdata, xPhraseFirst, xPhraseNext,
+        xPhraseFirstColumn, xPhraseNextColumn, xQueryToken, xInstToken, xColumnLocale,
+        xTokenize_v2));
+    rust.extend(offsets!("fts5_tokenizer", ffi::fts5_tokenizer; xCreate, xDelete, xTokenize));
+    rust.extend(offsets!("fts5_tokenizer_v2", ffi::fts5_tokenizer_v2;
+        iVersion, xCreate, xDelete, xTokenize));
+    rust.extend(offsets!("Fts5PhraseIter", ffi::Fts5PhraseIter; a, b));
+    // The rest of the virtual-table structs.
+    rust.extend(offsets!("sqlite3_index_info", II;
+        nConstraint, aConstraint, nOrderBy, aOrderBy, aConstraintUsage, idxNum, idxStr,
+        needToFreeIdxStr, orderByConsumed));
+    rust.extend(offsets!("struct sqlite3_index_constraint",
+        ffi::sqlite3_index_info_sqlite3_index_constraint; iColumn, op, usable, iTermOffset));
+    rust.extend(offsets!("struct sqlite3_index_orderby",
+        ffi::sqlite3_index_info_sqlite3_index_orderby; iColumn, desc));
+    rust.extend(offsets!("struct sqlite3_index_constraint_usage",
+        ffi::sqlite3_index_info_sqlite3_index_constraint_usage; argvIndex, omit));
+    rust.extend(offsets!("sqlite3_vtab", ffi::sqlite3_vtab; pModule, nRef, zErrMsg));
+    rust.extend(offsets!("sqlite3_vtab_cursor", ffi::sqlite3_vtab_cursor; pVtab));
+    rust.extend(offsets!("sqlite3_module", M;
+        iVersion, xCreate, xConnect, xDisconnect, xDestroy, xOpen, xClose, xFilter,
+        xNext, xEof, xColumn, xRowid, xUpdate, xBegin, xSync, xCommit, xRollback,
+        xFindFunction, xRename, xSavepoint, xRelease, xRollbackTo));
+    compare("offsets", c, &rust);
 }
 
 /// The header we compiled against is the library we linked.

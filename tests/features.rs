@@ -66,17 +66,12 @@ const RUSQLITE_FEATURES: &[&str] = &[
 
 /// The ones that fail the build when enabled, and only those.
 const UNSUPPORTED: &[&str] = &[
-    "array",
     "bundled-sqlcipher",
     "bundled-sqlcipher-vendored-openssl",
-    "csvtab",
     "in_gecko",
     "loadable_extension",
-    "preupdate_hook",
     "rusqlite-macros",
-    "session",
     "sqlcipher",
-    "vtab",
     "wasm32-wasi-vfs",
 ];
 

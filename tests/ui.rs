@@ -7,6 +7,8 @@
 //! exist only with feature `serde` (`&NamedParams: Params`): they run when
 //! it is on, with the CI feature set (`--features "chrono serde serde_json
 //! load_extension"`), which is how their `.stderr` was made.
+//!
+//! `tests/ui/derive/` holds the derive macros' errors (feature `derive`).
 
 #[test]
 fn ui() {
@@ -15,4 +17,11 @@ fn ui() {
     t.pass("tests/ui/pass/*.rs");
     #[cfg(feature = "serde")]
     t.compile_fail("tests/ui/serde/*.rs");
+    // The session extension and the pre-update hook (their features).
+    #[cfg(all(feature = "session", feature = "preupdate_hook"))]
+    t.compile_fail("tests/ui/session/*.rs");
+    // The derive macros (feature `derive`): a subfolder, since the cases
+    // above are built without it.
+    #[cfg(feature = "derive")]
+    t.compile_fail("tests/ui/derive/*.rs");
 }

@@ -61,6 +61,8 @@ FILES = [
     ("blob/mod.rs", "rq_blob", "rusqlite::blob", "rusqlite"),
     ("blob/pos_io.rs", "rq_blob_pos_io", "rusqlite::blob", "rusqlite::blob"),
     ("hooks/mod.rs", "rq_hooks", "rusqlite::hooks", "rusqlite"),
+    ("hooks/preupdate_hook.rs", "rq_hooks_preupdate_hook", "rusqlite::hooks", "rusqlite::hooks"),
+    ("session.rs", "rq_session", "rusqlite::session", "rusqlite"),
     ("types/mod.rs", "rq_types", "rusqlite::types", "rusqlite"),
     ("types/from_sql.rs", "rq_types_from_sql", "rusqlite::types", "rusqlite::types"),
     ("types/to_sql.rs", "rq_types_to_sql", "rusqlite::types", "rusqlite::types"),
@@ -68,6 +70,12 @@ FILES = [
     ("types/value_ref.rs", "rq_types_value_ref", "rusqlite::types", "rusqlite::types"),
     ("types/chrono.rs", "rq_types_chrono", "rusqlite::types", "rusqlite::types"),
     ("types/serde_json.rs", "rq_types_serde_json", "rusqlite::types", "rusqlite::types"),
+    ("types/time.rs", "rq_types_time", "rusqlite::types", "rusqlite::types"),
+    ("types/jiff.rs", "rq_types_jiff", "rusqlite::types", "rusqlite::types"),
+    ("types/url.rs", "rq_types_url", "rusqlite::types", "rusqlite::types"),
+    ("vtab/array.rs", "rq_vtab_array", "rusqlite::vtab::array", "rusqlite::vtab"),
+    ("vtab/csvtab.rs", "rq_vtab_csvtab", "rusqlite::vtab::csvtab", "rusqlite::vtab"),
+    ("vtab/series.rs", "rq_vtab_series", "rusqlite::vtab::series", "rusqlite::vtab"),
     # rusqlite's integration tests (already written against `rusqlite::`)
     ("../tests/deny_single_threaded_sqlite_config.rs", "rq_it_deny_single_threaded", None, None),
     ("../tests/config_log.rs", "rq_it_config_log", None, None),
@@ -81,15 +89,16 @@ DOC_FILES = ["lib.rs", "statement.rs", "row.rs", "transaction.rs", "params.rs",
              "functions.rs", "limits.rs", "pragma.rs", "serialize.rs", "trace.rs",
              "wal.rs", "backup.rs", "blob/mod.rs", "blob/pos_io.rs", "hooks/mod.rs",
              "types/mod.rs", "types/from_sql.rs", "types/to_sql.rs",
-             "types/value_ref.rs", "error.rs", "load_extension_guard.rs", "bind.rs"]
+             "types/value_ref.rs", "error.rs", "load_extension_guard.rs", "bind.rs",
+             "vtab/array.rs", "vtab/csvtab.rs"]
 for _f in DOC_FILES:
     FILES.append((_f, "rq_doc_" + re.sub(r"\W", "_", _f[:-3]).replace("_mod", ""), "doc", None))
 # tests/*.rs whose file is one `fn main` (Cargo `harness = false`)
 NO_HARNESS = {"rq_it_config_log"}
 # Not taken: error.rs, params.rs, version.rs, load_extension_guard.rs have no
-# test module in 0.41.1; vtab/*, session.rs, hooks/preupdate_hook.rs,
-# types/{time,jiff,url}.rs, unlock_notify.rs, auto_extension.rs and util/*
-# test features or rusqlite internals outside the shared surface.
+# test module in 0.41.1; vtab/* (but array.rs, csvtab.rs and series.rs),
+# unlock_notify.rs, auto_extension.rs and util/* test features or rusqlite
+# internals outside the shared surface.
 
 # Rust features of the generated crate, named as rusqlite names them, so the
 # tests' own `#[cfg(feature = "...")]` select what ferrolite claims to have.
@@ -98,24 +107,21 @@ ENABLED_FEATURES = [
     "backup", "trace", "limits", "collation", "column_decltype",
     "serialize", "chrono", "serde_json",
     "load_extension", "cache", "fallible_uint", "pointer", "column_metadata",
+    "session", "preupdate_hook",
+    "vtab", "array", "csvtab", "series",
+    "time", "uuid", "jiff", "url", "i128_blob",
 ]
 DISABLED_FEATURES = [
     # rusqlite-internal consistency checks / other crates / SQLCipher
-    "extra_check", "time", "uuid", "jiff", "url", "bundled-sqlcipher",
+    "extra_check", "bundled-sqlcipher",
     "bundled-sqlcipher-vendored-openssl", "rusqlite-macros",
-    # ferrolite declares this and fails the build when it is enabled
-    # (README "Coming from rusqlite"); SUITE_ALL_FEATURES=1 turns it on
-    # here anyway, to list what its tests need.
-    "i128_blob",
 ]
-if os.environ.get("SUITE_ALL_FEATURES") == "1":
-    ENABLED_FEATURES += ["i128_blob"]
-    DISABLED_FEATURES = [f for f in DISABLED_FEATURES if f not in ENABLED_FEATURES]
 
 # rusqlite tests that do not compile against ferrolite, each with the
 # reason; any other test that stops compiling fails the run.
 KNOWN_NOCOMPILE = {
-    ("rq_row", "test_pointer"): "ffi::fts5_api is not in ferrolite's bindings yet",
+    ("rq_row", "test_pointer"): "ToSqlOutput::Pointer is opaque on purpose (README); "
+    "ffi::fts5_api, which it also uses, is in the bindings",
     ("rq_types_to_sql", "from_rc"): "ToSqlOutput::Pointer is opaque on purpose (README)",
     ("rq_types_to_sql", "new_boxed"): "ToSqlOutput::Pointer is opaque on purpose (README)",
 }
@@ -154,15 +160,9 @@ DQS_TEXT = "should this be a string literal in single-quotes?"
 DQS = "deliberate: SQLITE_DQS=0, the test writes a string literal in double quotes"
 EXPECTED[("rq_trace", "already_borrowed")] = (
     "deliberate: a panic in a trace callback becomes the statement's error (UnwindingPanic)")
-EXPECTED[("rq_types_to_sql", "test_i128")] = (
-    "documented (README): i128/u128 stored as INTEGER when they fit, not as rusqlite's "
-    "i128_blob 16-byte BLOBs")
 EXPECTED[("rq_statement", "test_empty_stmt")] = (
     "documented (README): an empty statement runs as a no-op (execute -> Ok(0)); "
     "rusqlite reports SQLITE_MISUSE (README's wording of rusqlite's side is inaccurate)")
-EXPECTED[("rq_types_to_sql", "test_non_zero_i128")] = (
-    "documented (README): i128 stored as INTEGER when it fits (NonZero<i128> out of i64 range)",
-    "TryFromIntError")
 EXPECTED[("rq_functions", "test_rc_pointer")] = (
     "deliberate (types::pointer docs): from_rc binds a clone of the value, not the Rc itself "
     "(a binding may be dropped on another thread), so strong_count stays 1",
@@ -290,7 +290,8 @@ def extract(path):
 
 
 EXTERN_CRATES = ("chrono", "serde_json", "regex", "unicase", "tempfile",
-                 "fallible_iterator", "fallible_streaming_iterator")
+                 "fallible_iterator", "fallible_streaming_iterator",
+                 "time", "uuid", "jiff", "url")
 
 
 def rewrite(text, superpath=None, parentpath=None, nested=False):
@@ -344,6 +345,8 @@ FIXUPS = [
      "ferrolite's TraceEvent is #[non_exhaustive] (rusqlite's is not): the exhaustive match gets a `_` arm so the test's run-time checks still run; reported as an API difference"),
     ("rq_serialize", "assert!(data.sz > 0);", "assert!(data.len() > 0);",
      "private field OwnedData::sz -> the public len() through Deref<Target = [u8]>"),
+    ("rq_hooks_preupdate_hook", "use crate::__parent::super::Action;", "use rusqlite::hooks::Action;",
+     "`super::super` (rusqlite's hooks module) is not rewritten mechanically: its public path"),
     ("rq_limits", "assert!(db.set_limit(Limit::INVALID, 0).is_err());", "",
      "Limit::INVALID is a #[cfg(test)] variant of rusqlite's enum"),
     ("rq_limits", "assert!(db.limit(Limit::INVALID).is_err());", "",
@@ -626,7 +629,8 @@ default = [{default}]
 {feats}
 
 [dependencies]
-ferrolite = {{ path = "{ferrolite_dir}", features = ["chrono", "serde_json", "load_extension", "column_metadata"] }}
+ferrolite = {{ path = "{ferrolite_dir}", features = ["chrono", "serde_json", "load_extension", "column_metadata", "session", "preupdate_hook", "csvtab",
+    "time", "uuid", "jiff", "url", "i128_blob"] }}
 
 [dev-dependencies]
 fallible-iterator = "0.3"
@@ -636,6 +640,10 @@ serde_json = "1"
 regex = "1.5.5"
 tempfile = "3.1.0"
 unicase = "2.6.0"
+time = {{ version = "0.3.47", features = ["formatting", "macros", "parsing"] }}
+uuid = {{ version = "1.28", features = ["v4"] }}
+jiff = {{ version = "0.2", default-features = false, features = ["std"] }}
+url = "2.1"
 """ + "".join(f'\n[[test]]\nname = "{n}"\npath = "tests/{n}.rs"\nharness = false\n' for n in sorted(NO_HARNESS))
     with open(os.path.join(crate_dir, "Cargo.toml"), "w") as f:
         f.write(toml)
@@ -729,6 +737,9 @@ def main():
     threads = os.environ.get("SUITE_THREADS", "2")
     crate_dir = os.path.join(work, "crate")
     write_crate(crate_dir, os.path.abspath(ferrolite_dir))
+    # csvtab.rs's tests open `test.csv` in the working directory, which
+    # cargo sets to the package root: rusqlite's own file, copied there.
+    shutil.copy(os.path.join(rq_src, "..", "test.csv"), os.path.join(crate_dir, "test.csv"))
     summary = []
     report = {}
     for (src, name, superpath, parentpath) in FILES:

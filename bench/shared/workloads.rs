@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 type Res<T> = sql::Result<T>;
 
-const SQL_CREATE: &str = "CREATE TABLE t(id INTEGER PRIMARY KEY, i INTEGER, r REAL, t TEXT, b BLOB)";
+const SQL_CREATE: &str =
+    "CREATE TABLE t(id INTEGER PRIMARY KEY, i INTEGER, r REAL, t TEXT, b BLOB)";
 const SQL_INSERT: &str = "INSERT INTO t(id, i, r, t, b) VALUES (?1, ?2, ?3, ?4, ?5)";
 const SMALL_ROWS: u64 = 1000;
 const HIT_SQL: [&str; 4] = [
@@ -86,7 +87,10 @@ fn cpu_ns() -> u64 {
         fn clock_gettime(clock: i32, ts: *mut Timespec) -> i32;
     }
     const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
-    let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = Timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: a valid clock id and a pointer to a live timespec (x86_64 Linux layout).
     let rc = unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
     assert_eq!(rc, 0, "clock_gettime");
@@ -148,7 +152,9 @@ fn ensure_base(dir: &Path, n: u64) -> Res<PathBuf> {
 fn open_base(path: &Path) -> Res<Connection> {
     let conn = Connection::open(path)?;
     conn.execute_batch("PRAGMA cache_size=-262144")?;
-    let _: i64 = conn.query_row("SELECT sum(length(t) + length(b) + i) FROM t", [], |r| r.get(0))?;
+    let _: i64 = conn.query_row("SELECT sum(length(t) + length(b) + i) FROM t", [], |r| {
+        r.get(0)
+    })?;
     Ok(conn)
 }
 
@@ -251,7 +257,9 @@ fn cached(conn: &Connection, sqls: &[&str], iters: u64) -> Res<u64> {
 fn query_row_uncached(conn: &Connection, iters: u64) -> Res<u64> {
     let mut sum = 0u64;
     for j in 0..iters {
-        let v: i64 = conn.query_row(HIT_SQL[(j % 4) as usize], [key(j, SMALL_ROWS)], |r| r.get(0))?;
+        let v: i64 = conn.query_row(HIT_SQL[(j % 4) as usize], [key(j, SMALL_ROWS)], |r| {
+            r.get(0)
+        })?;
         sum = sum.wrapping_add(v as u64);
     }
     Ok(sum)
@@ -353,8 +361,12 @@ fn run(workload: &str, n: u64, dir: &Path) -> Res<String> {
             conn.execute_batch(SQL_CREATE)?;
             timed(|| populate(&mut conn, n))?
         }
-        "point_select_txn" | "point_select_autocommit" | "point_select_by_name" | "scan_borrowed"
-        | "scan_owned" | "udf" => {
+        "point_select_txn"
+        | "point_select_autocommit"
+        | "point_select_by_name"
+        | "scan_borrowed"
+        | "scan_owned"
+        | "udf" => {
             let path = ensure_base(dir, n)?;
             let mut conn = open_base(&path)?;
             match workload {
@@ -375,8 +387,9 @@ fn run(workload: &str, n: u64, dir: &Path) -> Res<String> {
         }
         "cached_prepare_miss" => {
             let conn = small_db()?;
-            let owned: Vec<String> =
-                (0..MISS_N).map(|s| format!("SELECT i + {s} FROM t WHERE id = ?1")).collect();
+            let owned: Vec<String> = (0..MISS_N)
+                .map(|s| format!("SELECT i + {s} FROM t WHERE id = ?1"))
+                .collect();
             let sqls: Vec<&str> = owned.iter().map(String::as_str).collect();
             timed(|| cached(&conn, &sqls, n / 10))?
         }
@@ -385,8 +398,10 @@ fn run(workload: &str, n: u64, dir: &Path) -> Res<String> {
             timed(|| query_row_uncached(&conn, n / 10))?
         }
         "small_txn" => {
-            let path = std::env::temp_dir()
-                .join(format!("ferrolite-bench-small-rs-{}.db", std::process::id()));
+            let path = std::env::temp_dir().join(format!(
+                "ferrolite-bench-small-rs-{}.db",
+                std::process::id()
+            ));
             let side = |s: &str| PathBuf::from(format!("{}{s}", path.display()));
             let remove = || {
                 for p in [path.clone(), side("-wal"), side("-shm")] {

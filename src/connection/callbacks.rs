@@ -62,6 +62,13 @@ pub(crate) struct Hooks {
     pub(crate) update_hook: Cell<Option<HookSlot>>,
     pub(crate) wal_hook: Cell<Option<HookSlot>>,
     pub(crate) trace: Cell<Option<HookSlot>>,
+    #[cfg(feature = "preupdate_hook")]
+    pub(crate) preupdate_hook: Cell<Option<HookSlot>>,
+    /// Live `session::Session`s of the handle: they own SQLite's pre-update
+    /// hook, so no user pre-update hook may be set meanwhile (and no
+    /// session made while one is).
+    #[cfg(feature = "session")]
+    pub(crate) sessions: Cell<u32>,
 }
 
 // SAFETY: `Hooks` is reached only through the connection wrappers of one
@@ -172,6 +179,8 @@ unsafe fn unregister_all(db: *mut ffi::sqlite3) {
         ffi::sqlite3_update_hook(db, None, ptr::null_mut());
         ffi::sqlite3_wal_hook(db, None, ptr::null_mut());
         ffi::sqlite3_trace_v2(db, 0, None, ptr::null_mut());
+        #[cfg(feature = "preupdate_hook")]
+        ffi::sqlite3_preupdate_hook(db, None, ptr::null_mut());
         ffi::sqlite3_progress_handler(db, 0, None, ptr::null_mut());
         ffi::sqlite3_busy_handler(db, None, ptr::null_mut());
     }

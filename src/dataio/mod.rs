@@ -8,6 +8,8 @@ pub mod backup;
 pub mod blob;
 pub mod dump;
 pub mod serialize;
+#[cfg(feature = "session")]
+pub mod session;
 // The libsqlite3-sys backend's SQLite is built without SQLITE_ENABLE_SNAPSHOT.
 #[cfg(not(feature = "libsqlite3-sys"))]
 pub(crate) mod snapshot;

@@ -80,6 +80,7 @@ use std::sync::Arc;
 use crate::callback::boxed::CallbackBox;
 use crate::callback::error_stash::Stash;
 use crate::callback::panic::{catch_panic, drop_payload, panic_message};
+use crate::extend::functions::{error_code, stashed};
 use crate::ffi::{self, sqlite3_context, sqlite3_value};
 use crate::types::{ToSql, ToSqlOutput, ValueRef};
 use crate::{Connection, Error, Name, Result};
@@ -165,6 +166,16 @@ fn missing_method(name: &str) -> Error {
     )
 }
 
+/// The extension API's method `$name` (of `$ctx.api`), or the error that
+/// FTS5 does not provide it.
+macro_rules! api_method {
+    ($ctx:expr, $name:ident) => {
+        $ctx.api
+            .$name
+            .ok_or_else(|| missing_method(stringify!($name)))
+    };
+}
+
 /// A user-facing error for something a callback did wrong.
 fn user_error(msg: String) -> Error {
     Error::UserFunctionError(msg.into())
@@ -174,17 +185,6 @@ fn user_error(msg: String) -> Error {
 fn sqlite_error(rc: c_int, what: &str) -> Error {
     let err = ffi::Error::new(rc);
     Error::SqliteFailure(err, Some(format!("{what}: {err}")))
-}
-
-/// The primary result code to give SQLite for `err`.
-fn error_code(err: &Error) -> c_int {
-    match err {
-        Error::SqliteFailure(e, _) => match e.extended_code {
-            c if c & 0xff != 0 && c & 0xff < 100 => c,
-            _ => ffi::SQLITE_ERROR,
-        },
-        _ => ffi::SQLITE_ERROR,
-    }
 }
 
 fn c_index(i: usize) -> Option<c_int> {
@@ -458,47 +458,48 @@ impl Connection {
         );
         // SAFETY: `api` is the connection's live fts5_api (version >= 2).
         let version = unsafe { (*api).iVersion };
+        // Both interfaces register alike; the module type and entry differ.
+        macro_rules! register {
+            ($entry:ident, $module:expr) => {{
+                let mut module = $module;
+                // SAFETY: `api` is the connection's live fts5_api, and the
+                // entry is one of its version's (checked below: >= 3 for
+                // xCreateTokenizer_v2). FTS5 copies `module`; it owns `p` on
+                // success and releases it with `CallbackBox::destroy` once
+                // (when the connection closes).
+                unsafe {
+                    match (*api).$entry {
+                        Some(create) => create(
+                            api,
+                            cname.as_ptr(),
+                            p.cast(),
+                            &raw mut module,
+                            Some(CallbackBox::<Factory<F>>::destroy),
+                        ),
+                        None => ffi::SQLITE_MISUSE,
+                    }
+                }
+            }};
+        }
         let rc = if version >= 3 {
-            let mut module = ffi::fts5_tokenizer_v2 {
-                iVersion: 2,
-                xCreate: Some(tokenizer_create::<F, T>),
-                xDelete: Some(tokenizer_delete::<T>),
-                xTokenize: Some(tokenizer_tokenize_v2::<T>),
-            };
-            // SAFETY: version >= 3 has xCreateTokenizer_v2. FTS5 copies
-            // `module`; it owns `p` on success and releases it with
-            // `CallbackBox::destroy` once (when the connection closes).
-            unsafe {
-                match (*api).xCreateTokenizer_v2 {
-                    Some(create) => create(
-                        api,
-                        cname.as_ptr(),
-                        p.cast(),
-                        &raw mut module,
-                        Some(CallbackBox::<Factory<F>>::destroy),
-                    ),
-                    None => ffi::SQLITE_MISUSE,
+            register!(
+                xCreateTokenizer_v2,
+                ffi::fts5_tokenizer_v2 {
+                    iVersion: 2,
+                    xCreate: Some(tokenizer_create::<F, T>),
+                    xDelete: Some(tokenizer_delete::<T>),
+                    xTokenize: Some(tokenizer_tokenize_v2::<T>),
                 }
-            }
+            )
         } else {
-            let mut module = ffi::fts5_tokenizer {
-                xCreate: Some(tokenizer_create::<F, T>),
-                xDelete: Some(tokenizer_delete::<T>),
-                xTokenize: Some(tokenizer_tokenize_v1::<T>),
-            };
-            // SAFETY: as above, with the version 1 interface.
-            unsafe {
-                match (*api).xCreateTokenizer {
-                    Some(create) => create(
-                        api,
-                        cname.as_ptr(),
-                        p.cast(),
-                        &raw mut module,
-                        Some(CallbackBox::<Factory<F>>::destroy),
-                    ),
-                    None => ffi::SQLITE_MISUSE,
+            register!(
+                xCreateTokenizer,
+                ffi::fts5_tokenizer {
+                    xCreate: Some(tokenizer_create::<F, T>),
+                    xDelete: Some(tokenizer_delete::<T>),
+                    xTokenize: Some(tokenizer_tokenize_v1::<T>),
                 }
-            }
+            )
         };
         if rc != ffi::SQLITE_OK {
             // FTS5 does not call the destructor when registration fails.
@@ -540,18 +541,7 @@ impl Connection {
 /// Runs a tokenizer callback's body: a panic or an error is recorded for
 /// the statement and becomes an SQLite error code.
 fn tokenizer_outcome(stash: &Stash, outcome: std::thread::Result<Result<c_int>>) -> c_int {
-    match outcome {
-        Ok(Ok(rc)) => rc,
-        Ok(Err(err)) => {
-            let code = error_code(&err);
-            stash.record(err, None);
-            code
-        }
-        Err(payload) => {
-            stash.record_panic(payload);
-            ffi::SQLITE_ERROR
-        }
-    }
+    stashed(stash, outcome).unwrap_or_else(|code| code)
 }
 
 /// `xCreate`: a tokenizer instance for one table.
@@ -1166,10 +1156,7 @@ impl<'a> Fts5Context<'a> {
     /// SQLite's error reading the table's statistics.
     pub fn row_count(&self) -> Result<i64> {
         self.idle()?;
-        let f = self
-            .api
-            .xRowCount
-            .ok_or_else(|| missing_method("xRowCount"))?;
+        let f = api_method!(self, xRowCount)?;
         let mut n: i64 = 0;
         // SAFETY: live context; `n` is a valid out-pointer.
         Self::rc(unsafe { f(self.ctx, &raw mut n) }, "fts5 xRowCount")?;
@@ -1184,10 +1171,7 @@ impl<'a> Fts5Context<'a> {
     pub fn column_total_size(&self, col: usize) -> Result<i64> {
         self.idle()?;
         let c = self.check_column(col)?;
-        let f = self
-            .api
-            .xColumnTotalSize
-            .ok_or_else(|| missing_method("xColumnTotalSize"))?;
+        let f = api_method!(self, xColumnTotalSize)?;
         let mut n: i64 = 0;
         // SAFETY: live context; `c` in range; valid out-pointer.
         let rc = unsafe { f(self.ctx, c, &raw mut n) };
@@ -1204,10 +1188,7 @@ impl<'a> Fts5Context<'a> {
     pub fn column_size(&self, col: usize) -> Result<usize> {
         self.idle()?;
         let c = self.check_column(col)?;
-        let f = self
-            .api
-            .xColumnSize
-            .ok_or_else(|| missing_method("xColumnSize"))?;
+        let f = api_method!(self, xColumnSize)?;
         let mut n: c_int = 0;
         // SAFETY: live context; `c` in range; valid out-pointer.
         Self::rc(unsafe { f(self.ctx, c, &raw mut n) }, "fts5 xColumnSize")?;
@@ -1223,10 +1204,7 @@ impl<'a> Fts5Context<'a> {
     pub fn column_text(&self, col: usize) -> Result<&str> {
         self.idle()?;
         let c = self.check_column(col)?;
-        let f = self
-            .api
-            .xColumnText
-            .ok_or_else(|| missing_method("xColumnText"))?;
+        let f = api_method!(self, xColumnText)?;
         let mut p: *const c_char = std::ptr::null();
         let mut n: c_int = 0;
         // SAFETY: live context; `c` in range; valid out-pointers.
@@ -1261,10 +1239,7 @@ impl<'a> Fts5Context<'a> {
     /// An `SQLITE_RANGE` error for a phrase out of range.
     pub fn phrase_size(&self, phrase: usize) -> Result<usize> {
         let p = self.check_phrase(phrase)?;
-        let f = self
-            .api
-            .xPhraseSize
-            .ok_or_else(|| missing_method("xPhraseSize"))?;
+        let f = api_method!(self, xPhraseSize)?;
         // SAFETY: live context; `p` in range.
         Ok(c_usize(unsafe { f(self.ctx, p) }))
     }
@@ -1276,10 +1251,7 @@ impl<'a> Fts5Context<'a> {
     /// no positions).
     pub fn inst_count(&self) -> Result<usize> {
         self.idle()?;
-        let f = self
-            .api
-            .xInstCount
-            .ok_or_else(|| missing_method("xInstCount"))?;
+        let f = api_method!(self, xInstCount)?;
         let mut n: c_int = 0;
         // SAFETY: live context; valid out-pointer.
         Self::rc(unsafe { f(self.ctx, &raw mut n) }, "fts5 xInstCount")?;
@@ -1293,7 +1265,7 @@ impl<'a> Fts5Context<'a> {
     /// An `SQLITE_RANGE` error for an index out of range; SQLite's error.
     pub fn inst(&self, i: usize) -> Result<Inst> {
         self.idle()?;
-        let f = self.api.xInst.ok_or_else(|| missing_method("xInst"))?;
+        let f = api_method!(self, xInst)?;
         let n = self.inst_count()?;
         let idx = match c_index(i) {
             Some(idx) if i < n => idx,
@@ -1332,10 +1304,7 @@ impl<'a> Fts5Context<'a> {
     pub fn phrase_hits(&self, phrase: usize) -> Result<PhraseHits<'_>> {
         self.idle()?;
         let p = self.check_phrase(phrase)?;
-        let f = self
-            .api
-            .xPhraseFirst
-            .ok_or_else(|| missing_method("xPhraseFirst"))?;
+        let f = api_method!(self, xPhraseFirst)?;
         let mut iter = ffi::Fts5PhraseIter {
             a: std::ptr::null(),
             b: std::ptr::null(),
@@ -1366,10 +1335,7 @@ impl<'a> Fts5Context<'a> {
     {
         self.idle()?;
         let p = self.check_phrase(phrase)?;
-        let x = self
-            .api
-            .xQueryPhrase
-            .ok_or_else(|| missing_method("xQueryPhrase"))?;
+        let x = api_method!(self, xQueryPhrase)?;
         let mut state = QueryPhrase {
             f,
             tokenizing: self.tokenizing,
@@ -1414,10 +1380,7 @@ impl<'a> Fts5Context<'a> {
         F: FnMut(Token<'_>) -> Result<()>,
     {
         self.idle()?;
-        let x = self
-            .api
-            .xTokenize
-            .ok_or_else(|| missing_method("xTokenize"))?;
+        let x = api_method!(self, xTokenize)?;
         let len = crate::raw::len_as_c_int(text.len())?;
         let mut state = AuxTokenize {
             text,

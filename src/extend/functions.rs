@@ -204,7 +204,8 @@ impl Context<'_> {
     pub fn get<T: FromSql>(&self, idx: usize) -> Result<T> {
         // SAFETY: as in `get_raw`.
         let value = unsafe { value_ref_expecting(self.args[idx], T::__EXPECTED_TYPE) };
-        T::column_result(value).map_err(|err| arg_error(idx, value, err))
+        T::column_result(value)
+            .map_err(|err| arg_error(idx, value, err, Error::InvalidFunctionParameterType))
     }
 
     /// Argument `idx` as a borrowed [`ValueRef`], without conversion.
@@ -651,10 +652,17 @@ impl Connection {
 
 pub(crate) use crate::raw::{value_ref, value_ref_expecting};
 
+/// The error for argument `idx` (`value`) that did not convert: `invalid_type`
+/// for a type mismatch (a function's or a virtual table filter's variant).
 #[cold]
-fn arg_error(idx: usize, value: ValueRef<'_>, err: FromSqlError) -> Error {
+pub(super) fn arg_error(
+    idx: usize,
+    value: ValueRef<'_>,
+    err: FromSqlError,
+    invalid_type: fn(usize, crate::types::Type) -> Error,
+) -> Error {
     match err {
-        FromSqlError::InvalidType => Error::InvalidFunctionParameterType(idx, value.data_type()),
+        FromSqlError::InvalidType => invalid_type(idx, value.data_type()),
         FromSqlError::OutOfRange(i) => Error::IntegralValueOutOfRange(idx, i),
         FromSqlError::Utf8Error(e) => Error::Utf8Error(idx, e),
         FromSqlError::Other(e) => Error::FromSqlConversionFailure(idx, value.data_type(), e),
@@ -799,8 +807,9 @@ unsafe fn set_value(ctx: *mut sqlite3_context, v: ValueRef<'_>) {
     }
 }
 
-/// The primary result code SQLite should report for `err`.
-fn error_code(err: &Error) -> c_int {
+/// The primary result code SQLite should report for `err` (for every
+/// callback of `extend`: functions, virtual tables, FTS5).
+pub(super) fn error_code(err: &Error) -> c_int {
     match err {
         Error::SqliteFailure(e, _) => match e.extended_code {
             // Only real error codes; OK, ROW and DONE would confuse SQLite.
@@ -808,6 +817,26 @@ fn error_code(err: &Error) -> c_int {
             _ => ffi::SQLITE_ERROR,
         },
         _ => ffi::SQLITE_ERROR,
+    }
+}
+
+/// A callback's outcome where SQLite keeps no message: its value, or the
+/// code of its error or panic, which is recorded in `stash` for the caller.
+pub(super) fn stashed<R>(
+    stash: &Stash,
+    outcome: std::thread::Result<Result<R>>,
+) -> Result<R, c_int> {
+    match outcome {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(err)) => {
+            let code = error_code(&err);
+            stash.record(err, None);
+            Err(code)
+        }
+        Err(payload) => {
+            stash.record_panic(payload);
+            Err(ffi::SQLITE_ERROR)
+        }
     }
 }
 

@@ -53,11 +53,18 @@ const WANT_DESC: c_int = 16;
 /// The default `STOP`, as SQLite documents it.
 const DEFAULT_STOP: i64 = 4_294_967_295;
 
-/// The virtual table: nothing beyond SQLite's base struct.
+/// The virtual table: SQLite's base struct and the flavour registered.
 #[repr(C)]
 struct SeriesTab {
     base: ffi::sqlite3_vtab,
+    /// START may be left out (defaults to 0): the flavour of
+    /// `vtab::series::load_module`, as rusqlite's module.
+    start_optional: bool,
 }
+
+/// The client data marking the flavour where START may be left out; only
+/// its address is used.
+static START_OPTIONAL: u8 = 0;
 
 /// A cursor over one series. The `n`-th member is `start + n * step`, for
 /// `n` in `0..=last`; `n` runs up, or down when the requested order is the
@@ -135,14 +142,27 @@ impl SeriesCursor {
 
 /// Registers `generate_series` on `conn` (called for every new connection).
 pub(crate) fn register(conn: &Connection) -> Result<()> {
+    register_flavour(conn, false)
+}
+
+/// Registers `generate_series` on `conn`, replacing the one it has; with
+/// `start_optional`, a missing START defaults to 0 instead of being an
+/// error (rusqlite's module, SQLite's `ZERO_ARGUMENT_GENERATE_SERIES`).
+pub(crate) fn register_flavour(conn: &Connection, start_optional: bool) -> Result<()> {
+    let aux = if start_optional {
+        ptr::addr_of!(START_OPTIONAL).cast_mut().cast()
+    } else {
+        ptr::null_mut()
+    };
     // SAFETY: live handle; the name is NUL-terminated; `SERIES_MODULE` is a
-    // static that outlives the connection; no client data, so no destructor.
+    // static that outlives the connection; the client data is null or the
+    // address of a static, only compared, so no destructor.
     let rc = unsafe {
         ffi::sqlite3_create_module_v2(
             conn.db.db(),
             c"generate_series".as_ptr(),
             &SERIES_MODULE,
-            ptr::null_mut(),
+            aux,
             None,
         )
     };
@@ -181,7 +201,7 @@ static SERIES_MODULE: ffi::sqlite3_module = ffi::sqlite3_module {
 
 unsafe extern "C" fn x_connect(
     db: *mut ffi::sqlite3,
-    _aux: *mut std::ffi::c_void,
+    aux: *mut std::ffi::c_void,
     _argc: c_int,
     _argv: *const *const c_char,
     pp_vtab: *mut *mut ffi::sqlite3_vtab,
@@ -214,6 +234,7 @@ unsafe extern "C" fn x_connect(
                 nRef: 0,
                 zErrMsg: ptr::null_mut(),
             },
+            start_optional: ptr::eq(aux.cast_const().cast::<u8>(), &START_OPTIONAL),
         });
         // SAFETY: `pp_vtab` is SQLite's out-pointer. The box is freed in
         // x_disconnect, which SQLite calls exactly once.
@@ -404,7 +425,9 @@ unsafe extern "C" fn x_best_index(
                 chosen[slot] = Some(i);
             }
         }
-        if !seen_start {
+        // SAFETY: `vtab` is this module's live table, a `SeriesTab`.
+        let start_optional = unsafe { (*vtab.cast::<SeriesTab>()).start_optional };
+        if !seen_start && !start_optional {
             set_error(
                 vtab,
                 c"first argument to \"generate_series()\" missing or unusable",

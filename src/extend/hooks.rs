@@ -64,6 +64,11 @@ use crate::error::error_from_handle;
 use crate::settings::wal::CheckpointMode;
 use crate::{Connection, Result, ffi};
 
+#[cfg(feature = "preupdate_hook")]
+pub use super::preupdate_hook::{
+    PreUpdateCase, PreUpdateNewValueAccessor, PreUpdateOldValueAccessor,
+};
+
 /// The kind of change reported to an [`update_hook`](Connection::update_hook).
 #[derive(Clone, Copy, Debug, Eq, PartialEq, Hash)]
 #[repr(i32)]

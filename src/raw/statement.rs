@@ -202,6 +202,16 @@ impl RawStatement {
         self.unset(PENDING_STATIC);
     }
 
+    /// A binding made by other code than [`bind_value`](Self::bind_value)
+    /// (SQLite's `carray` binding) points into memory borrowed for the
+    /// current call only: [`finish_borrowed`](Self::finish_borrowed) must
+    /// run before it goes away, as for text bound with `borrow_ok`.
+    #[inline]
+    #[cfg_attr(not(ferrolite_carray), allow(dead_code))]
+    pub(crate) fn bound_borrowed(&mut self) {
+        self.set(PENDING_STATIC);
+    }
+
     /// Every parameter was just bound afresh: nothing stale remains.
     #[inline]
     pub(crate) fn all_rebound(&self) {

@@ -78,67 +78,42 @@ where
     s.parse().map_err(|e| malformed::text(s, target, e))
 }
 
-/// `YYYY-MM-DD`.
-impl ToSql for Date {
-    #[inline]
-    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
-        written(self.to_string())
-    }
+/// `ToSql` for `$ty`: its `Display` form, as TEXT.
+macro_rules! to_sql_text {
+    ($ty:ident, $doc:literal) => {
+        #[doc = $doc]
+        impl ToSql for $ty {
+            #[inline]
+            fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+                written(self.to_string())
+            }
+        }
+    };
 }
 
-/// `HH:MM:SS[.f]`.
-impl ToSql for Time {
-    #[inline]
-    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
-        written(self.to_string())
-    }
+to_sql_text!(Date, "`YYYY-MM-DD`.");
+to_sql_text!(Time, "`HH:MM:SS[.f]`.");
+to_sql_text!(DateTime, "`YYYY-MM-DDTHH:MM:SS[.f]`.");
+to_sql_text!(Timestamp, "`YYYY-MM-DDTHH:MM:SS[.f]Z`.");
+
+/// `FromSql` for the civil type `$ty`: TEXT, as jiff parses it.
+macro_rules! from_sql_text {
+    ($ty:ident) => {
+        #[doc = concat!("TEXT, as jiff parses a `civil::", stringify!($ty), "`.")]
+        impl FromSql for $ty {
+            const __EXPECTED_TYPE: c_int = SQLITE_TEXT;
+
+            #[inline]
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                read_text(value, concat!("jiff::civil::", stringify!($ty)))
+            }
+        }
+    };
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.f]`.
-impl ToSql for DateTime {
-    #[inline]
-    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
-        written(self.to_string())
-    }
-}
-
-/// `YYYY-MM-DDTHH:MM:SS[.f]Z`.
-impl ToSql for Timestamp {
-    #[inline]
-    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
-        written(self.to_string())
-    }
-}
-
-/// TEXT, as jiff parses a `civil::Date`.
-impl FromSql for Date {
-    const __EXPECTED_TYPE: c_int = SQLITE_TEXT;
-
-    #[inline]
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        read_text(value, "jiff::civil::Date")
-    }
-}
-
-/// TEXT, as jiff parses a `civil::Time`.
-impl FromSql for Time {
-    const __EXPECTED_TYPE: c_int = SQLITE_TEXT;
-
-    #[inline]
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        read_text(value, "jiff::civil::Time")
-    }
-}
-
-/// TEXT, as jiff parses a `civil::DateTime`.
-impl FromSql for DateTime {
-    const __EXPECTED_TYPE: c_int = SQLITE_TEXT;
-
-    #[inline]
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        read_text(value, "jiff::civil::DateTime")
-    }
-}
+from_sql_text!(Date);
+from_sql_text!(Time);
+from_sql_text!(DateTime);
 
 /// INTEGER Unix seconds, or TEXT as jiff parses a `Timestamp` (with an
 /// offset or `Z`).

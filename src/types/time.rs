@@ -126,45 +126,32 @@ fn written(
         .map_err(|e| Error::ToSqlConversionFailure(Box::new(e)))
 }
 
-/// `YYYY-MM-DD`.
-impl ToSql for Date {
-    #[inline]
-    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
-        written(self.format(WRITE_DATE))
-    }
+/// `ToSql` for `$ty`: formatted with `$format`, as TEXT.
+macro_rules! to_sql_text {
+    ($ty:ident, $format:ident, $doc:literal) => {
+        #[doc = $doc]
+        impl ToSql for $ty {
+            #[inline]
+            fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
+                written(self.format($format))
+            }
+        }
+    };
 }
 
-/// `HH:MM:SS.f`.
-impl ToSql for Time {
-    #[inline]
-    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
-        written(self.format(WRITE_TIME))
-    }
-}
-
-/// `YYYY-MM-DD HH:MM:SS.f`.
-impl ToSql for PrimitiveDateTime {
-    #[inline]
-    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
-        written(self.format(WRITE_PRIMITIVE))
-    }
-}
-
-/// `YYYY-MM-DD HH:MM:SS.fZ`.
-impl ToSql for UtcDateTime {
-    #[inline]
-    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
-        written(self.format(WRITE_UTC))
-    }
-}
-
-/// `YYYY-MM-DD HH:MM:SS.f±HH:MM`, in its own offset.
-impl ToSql for OffsetDateTime {
-    #[inline]
-    fn to_sql(&self) -> Result<ToSqlOutput<'_>> {
-        written(self.format(WRITE_OFFSET))
-    }
-}
+to_sql_text!(Date, WRITE_DATE, "`YYYY-MM-DD`.");
+to_sql_text!(Time, WRITE_TIME, "`HH:MM:SS.f`.");
+to_sql_text!(
+    PrimitiveDateTime,
+    WRITE_PRIMITIVE,
+    "`YYYY-MM-DD HH:MM:SS.f`."
+);
+to_sql_text!(UtcDateTime, WRITE_UTC, "`YYYY-MM-DD HH:MM:SS.fZ`.");
+to_sql_text!(
+    OffsetDateTime,
+    WRITE_OFFSET,
+    "`YYYY-MM-DD HH:MM:SS.f±HH:MM`, in its own offset."
+);
 
 /// Reads TEXT with `parse`, quoting it in the error.
 #[inline]
@@ -177,49 +164,35 @@ fn read_text<T>(
     parse(s).map_err(|e| malformed::text(s, target, e))
 }
 
-/// `YYYY-MM-DD`.
-impl FromSql for Date {
-    const __EXPECTED_TYPE: c_int = SQLITE_TEXT;
+/// `FromSql` for `$ty`: TEXT parsed with `$format`.
+macro_rules! from_sql_text {
+    ($ty:ident, $format:ident, $doc:literal) => {
+        #[doc = $doc]
+        impl FromSql for $ty {
+            const __EXPECTED_TYPE: c_int = SQLITE_TEXT;
 
-    #[inline]
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        read_text(value, "time::Date", |s| Date::parse(s, READ_DATE))
-    }
+            #[inline]
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                read_text(value, concat!("time::", stringify!($ty)), |s| {
+                    $ty::parse(s, $format)
+                })
+            }
+        }
+    };
 }
 
-/// `HH:MM[:SS[.f]]`.
-impl FromSql for Time {
-    const __EXPECTED_TYPE: c_int = SQLITE_TEXT;
-
-    #[inline]
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        read_text(value, "time::Time", |s| Time::parse(s, READ_TIME))
-    }
-}
-
-/// `YYYY-MM-DD HH:MM[:SS[.f]]`, or with `T` for the space.
-impl FromSql for PrimitiveDateTime {
-    const __EXPECTED_TYPE: c_int = SQLITE_TEXT;
-
-    #[inline]
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        read_text(value, "time::PrimitiveDateTime", |s| {
-            PrimitiveDateTime::parse(s, READ_PRIMITIVE)
-        })
-    }
-}
-
-/// As `PrimitiveDateTime`, optionally followed by `Z`.
-impl FromSql for UtcDateTime {
-    const __EXPECTED_TYPE: c_int = SQLITE_TEXT;
-
-    #[inline]
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        read_text(value, "time::UtcDateTime", |s| {
-            UtcDateTime::parse(s, READ_UTC)
-        })
-    }
-}
+from_sql_text!(Date, READ_DATE, "`YYYY-MM-DD`.");
+from_sql_text!(Time, READ_TIME, "`HH:MM[:SS[.f]]`.");
+from_sql_text!(
+    PrimitiveDateTime,
+    READ_PRIMITIVE,
+    "`YYYY-MM-DD HH:MM[:SS[.f]]`, or with `T` for the space."
+);
+from_sql_text!(
+    UtcDateTime,
+    READ_UTC,
+    "As `PrimitiveDateTime`, optionally followed by `Z`."
+);
 
 /// INTEGER Unix seconds, or TEXT: as `UtcDateTime` (UTC) or with an
 /// offset `±HH:MM`, or rusqlite's legacy `YYYY-MM-DD HH:MM:SS:fff ±HH:MM`.

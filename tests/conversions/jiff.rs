@@ -3,26 +3,12 @@
 #![cfg(feature = "jiff")]
 
 use crate::common::memory_db;
+use crate::support::{conversion_failure, malformed_text, read, round_trip, text_of, xorshift};
 
-use ferrolite::types::{FromSql, ToSql, Type};
-use ferrolite::{Connection, Error, Result};
+use ferrolite::types::{FromSql, Type};
+use ferrolite::{Connection, Error};
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime, Time, date, time};
-
-fn stored<T: ToSql>(conn: &Connection, v: T) -> (String, String) {
-    conn.query_row("SELECT typeof(?1), ?1", [v], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-}
-
-fn text_of<T: ToSql>(conn: &Connection, v: T) -> String {
-    let (ty, s) = stored(conn, v);
-    assert_eq!(ty, "text");
-    s
-}
-
-fn read<T: FromSql>(conn: &Connection, sql: &str) -> Result<T> {
-    conn.query_row(sql, [], |r| r.get(0))
-}
 
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -58,12 +44,6 @@ fn written_formats_are_rusqlites() {
 fn round_trips() {
     let c = memory_db();
     c.execute_batch("CREATE TABLE t (v)").unwrap();
-    fn check<T: ToSql + FromSql + PartialEq + std::fmt::Debug>(c: &Connection, v: T) {
-        c.execute("DELETE FROM t", []).unwrap();
-        c.execute("INSERT INTO t VALUES (?1)", [&v]).unwrap();
-        let back: T = c.query_row("SELECT v FROM t", [], |r| r.get(0)).unwrap();
-        assert_eq!(back, v);
-    }
     for d in [
         date(2016, 2, 29),
         date(1, 1, 1),
@@ -71,15 +51,15 @@ fn round_trips() {
         Date::MAX,
         date(-1, 3, 4),
     ] {
-        check(&c, d);
+        round_trip(&c, d);
         for t in [
             Time::MIN,
             Time::MAX,
             time(12, 34, 56, 1_000),
             time(1, 2, 3, 500_000_000),
         ] {
-            check(&c, t);
-            check(&c, d.to_datetime(t));
+            round_trip(&c, t);
+            round_trip(&c, d.to_datetime(t));
         }
     }
     for t in [
@@ -89,7 +69,7 @@ fn round_trips() {
         Timestamp::new(-1, 999_999_999).unwrap(),
         ts("2016-02-23T23:56:04.123456789Z"),
     ] {
-        check(&c, t);
+        round_trip(&c, t);
     }
     // rusqlite's test table: a generated Unix-seconds column.
     c.execute_batch("CREATE TABLE foo (t TEXT, i INTEGER AS (strftime('%s', t)))")
@@ -154,22 +134,8 @@ fn reads_what_sqlite_and_rusqlite_wrote() {
     );
 }
 
-fn conversion_failure(err: Error) -> (usize, Type, Box<dyn std::error::Error + Send + Sync>) {
-    match err {
-        Error::FromSqlConversionFailure(i, ty, e) => (i, ty, e),
-        other => panic!("expected FromSqlConversionFailure, got {other:?}"),
-    }
-}
-
 fn malformed<T: FromSql + std::fmt::Debug>(c: &Connection, s: &str) {
-    let err = c
-        .query_row("SELECT 0, ?1", [s], |r| r.get::<_, T>(1))
-        .unwrap_err();
-    let (col, ty, e) = conversion_failure(err);
-    assert_eq!((col, ty), (1, Type::Text), "{s:?}");
-    let msg = e.to_string();
-    assert!(msg.contains(&format!("{s:?}")), "quotes the text: {msg}");
-    assert!(msg.contains("jiff::"), "names the type: {msg}");
+    let e = malformed_text::<T>(c, s, "jiff::");
     assert!(e.source().unwrap().is::<jiff::Error>());
 }
 
@@ -224,13 +190,7 @@ fn wrong_storage_classes_and_null() {
 #[test]
 fn generated_values_round_trip() {
     let c = memory_db();
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
     let (min, max) = (
         Timestamp::MIN.as_nanosecond(),
         Timestamp::MAX.as_nanosecond(),

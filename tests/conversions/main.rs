@@ -14,6 +14,7 @@ mod jiff;
 mod proptest_roundtrip;
 mod serde;
 mod serde_json;
+mod support;
 mod time;
 mod url;
 mod uuid;

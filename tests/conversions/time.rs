@@ -3,27 +3,12 @@
 #![cfg(feature = "time")]
 
 use crate::common::memory_db;
+use crate::support::{conversion_failure, malformed_text, read, round_trip, text_of, xorshift};
 
-use ferrolite::types::{FromSql, ToSql, Type};
-use ferrolite::{Connection, Error, Result};
+use ferrolite::types::{FromSql, Type};
+use ferrolite::{Connection, Error};
 use time::macros::{date, datetime, time, utc_datetime};
 use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time, UtcDateTime};
-
-/// What a value is stored as: its SQLite type and its text.
-fn stored<T: ToSql>(conn: &Connection, v: T) -> (String, String) {
-    conn.query_row("SELECT typeof(?1), ?1", [v], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-}
-
-fn read<T: FromSql>(conn: &Connection, sql: &str) -> Result<T> {
-    conn.query_row(sql, [], |r| r.get(0))
-}
-
-fn text_of<T: ToSql>(conn: &Connection, v: T) -> String {
-    let (ty, s) = stored(conn, v);
-    assert_eq!(ty, "text");
-    s
-}
 
 #[test]
 fn written_formats_are_rusqlites() {
@@ -70,12 +55,6 @@ fn written_formats_are_rusqlites() {
 fn round_trips() {
     let c = memory_db();
     c.execute_batch("CREATE TABLE t (v)").unwrap();
-    fn check<T: ToSql + FromSql + PartialEq + std::fmt::Debug>(c: &Connection, v: T) {
-        c.execute("DELETE FROM t", []).unwrap();
-        c.execute("INSERT INTO t VALUES (?1)", [&v]).unwrap();
-        let back: T = c.query_row("SELECT v FROM t", [], |r| r.get(0)).unwrap();
-        assert_eq!(back, v);
-    }
     for d in [
         date!(2016 - 02 - 29),
         date!(0001 - 01 - 01),
@@ -83,16 +62,16 @@ fn round_trips() {
         date!(-9999 - 01 - 01),
         date!(-0001 - 03 - 04),
     ] {
-        check(&c, d);
+        round_trip(&c, d);
         for t in [
             time!(0:00),
             time!(23:59:59.999999999),
             time!(12:34:56.000001),
             time!(1:02:03.5),
         ] {
-            check(&c, t);
-            check(&c, d.with_time(t));
-            check(&c, UtcDateTime::new(d, t));
+            round_trip(&c, t);
+            round_trip(&c, d.with_time(t));
+            round_trip(&c, UtcDateTime::new(d, t));
             for off in [
                 time::UtcOffset::UTC,
                 time::UtcOffset::from_hms(4, 0, 0).unwrap(),
@@ -120,7 +99,7 @@ fn round_trips() {
         (10_000_000_000, 0),
     ] {
         let ts = OffsetDateTime::from_unix_timestamp_nanos(secs * 1_000_000_000 + nanos).unwrap();
-        check(&c, ts);
+        round_trip(&c, ts);
         let whole: OffsetDateTime = c
             .query_row("SELECT unixepoch(?1)", [ts], |r| r.get(0))
             .unwrap();
@@ -285,24 +264,10 @@ fn reads_every_format_rusqlite_reads() {
     assert_eq!(d, date!(2013 - 10 - 07));
 }
 
-fn conversion_failure(err: Error) -> (usize, Type, Box<dyn std::error::Error + Send + Sync>) {
-    match err {
-        Error::FromSqlConversionFailure(i, ty, e) => (i, ty, e),
-        other => panic!("expected FromSqlConversionFailure, got {other:?}"),
-    }
-}
-
 /// Reads `s` as `T` from column 1, expecting a conversion failure that
 /// quotes it and carries the `time` crate's parse error.
 fn malformed<T: FromSql + std::fmt::Debug>(c: &Connection, s: &str) {
-    let err = c
-        .query_row("SELECT 0, ?1", [s], |r| r.get::<_, T>(1))
-        .unwrap_err();
-    let (col, ty, e) = conversion_failure(err);
-    assert_eq!((col, ty), (1, Type::Text), "{s:?}");
-    let msg = e.to_string();
-    assert!(msg.contains(&format!("{s:?}")), "quotes the text: {msg}");
-    assert!(msg.contains("time::"), "names the type: {msg}");
+    let e = malformed_text::<T>(c, s, "time::");
     let source = e.source().expect("the parser's error");
     assert!(source.is::<time::error::Parse>(), "{source:?}");
 }
@@ -440,14 +405,12 @@ fn random_text_never_panics() {
     // Byte 23 and the sign search pick the parser: short, odd and non-ASCII
     // text around those positions must be errors, not panics.
     let c = memory_db();
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = xorshift(0x2545_f491_4f6c_dd1d_u64);
     let alphabet = "0123456789-+:. TZé\u{1f44c}";
     let chars: Vec<char> = alphabet.chars().collect();
     let mut stmt = c.prepare("SELECT ?1").unwrap();
     for _ in 0..3000 {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
+        let seed = next();
         let len = (seed % 32) as usize;
         let s: String = (0..len)
             .map(|i| chars[((seed >> (i % 48)) as usize + i) % chars.len()])
@@ -461,13 +424,7 @@ fn random_text_never_panics() {
 #[test]
 fn generated_values_round_trip() {
     let c = memory_db();
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15_u64);
     // Every instant from year -9999 to 9999, every whole-minute offset.
     let (min, max) = (
         datetime!(-9999-01-02 0:00 UTC).unix_timestamp_nanos(),

@@ -22,6 +22,7 @@ mod file_control;
 mod from_row;
 mod hardening;
 mod limits;
+mod migrate;
 mod params;
 mod rusqlite_compat;
 mod status;

@@ -12,4 +12,6 @@ mod backup;
 mod blob;
 mod dump;
 mod serialize;
+#[cfg(feature = "session")]
+mod session;
 mod snapshot;

@@ -12,4 +12,12 @@ mod collation;
 mod fts5;
 mod functions;
 mod hooks;
+#[cfg(feature = "preupdate_hook")]
+mod preupdate_hook;
 mod series;
+mod vtab;
+mod vtab_array;
+mod vtab_carray;
+#[cfg(feature = "csvtab")]
+mod vtab_csvtab;
+mod vtab_series;

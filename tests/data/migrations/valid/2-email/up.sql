@@ -1,0 +1,1 @@
+ALTER TABLE friend ADD COLUMN email TEXT;

@@ -1,0 +1,63 @@
+//! Implementing only `VTab<'static>` (so that `open` gets `&'static self`,
+//! which could be kept past `DROP TABLE`) compiles, but such a table can't
+//! be registered: modules require `T: for<'vtab> VTab<'vtab>`.
+use std::borrow::Cow;
+use std::ffi::{CStr, c_int};
+use std::sync::Mutex;
+
+use ferrolite::vtab::{self, Context, Filters, IndexInfo, VTab, VTabConnection, VTabCursor};
+use ferrolite::{Connection, Result};
+
+struct Tab(i64);
+
+static LEAK: Mutex<Vec<&'static Tab>> = Mutex::new(Vec::new());
+
+struct Cur;
+
+impl VTab<'static> for Tab {
+    type Aux = ();
+    type Cursor = Cur;
+    fn connect(
+        _: &mut VTabConnection,
+        _: Option<&()>,
+        _: &[u8],
+        _: &[u8],
+        _: &[u8],
+        _: &[&[u8]],
+    ) -> Result<(Cow<'static, CStr>, Self)> {
+        Ok((c"CREATE TABLE x(a)".into(), Tab(1)))
+    }
+    fn best_index(&self, _: &mut IndexInfo) -> Result<bool> {
+        Ok(true)
+    }
+    fn open(&'static self) -> Result<Cur> {
+        LEAK.lock().unwrap().push(self);
+        Ok(Cur)
+    }
+}
+
+impl VTabCursor for Cur {
+    fn filter(&mut self, _: c_int, _: Option<&str>, _: &Filters<'_>) -> Result<()> {
+        Ok(())
+    }
+    fn next(&mut self) -> Result<()> {
+        Ok(())
+    }
+    fn eof(&self) -> bool {
+        true
+    }
+    fn column(&self, _: &mut Context, _: c_int) -> Result<()> {
+        Ok(())
+    }
+    fn rowid(&self) -> Result<i64> {
+        Ok(0)
+    }
+}
+
+fn main() {
+    let db = Connection::open_in_memory().unwrap();
+    db.create_module("t", vtab::eponymous_only_module::<Tab>(), None)
+        .unwrap();
+    const M: vtab::Module<Tab> = vtab::Module::eponymous_only_module();
+    db.create_module("t", &M, None).unwrap();
+}
