@@ -171,6 +171,15 @@ pub enum Error {
         /// What went wrong.
         error: Box<Error>,
     },
+    /// A [`Pool`](crate::pool::Pool) checkout waited this long without
+    /// getting a connection.
+    PoolTimeout(std::time::Duration),
+    /// The [`Pool`](crate::pool::Pool) was closed: it hands out no more
+    /// connections.
+    PoolClosed,
+    /// A [`PoolBuilder`](crate::pool::PoolBuilder) setting that can't work
+    /// (zero readers, read-only flags for the writer); the text says which.
+    InvalidPoolConfig(String),
 }
 
 impl PartialEq for Error {
@@ -260,6 +269,9 @@ impl PartialEq for Error {
                     error: e2,
                 },
             ) => t1 == t2 && f1 == f2 && c1 == c2 && e1 == e2,
+            (PoolTimeout(d1), PoolTimeout(d2)) => d1 == d2,
+            (PoolClosed, PoolClosed) => true,
+            (InvalidPoolConfig(m1), InvalidPoolConfig(m2)) => m1 == m2,
             // Boxed user errors have no equality; compare their messages.
             (FromSqlConversionFailure(i1, t1, e1), FromSqlConversionFailure(i2, t2, e2)) => {
                 i1 == i2 && t1 == t2 && e1.to_string() == e2.to_string()
@@ -452,6 +464,14 @@ impl fmt::Display for Error {
                     write!(f, "{err}")
                 }
             }
+            Error::PoolTimeout(waited) => {
+                write!(
+                    f,
+                    "timed out after {waited:?} waiting for a pooled connection"
+                )
+            }
+            Error::PoolClosed => f.write_str("the connection pool is closed"),
+            Error::InvalidPoolConfig(msg) => write!(f, "invalid pool configuration: {msg}"),
         }
     }
 }

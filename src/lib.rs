@@ -87,6 +87,8 @@
 //! * `csvtab` (off by default, as in rusqlite): the `csv` virtual table,
 //!   `vtab::csvtab`. Off because SQL on a connection where it is loaded can
 //!   read any file the process can read.
+//! * `r2d2`: `pool::r2d2::ConnectionManager`, for programs built on the
+//!   `r2d2` pool ([`pool::Pool`] itself needs no feature).
 //! * `with-asan`: compile the vendored SQLite with AddressSanitizer.
 //! * Every other feature name of rusqlite 0.41.1 is declared, so crates that
 //!   forward them build: `functions`, `trace`, `cache`, `backup`, `blob`,
@@ -158,6 +160,7 @@ pub mod derive;
 mod extend;
 mod interrupt;
 pub mod migrate;
+pub mod pool;
 #[cfg(feature = "derive")]
 #[doc(hidden)]
 pub use crate::derive::__private;
