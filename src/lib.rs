@@ -152,6 +152,9 @@ mod interrupt;
 pub mod serde;
 mod settings;
 pub mod types;
+// Async access (src/tokio/); inside, the tokio crate is `::tokio`.
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 pub use crate::dataio::{backup, blob, dump, serialize};
 pub use crate::extend::{fts5, functions, hooks, trace};

@@ -72,15 +72,14 @@ fn integers_round_trip_at_their_limits() {
 #[test]
 fn integers_out_of_range_on_write_are_errors_not_wraps() {
     let conn = memory_db();
-    let mut too_big: Vec<&dyn ToSql> = vec![
-        &(i64::MAX as u64 + 1),
-        &u64::MAX,
-        &usize::MAX,
-        &u128::MAX,
-    ];
+    let mut too_big: Vec<&dyn ToSql> =
+        vec![&(i64::MAX as u64 + 1), &u64::MAX, &usize::MAX, &u128::MAX];
     // With feature i128_blob, an i128 is written as rusqlite's BLOB instead.
     if cfg!(not(feature = "i128_blob")) {
-        too_big.extend([&(i64::MAX as i128 + 1) as &dyn ToSql, &(i64::MIN as i128 - 1)]);
+        too_big.extend([
+            &(i64::MAX as i128 + 1) as &dyn ToSql,
+            &(i64::MIN as i128 - 1),
+        ]);
     }
     for v in too_big {
         let err = conn
