@@ -158,33 +158,17 @@ impl Connection {
     /// connection is closed; [`Error::CallPanicked`] with the panic's
     /// message if `f` panicked (a transaction it left open is rolled back,
     /// and the connection stays usable).
-    pub async fn call<F, T, E>(&self, f: F) -> std::result::Result<T, E>
+    pub fn call<F, T, E>(
+        &self,
+        f: F,
+    ) -> impl Future<Output = std::result::Result<T, E>> + Send + 'static + use<F, T, E>
     where
         F: FnOnce(&mut crate::Connection) -> std::result::Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<Error> + Send + 'static,
     {
-        let state = CallState::new();
-        let (tx, rx) = oneshot::channel();
-        let job_state = state.clone();
-        let job: Job = Box::new(move |conn| {
-            if let Some(result) = run_call(conn, &job_state, f) {
-                // The future is gone if this fails: the result is dropped.
-                let _ = tx.send(result);
-            }
-        });
-        let guard = CallGuard::new(state);
-        if self.tx.send(Message::Call(job)).is_err() {
-            guard.disarm();
-            return Err(E::from(Error::ConnectionClosed));
-        }
-        let result = rx.await;
-        guard.disarm();
-        match result {
-            Ok(result) => result,
-            // The job was dropped unrun: the thread ended.
-            Err(_) => Err(E::from(Error::ConnectionClosed)),
-        }
+        let sender = self.tx.clone();
+        async move { call(&sender, f).await }
     }
 
     /// Closes the connection after the calls already sent, and ends its
@@ -202,6 +186,37 @@ impl Connection {
         }
         // No answer: a clone's close got there first.
         rx.await.unwrap_or(Ok(()))
+    }
+}
+
+/// Sends `f` to the connection's thread (at the first poll) and awaits its
+/// result; see [`Connection::call`].
+async fn call<F, T, E>(sender: &mpsc::Sender<Message>, f: F) -> std::result::Result<T, E>
+where
+    F: FnOnce(&mut crate::Connection) -> std::result::Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<Error> + Send + 'static,
+{
+    let state = CallState::new();
+    let (tx, rx) = oneshot::channel();
+    let job_state = state.clone();
+    let job: Job = Box::new(move |conn| {
+        if let Some(result) = run_call(conn, &job_state, f) {
+            // The future is gone if this fails: the result is dropped.
+            let _ = tx.send(result);
+        }
+    });
+    let guard = CallGuard::new(state);
+    if sender.send(Message::Call(job)).is_err() {
+        guard.disarm();
+        return Err(E::from(Error::ConnectionClosed));
+    }
+    let result = rx.await;
+    guard.disarm();
+    match result {
+        Ok(result) => result,
+        // The job was dropped unrun: the thread ended.
+        Err(_) => Err(E::from(Error::ConnectionClosed)),
     }
 }
 
