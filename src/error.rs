@@ -147,6 +147,15 @@ pub enum Error {
         /// How many columns the Rust type reads.
         reads: usize,
     },
+    /// A [`Pool`](crate::pool::Pool) checkout waited this long without
+    /// getting a connection.
+    PoolTimeout(std::time::Duration),
+    /// The [`Pool`](crate::pool::Pool) was closed: it hands out no more
+    /// connections.
+    PoolClosed,
+    /// A [`PoolBuilder`](crate::pool::PoolBuilder) setting that can't work
+    /// (zero readers, read-only flags for the writer); the text says which.
+    InvalidPoolConfig(String),
     /// The connection behind an asynchronous handle (`ferrolite::tokio`,
     /// feature `tokio`) is closed: `close()` ran, or its thread is gone.
     /// Nothing ran.
@@ -228,6 +237,9 @@ impl PartialEq for Error {
                     reads: r2,
                 },
             ) => c1 == c2 && r1 == r2,
+            (PoolTimeout(d1), PoolTimeout(d2)) => d1 == d2,
+            (PoolClosed, PoolClosed) => true,
+            (InvalidPoolConfig(m1), InvalidPoolConfig(m2)) => m1 == m2,
             // Boxed user errors have no equality; compare their messages.
             (FromSqlConversionFailure(i1, t1, e1), FromSqlConversionFailure(i2, t2, e2)) => {
                 i1 == i2 && t1 == t2 && e1.to_string() == e2.to_string()
@@ -398,6 +410,14 @@ impl fmt::Display for Error {
                 "The query has {columns} column{}, the type reads {reads}",
                 if *columns == 1 { "" } else { "s" }
             ),
+            Error::PoolTimeout(waited) => {
+                write!(
+                    f,
+                    "timed out after {waited:?} waiting for a pooled connection"
+                )
+            }
+            Error::PoolClosed => f.write_str("the connection pool is closed"),
+            Error::InvalidPoolConfig(msg) => write!(f, "invalid pool configuration: {msg}"),
         }
     }
 }

@@ -148,6 +148,7 @@ mod raw;
 mod dataio;
 mod extend;
 mod interrupt;
+pub mod pool;
 #[cfg(feature = "serde")]
 pub mod serde;
 mod settings;
