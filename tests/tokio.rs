@@ -555,3 +555,286 @@ async fn dropping_every_handle_ends_the_thread_and_closes() -> ferrolite::Result
     assert!(!wal.exists());
     Ok(())
 }
+
+// ---------------------------------------------------------------- Pool
+
+use ferrolite::tokio::Pool;
+
+async fn bank_pool(dir: &tempfile::TempDir, readers: usize) -> Pool {
+    let pool = Pool::builder(dir.path().join("bank.db"))
+        .readers(readers)
+        .build()
+        .await
+        .unwrap();
+    pool.write(|c| {
+        c.execute_batch(
+            "CREATE TABLE acct (id INTEGER PRIMARY KEY, bal INTEGER);
+             INSERT INTO acct VALUES (1, 0), (2, 0);",
+        )
+    })
+    .await
+    .unwrap();
+    pool
+}
+
+#[tokio::test]
+async fn pool_reads_and_writes() -> ferrolite::Result<()> {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = bank_pool(&dir, 2).await;
+    pool.write(|c| c.execute("UPDATE acct SET bal = 5 WHERE id = 1", []))
+        .await?;
+    let bal: i64 = pool
+        .read(|c| c.query_row("SELECT bal FROM acct WHERE id = 1", [], |r| r.get(0)))
+        .await?;
+    assert_eq!(bal, 5);
+    // Readers are read-only.
+    let err = pool
+        .read(|c| c.execute("DELETE FROM acct", []))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.sqlite_error_code(),
+        Some(ferrolite::ErrorCode::ReadOnly)
+    );
+    assert_eq!(pool.status().readers, 2);
+    assert_eq!(pool.close().await, 0);
+    let err = pool.read(one).await.unwrap_err();
+    assert_eq!(err, Error::PoolClosed);
+    let err = pool.write(one).await.unwrap_err();
+    assert_eq!(err, Error::PoolClosed);
+    Ok(())
+}
+
+#[tokio::test]
+async fn pool_build_errors_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Pool::builder(dir.path().join("x.db"))
+        .readers(0)
+        .build()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidPoolConfig(_)), "{err:?}");
+    let err = Pool::builder(dir.path().join("no/such/dir/x.db"))
+        .build()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.sqlite_error_code(),
+        Some(ferrolite::ErrorCode::CannotOpen)
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn pool_in_memory_on_a_current_thread_runtime() -> ferrolite::Result<()> {
+    let pool = Pool::builder(":memory:").readers(2).build().await?;
+    pool.write(|c| c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (3)"))
+        .await?;
+    let x: i64 = pool
+        .read(|c| c.query_row("SELECT x FROM t", [], |r| r.get(0)))
+        .await?;
+    assert_eq!(x, 3);
+    Ok(())
+}
+
+#[tokio::test]
+async fn pool_a_panicking_write_returns_an_error_and_the_pool_carries_on() -> ferrolite::Result<()>
+{
+    let dir = tempfile::tempdir().unwrap();
+    let pool = bank_pool(&dir, 1).await;
+    let err = pool
+        .write(|c| -> ferrolite::Result<()> {
+            c.execute_batch("BEGIN; UPDATE acct SET bal = 100 WHERE id = 1")?;
+            panic!("writer boom");
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::CallPanicked("writer boom".to_owned()));
+    let err = pool
+        .read(|_| -> ferrolite::Result<()> { panic!("reader boom") })
+        .await
+        .unwrap_err();
+    assert_eq!(err, Error::CallPanicked("reader boom".to_owned()));
+    // Nothing of the panicking write is visible; both lanes still work.
+    let bal: i64 = pool
+        .read(|c| c.query_row("SELECT bal FROM acct WHERE id = 1", [], |r| r.get(0)))
+        .await?;
+    assert_eq!(bal, 0);
+    pool.write(|c| c.execute("UPDATE acct SET bal = 1 WHERE id = 1", []))
+        .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pool_timeouts_cancel_writes_and_never_hit_later_calls() {
+    // Writers in a loop under random timeouts (cancelled while queued,
+    // before starting, mid-statement, or just after), readers checking
+    // the invariant all along: no partial transfer is ever visible, and
+    // every call that completes succeeds.
+    let dir = tempfile::tempdir().unwrap();
+    let pool = bank_pool(&dir, 2).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut readers = Vec::new();
+    for _ in 0..2 {
+        let (pool, stop) = (pool.clone(), stop.clone());
+        readers.push(tokio::spawn(async move {
+            let mut checks = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let sum: i64 = pool
+                    .read(|c| c.query_row("SELECT sum(bal) FROM acct", [], |r| r.get(0)))
+                    .await
+                    .unwrap();
+                assert_eq!(sum, 0);
+                checks += 1;
+            }
+            checks
+        }));
+    }
+    let n = iterations(1500);
+    let mut writers = Vec::new();
+    for t in 0..3_u64 {
+        let pool = pool.clone();
+        writers.push(tokio::spawn(async move {
+            let mut rng = Rng(0xabcd_ef01_2345 + t * 104_729);
+            let (mut done, mut late) = (0_i64, 0);
+            for _ in 0..n / 3 {
+                let work = rng.below(300);
+                let call = pool.write(move |c| -> ferrolite::Result<()> {
+                    let tx = c.transaction()?;
+                    tx.execute("UPDATE acct SET bal = bal - 1 WHERE id = 1", [])?;
+                    tx.query_row(
+                        "SELECT count(*) FROM generate_series(1, ?1)",
+                        [work * 300],
+                        |r| r.get::<_, i64>(0),
+                    )?;
+                    tx.execute("UPDATE acct SET bal = bal + 1 WHERE id = 2", [])?;
+                    tx.commit()
+                });
+                match tokio::time::timeout(Duration::from_micros(rng.below(4000)), call).await {
+                    Ok(r) => {
+                        r.unwrap();
+                        done += 1;
+                    }
+                    Err(_) => late += 1,
+                }
+            }
+            (done, late)
+        }));
+    }
+    let (mut done, mut late) = (0, 0);
+    for w in writers {
+        let (d, l) = w.await.unwrap();
+        done += d;
+        late += l;
+    }
+    stop.store(true, Ordering::SeqCst);
+    for r in readers {
+        assert!(r.await.unwrap() > 0);
+    }
+    assert!(done > 0 && late > 0, "done {done}, timed out {late}");
+    let (a, b): (i64, i64) = pool
+        .read(|c| {
+            c.query_row(
+                "SELECT (SELECT bal FROM acct WHERE id = 1), (SELECT bal FROM acct WHERE id = 2)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(a + b, 0);
+    assert!(b >= done, "{b} < {done}");
+    // Everything went back: nothing in use, nobody queued.
+    let s = pool.status();
+    assert_eq!(
+        (s.readers_in_use, s.writer_in_use, s.writers_waiting),
+        (0, false, 0)
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn pool_reads_run_while_a_long_write_runs() -> ferrolite::Result<()> {
+    // Only one runtime thread: the long write runs on a blocking thread,
+    // the reads and a ticker keep going.
+    let dir = tempfile::tempdir().unwrap();
+    let pool = bank_pool(&dir, 2).await;
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let write = tokio::spawn(pool.write(move |c| {
+        let tx = c.transaction()?;
+        tx.execute("UPDATE acct SET bal = bal + 1 WHERE id = 1", [])?;
+        let _ = wait.recv_timeout(Duration::from_secs(30));
+        tx.execute("UPDATE acct SET bal = bal - 1 WHERE id = 2", [])?;
+        tx.commit()
+    }));
+    for _ in 0..20 {
+        let sum: i64 = pool
+            .read(|c| c.query_row("SELECT sum(bal) FROM acct", [], |r| r.get(0)))
+            .await?;
+        assert_eq!(sum, 0);
+    }
+    release.send(()).unwrap();
+    write.await.unwrap()?;
+    let (a, b): (i64, i64) = pool
+        .read(|c| {
+            c.query_row(
+                "SELECT (SELECT bal FROM acct WHERE id = 1), (SELECT bal FROM acct WHERE id = 2)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
+        .await?;
+    assert_eq!((a, b), (1, -1));
+    Ok(())
+}
+
+#[tokio::test]
+async fn pool_a_queued_write_dropped_never_runs() -> ferrolite::Result<()> {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = bank_pool(&dir, 1).await;
+    let (release, wait) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started) = tokio::sync::oneshot::channel::<()>();
+    let first = tokio::spawn(pool.write(move |_| {
+        let _ = started_tx.send(());
+        let _ = wait.recv();
+        Ok::<_, Error>(())
+    }));
+    started.await.unwrap();
+    let ran = Arc::new(AtomicBool::new(false));
+    let r = ran.clone();
+    let queued = pool.write(move |c| {
+        r.store(true, Ordering::SeqCst);
+        c.execute("UPDATE acct SET bal = 99 WHERE id = 1", [])
+    });
+    assert!(
+        tokio::time::timeout(Duration::from_millis(20), queued)
+            .await
+            .is_err()
+    );
+    assert_eq!(pool.status().writers_waiting, 0);
+    release.send(()).unwrap();
+    first.await.unwrap()?;
+    let bal: i64 = pool
+        .write(|c| c.query_row("SELECT bal FROM acct WHERE id = 1", [], |r| r.get(0)))
+        .await?;
+    assert_eq!(bal, 0);
+    assert!(!ran.load(Ordering::SeqCst));
+    Ok(())
+}
+
+#[tokio::test]
+async fn pool_close_interrupts_running_calls_and_refuses_queued_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = bank_pool(&dir, 1).await;
+    let (started_tx, started) = tokio::sync::oneshot::channel::<()>();
+    let long = tokio::spawn(pool.read(move |c| {
+        let _ = started_tx.send(());
+        c.query_row(ENDLESS, [], |r| r.get::<_, i64>(0))
+    }));
+    started.await.unwrap();
+    let queued = tokio::spawn(pool.read(one));
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let start = Instant::now();
+    assert_eq!(pool.close().await, 0);
+    assert!(start.elapsed() < prompt());
+    assert!(long.await.unwrap().unwrap_err().is_interrupted());
+    assert_eq!(queued.await.unwrap().unwrap_err(), Error::PoolClosed);
+}

@@ -35,6 +35,11 @@ pub(crate) struct CallState {
 }
 
 impl CallState {
+    /// The call's token, cancelled when its future is dropped unfinished.
+    pub(crate) fn token(&self) -> &CancelToken {
+        &self.token
+    }
+
     pub(crate) fn new() -> Arc<CallState> {
         Arc::new(CallState {
             token: CancelToken::new(),
@@ -83,22 +88,25 @@ impl Drop for CallGuard {
     }
 }
 
+/// What [`run_call`] did.
+pub(crate) enum Ran<T, E> {
+    /// The call was cancelled before it started: `f` was dropped unrun.
+    Cancelled,
+    /// `f` returned this.
+    Returned(Result<T, E>),
+    /// `f` panicked: [`Error::CallPanicked`], through `E::from`.
+    Panicked(E),
+}
+
 /// Runs `f` on `conn` for the call `state`, on the connection's thread.
-/// `None` if the call was cancelled before it started (`f` is dropped
-/// unrun); otherwise `f`'s result, or [`Error::CallPanicked`] if it
-/// panicked.
-pub(crate) fn run_call<T, E, F>(
-    conn: &mut Connection,
-    state: &CallState,
-    f: F,
-) -> Option<Result<T, E>>
+pub(crate) fn run_call<T, E, F>(conn: &mut Connection, state: &CallState, f: F) -> Ran<T, E>
 where
     F: FnOnce(&mut Connection) -> Result<T, E>,
     E: From<Error>,
 {
     if state.token.inner.is_cancelled_flag() {
         state.finish();
-        return None;
+        return Ran::Cancelled;
     }
     conn.watchdog().push_scope(Arc::clone(&state.token.inner));
     let out = catch_unwind(AssertUnwindSafe(|| f(&mut *conn)));
@@ -108,21 +116,20 @@ where
     // `&mut`): popping then finds that one's empty stack and does nothing,
     // and the token, no longer cancellable, is harmless where it went.
     conn.watchdog().pop_scope();
-    let out = match out {
+    match out {
         Ok(result) => {
             if cancelled {
                 tidy(conn);
             }
-            result
+            Ran::Returned(result)
         }
         Err(payload) => {
             tidy(conn);
             let msg = payload_text(&*payload);
             drop_payload(payload);
-            Err(E::from(Error::CallPanicked(msg)))
+            Ran::Panicked(E::from(Error::CallPanicked(msg)))
         }
-    };
-    Some(out)
+    }
 }
 
 /// After a cancelled or panicking call: rolls back a transaction it left

@@ -8,7 +8,7 @@ use std::thread;
 
 use ::tokio::sync::oneshot;
 
-use super::call::{CallGuard, CallState, run_call};
+use super::call::{CallGuard, CallState, Ran, run_call};
 use crate::callback::panic::catch_panic;
 use crate::{Error, OpenFlags, Result, ffi};
 
@@ -201,10 +201,13 @@ where
     let (tx, rx) = oneshot::channel();
     let job_state = state.clone();
     let job: Job = Box::new(move |conn| {
-        if let Some(result) = run_call(conn, &job_state, f) {
-            // The future is gone if this fails: the result is dropped.
-            let _ = tx.send(result);
-        }
+        let result = match run_call(conn, &job_state, f) {
+            Ran::Cancelled => return,
+            Ran::Returned(result) => result,
+            Ran::Panicked(e) => Err(e),
+        };
+        // The future is gone if this fails: the result is dropped.
+        let _ = tx.send(result);
     });
     let guard = CallGuard::new(state);
     if sender.send(Message::Call(job)).is_err() {

@@ -1,5 +1,7 @@
 //! Async access for tokio programs (feature `tokio`): a [`Connection`] on
-//! a thread of its own, driven by closures sent to it.
+//! a thread of its own, driven by closures sent to it, and a [`Pool`] of
+//! one writer and many readers (the [synchronous pool](crate::pool) made
+//! async).
 //!
 //! SQLite calls block, so they never run on the runtime's threads: each
 //! [`Connection`] owns one OS thread, and [`Connection::call`] sends a
@@ -48,5 +50,7 @@
 
 mod call;
 mod connection;
+mod pool;
 
 pub use connection::Connection;
+pub use pool::{Pool, PoolBuilder};
