@@ -75,6 +75,8 @@
 //!   `libsqlite3-sys/column_metadata` (a system SQLite must be built with
 //!   `SQLITE_ENABLE_COLUMN_METADATA`). `Connection::column_metadata`,
 //!   `table_exists` and `column_exists` need no feature.
+//! * `r2d2`: `pool::r2d2::ConnectionManager`, for programs built on the
+//!   `r2d2` pool ([`pool::Pool`] itself needs no feature).
 //! * `with-asan`: compile the vendored SQLite with AddressSanitizer.
 //! * Every other feature name of rusqlite 0.41.1 is declared, so crates that
 //!   forward them build: `functions`, `trace`, `cache`, `backup`, `blob`,

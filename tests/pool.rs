@@ -861,3 +861,104 @@ fn the_writer_waits_for_a_lock_held_outside_the_pool() -> Result<()> {
     assert_eq!(count(&*pool.read()?, "SELECT count(*) FROM t")?, 2);
     Ok(())
 }
+
+// ---- feature r2d2 ----
+
+#[cfg(feature = "r2d2")]
+mod r2d2_manager {
+    use ferrolite::pool::r2d2::ConnectionManager;
+    use ferrolite::{ErrorCode, OpenFlags, Result};
+    use r2d2::ManageConnection;
+
+    #[test]
+    fn r2d2_memory_managers_share_within_and_not_across() -> Result<()> {
+        let a = ConnectionManager::memory();
+        let b = ConnectionManager::memory();
+        let a1 = a.connect()?;
+        let a2 = a.connect()?;
+        a1.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1)")?;
+        let n: i64 = a2.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
+        assert_eq!(n, 1);
+        assert!(b.connect()?.execute_batch("SELECT * FROM t").is_err());
+        // The database outlives every connection r2d2 made.
+        drop((a1, a2));
+        let n: i64 = a
+            .connect()?
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
+        assert_eq!(n, 1);
+        Ok(())
+    }
+
+    #[test]
+    fn r2d2_has_broken_rolls_back_an_open_transaction() -> Result<()> {
+        let m = ConnectionManager::memory();
+        let mut c = m.connect()?;
+        c.execute_batch("CREATE TABLE t (x); BEGIN; INSERT INTO t VALUES (1)")?;
+        assert!(!m.has_broken(&mut c));
+        assert!(c.is_autocommit());
+        let n: i64 = c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?;
+        assert_eq!(n, 0);
+        m.is_valid(&mut c)?;
+        Ok(())
+    }
+
+    #[test]
+    fn r2d2_file_flags_and_init() -> Result<()> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r2d2.db");
+        let err = ConnectionManager::file(&path)
+            .with_flags(OpenFlags::SQLITE_OPEN_READ_WRITE) // no CREATE
+            .connect()
+            .unwrap_err();
+        assert_eq!(
+            err.sqlite_error_code(),
+            Some(ErrorCode::CannotOpen),
+            "{err}"
+        );
+        let m = ConnectionManager::file(&path)
+            .with_init(|c| c.execute_batch("PRAGMA user_version = 7"));
+        let c = m.connect()?;
+        let v: i64 = c.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        assert_eq!(v, 7);
+        let err = ConnectionManager::file(&path)
+            .with_init(|c| c.execute_batch("SELECT nope"))
+            .connect()
+            .unwrap_err();
+        assert!(err.to_string().contains("nope"), "{err}");
+        Ok(())
+    }
+
+    #[test]
+    fn r2d2_with_pool_threads() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = ConnectionManager::file(dir.path().join("t.db"))
+            .with_init(|c| c.execute_batch("PRAGMA journal_mode = WAL"));
+        let pool = ::r2d2::Pool::builder().max_size(4).build(m).unwrap();
+        pool.get()
+            .unwrap()
+            .execute_batch("CREATE TABLE t (x)")
+            .unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|i| {
+                let pool = pool.clone();
+                std::thread::spawn(move || {
+                    for j in 0..20 {
+                        pool.get()
+                            .unwrap()
+                            .execute("INSERT INTO t VALUES (?1)", [i * 100 + j])
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let n: i64 = pool
+            .get()
+            .unwrap()
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 80);
+    }
+}
