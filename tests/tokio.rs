@@ -857,3 +857,52 @@ async fn pool_close_interrupts_running_calls_and_refuses_queued_ones() {
     assert!(long.await.unwrap().unwrap_err().is_interrupted());
     assert_eq!(queued.await.unwrap().unwrap_err(), Error::PoolClosed);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pool_shared_with_blocking_code_and_cancelled_while_checking_out() -> ferrolite::Result<()>
+{
+    // An async pool over a synchronous one that blocking code also uses:
+    // a write waiting (on a blocking thread) for the writer held by that
+    // code is cancelled by its timeout, never runs, and frees its turn.
+    let dir = tempfile::tempdir().unwrap();
+    let sync = ferrolite::pool::Pool::builder(dir.path().join("shared.db"))
+        .readers(1)
+        .build()?;
+    sync.write()?
+        .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1)")?;
+    let pool = Pool::from_pool(sync.clone());
+    assert_eq!(pool.status().readers, 1);
+    let held = sync.write()?;
+    let ran = Arc::new(AtomicBool::new(false));
+    let r = ran.clone();
+    let waiting = pool.write(move |c| {
+        r.store(true, Ordering::SeqCst);
+        c.execute("UPDATE t SET x = 2", [])
+    });
+    assert!(
+        tokio::time::timeout(Duration::from_millis(50), waiting)
+            .await
+            .is_err()
+    );
+    // Reads go on meanwhile.
+    let x: i64 = pool
+        .read(|c| c.query_row("SELECT x FROM t", [], |r| r.get(0)))
+        .await?;
+    assert_eq!(x, 1);
+    // The cancelled checkout gives up within its poll interval.
+    let start = Instant::now();
+    while sync.status().writers_waiting > 0 && start.elapsed() < prompt() {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(sync.status().writers_waiting, 0);
+    drop(held);
+    let n = tokio::time::timeout(
+        prompt(),
+        pool.write(|c| c.execute("UPDATE t SET x = 3", [])),
+    )
+    .await
+    .expect("the writer's turn was freed")?;
+    assert_eq!(n, 1);
+    assert!(!ran.load(Ordering::SeqCst));
+    Ok(())
+}
