@@ -77,6 +77,9 @@
 //!   `table_exists` and `column_exists` need no feature.
 //! * `r2d2`: `pool::r2d2::ConnectionManager`, for programs built on the
 //!   `r2d2` pool ([`pool::Pool`] itself needs no feature).
+//! * `tokio`: `ferrolite::tokio::{Connection, Pool}` for async code
+//!   (a connection on its own thread, the pool on blocking threads;
+//!   dropping a call's future cancels its work).
 //! * `with-asan`: compile the vendored SQLite with AddressSanitizer.
 //! * Every other feature name of rusqlite 0.41.1 is declared, so crates that
 //!   forward them build: `functions`, `trace`, `cache`, `backup`, `blob`,
