@@ -180,6 +180,15 @@ pub enum Error {
     /// A [`PoolBuilder`](crate::pool::PoolBuilder) setting that can't work
     /// (zero readers, read-only flags for the writer); the text says which.
     InvalidPoolConfig(String),
+    /// The connection behind an asynchronous handle (`ferrolite::tokio`,
+    /// feature `tokio`) is closed: `close()` ran, or its thread is gone.
+    /// Nothing ran.
+    ConnectionClosed,
+    /// A closure ferrolite ran for the caller on a connection's own thread
+    /// (`ferrolite::tokio`'s `call`, `read`, `write`) panicked: the panic's
+    /// message. An open transaction was rolled back and the connection
+    /// stays usable.
+    CallPanicked(String),
 }
 
 impl PartialEq for Error {
@@ -232,6 +241,8 @@ impl PartialEq for Error {
                 },
             ) => e1 == e2 && m1 == m2 && s1 == s2 && o1 == o2,
             (InvalidDatabaseIndex(i1), InvalidDatabaseIndex(i2)) => i1 == i2,
+            (ConnectionClosed, ConnectionClosed) => true,
+            (CallPanicked(m1), CallPanicked(m2)) => m1 == m2,
             (MissingParameter(n1), MissingParameter(n2)) => n1 == n2,
             (NamedParameterByPosition(n1), NamedParameterByPosition(n2)) => n1 == n2,
             (
@@ -403,6 +414,8 @@ impl fmt::Display for Error {
             Error::ToSqlConversionFailure(err) => err.fmt(f),
             Error::InvalidQuery => f.write_str("Query is not read-only"),
             Error::UnwindingPanic => f.write_str("unwinding panic"),
+            Error::ConnectionClosed => f.write_str("the connection is closed"),
+            Error::CallPanicked(msg) => write!(f, "the closure panicked: {msg}"),
             Error::GetAuxWrongType => f.write_str("get_aux called with wrong type"),
             Error::MultipleStatement => f.write_str("Multiple statements provided"),
             Error::InvalidParameterCount(given, expected) => write!(

@@ -89,6 +89,9 @@
 //!   read any file the process can read.
 //! * `r2d2`: `pool::r2d2::ConnectionManager`, for programs built on the
 //!   `r2d2` pool ([`pool::Pool`] itself needs no feature).
+//! * `tokio`: `ferrolite::tokio::{Connection, Pool}` for async code
+//!   (a connection on its own thread, the pool on blocking threads;
+//!   dropping a call's future cancels its work).
 //! * `with-asan`: compile the vendored SQLite with AddressSanitizer.
 //! * Every other feature name of rusqlite 0.41.1 is declared, so crates that
 //!   forward them build: `functions`, `trace`, `cache`, `backup`, `blob`,
@@ -168,6 +171,9 @@ pub use crate::derive::__private;
 pub mod serde;
 mod settings;
 pub mod types;
+// Async access (src/tokio/); inside, the tokio crate is `::tokio`.
+#[cfg(feature = "tokio")]
+pub mod tokio;
 
 #[cfg(feature = "session")]
 pub use crate::dataio::session;

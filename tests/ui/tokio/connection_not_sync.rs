@@ -1,0 +1,1 @@
+../connection_not_sync.rs

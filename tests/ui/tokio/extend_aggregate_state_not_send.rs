@@ -1,0 +1,1 @@
+../extend_aggregate_state_not_send.rs

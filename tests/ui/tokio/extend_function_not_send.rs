@@ -1,0 +1,1 @@
+../extend_function_not_send.rs

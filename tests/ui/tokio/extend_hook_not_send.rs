@@ -1,0 +1,1 @@
+../extend_hook_not_send.rs

@@ -1,0 +1,1 @@
+../pool_pooled_connection_not_sync.rs

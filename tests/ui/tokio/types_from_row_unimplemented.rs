@@ -1,0 +1,1 @@
+../types_from_row_unimplemented.rs
