@@ -516,3 +516,51 @@ fn interrupt_stops_a_streaming_query() {
     assert_eq!(node.count(request::INTERRUPT), 1);
     conn.execute_batch("SELECT 1").unwrap();
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn serde_from_row_reads_dqlite_rows() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct R {
+        a: i64,
+        b: String,
+    }
+    let node =
+        leader(|_, kind, _| (kind == request::QUERY_SQL).then(|| vec![rows(8, 10, ROWS_DONE)]));
+    let conn = client(&[&node.addr]).open("app").unwrap();
+    let r: R = conn
+        .query_row("SELECT a, b FROM t", [], ferrolite::serde::from_row)
+        .unwrap();
+    assert_eq!(
+        r,
+        R {
+            a: 8,
+            b: "r8".into()
+        }
+    );
+    let mut rows = conn.query("SELECT a, b FROM t", []).unwrap();
+    assert_eq!(rows.column_names(), ["a", "b"]);
+    let row = rows.next().unwrap().unwrap();
+    assert_eq!(row.get::<_, String>(1).unwrap(), "r8");
+    assert_eq!(row.values()[0], Value::Integer(8));
+    assert!(matches!(
+        row.get::<_, i64>(2),
+        Err(ferrolite::Error::InvalidColumnIndex(2))
+    ));
+    assert!(rows.next().unwrap().is_some());
+    assert!(rows.next().unwrap().is_none());
+}
+
+#[test]
+fn node_that_stopped_between_calls_is_not_an_unknown_outcome() {
+    // The node answers, then closes the connection (it stopped while the
+    // client was idle): the next write sees the closed connection before
+    // sending and goes to the (new) leader instead of failing.
+    let node =
+        leader(|_, kind, _| (kind == request::EXEC_SQL).then(|| vec![result(1, 1), Reply::Close]));
+    let conn = client(&[&node.addr]).open("app").unwrap();
+    conn.execute("INSERT INTO t VALUES (1)", []).unwrap();
+    thread::sleep(Duration::from_millis(100));
+    conn.execute("INSERT INTO t VALUES (2)", []).unwrap();
+    assert_eq!(node.count(request::EXEC_SQL), 2);
+}
