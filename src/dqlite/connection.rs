@@ -60,7 +60,7 @@ impl Session {
     fn reconnect(&mut self) -> Result<()> {
         self.wire = None;
         self.pending = None;
-        let (mut wire, _, _) = self.client.leader_wire()?;
+        let mut wire = self.client.take_leader_wire()?;
         let mut e = Encoder::new();
         e.text(&self.name)?.u64(0).text("volatile")?;
         match wire.call(&e.finish(request::OPEN, 0)) {
