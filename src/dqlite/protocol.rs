@@ -8,6 +8,25 @@
 //! nothing is allocated from a length the server sent before that length is
 //! checked against the bytes actually received (themselves capped by
 //! [`MAX_BODY_BYTES`]).
+//!
+//! ```
+//! use ferrolite::dqlite::protocol::{Encoder, Response, decode_response, request, response};
+//! // "Open" request: name, flags, VFS; framed with its 8-byte header.
+//! let mut e = Encoder::new();
+//! e.text("app")?.u64(0).text("volatile")?;
+//! let msg = e.finish(request::OPEN, 0);
+//! assert_eq!(&msg[..8], &[4, 0, 0, 0, 3, 0, 0, 0]); // 4 words, type 3
+//! // A "Failure" response body: code, then message.
+//! let mut body = 1u64.to_le_bytes().to_vec();
+//! body.extend_from_slice(b"no such table: t\0\0\0\0\0\0\0\0");
+//! assert_eq!(
+//!     decode_response(response::FAILURE, 0, &body),
+//!     Ok(Response::Failure { code: 1, message: "no such table: t".into() })
+//! );
+//! // Truncated: an error, never a panic.
+//! assert!(decode_response(response::FAILURE, 0, &body[..12]).is_err());
+//! # Ok::<(), ferrolite::Error>(())
+//! ```
 
 use std::fmt;
 
