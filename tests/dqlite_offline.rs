@@ -365,7 +365,7 @@ fn transaction_broken_by_leader_change_is_rolled_back() {
         (kind == request::EXEC_SQL && sql_of(body).starts_with("INSERT"))
             .then(|| vec![Reply::Close])
     });
-    let mut conn = client(&[&node.addr]).open("app").unwrap();
+    let conn = client(&[&node.addr]).open("app").unwrap();
     let tx = conn.transaction().unwrap();
     let err = tx.execute("INSERT INTO t VALUES (1)", []).unwrap_err();
     assert!(dqlite::is_rolled_back(&err), "{err:?}");
@@ -383,7 +383,7 @@ fn transaction_broken_by_leader_change_is_rolled_back() {
 #[test]
 fn transaction_commit_and_rollback() {
     let node = leader(|_, _, _| None);
-    let mut conn = client(&[&node.addr]).open("app").unwrap();
+    let conn = client(&[&node.addr]).open("app").unwrap();
     let tx = conn.transaction().unwrap();
     tx.execute("UPDATE t SET a = 1", []).unwrap();
     tx.commit().unwrap();
@@ -407,7 +407,7 @@ fn commit_lost_is_unknown_outcome() {
     let node = leader(|_, kind, body| {
         (kind == request::EXEC_SQL && sql_of(body) == "COMMIT").then(|| vec![Reply::Close])
     });
-    let mut conn = client(&[&node.addr]).open("app").unwrap();
+    let conn = client(&[&node.addr]).open("app").unwrap();
     let tx = conn.transaction().unwrap();
     tx.execute("UPDATE t SET a = 1", []).unwrap();
     let err = tx.commit().unwrap_err();

@@ -441,11 +441,13 @@ impl Connection {
     }
 
     /// Begins a transaction (`BEGIN`), rolled back when dropped unless
-    /// committed.
+    /// committed. Takes `&self` (as rusqlite's `unchecked_transaction`):
+    /// calls made on the connection meanwhile run inside it.
     ///
     /// # Errors
-    /// The server's failure; no leader found in time.
-    pub fn transaction(&mut self) -> Result<Transaction<'_>> {
+    /// The server's failure (e.g. a transaction already open); no leader
+    /// found in time.
+    pub fn transaction(&self) -> Result<Transaction<'_>> {
         {
             let mut s = self.session()?;
             s.exec_sql(Kind::Read, "BEGIN", &[])?;
