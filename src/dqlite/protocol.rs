@@ -632,6 +632,17 @@ impl RowsReader {
         Ok(RowsReader { body, pos, columns })
     }
 
+    /// Whether the next item is the end of the result (so nothing is left
+    /// to interrupt).
+    pub fn at_done(&self) -> bool {
+        Decoder {
+            buf: &self.body,
+            pos: self.pos,
+        }
+        .peek_u64()
+            == Ok(ROWS_DONE)
+    }
+
     /// The next row or end marker.
     ///
     /// # Errors
