@@ -599,3 +599,19 @@ fn one_round_trip_per_execute_and_prepared_query_row() {
     assert_eq!(kinds, [request::LEADER, request::OPEN]);
     assert_eq!(node.connections.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn describe_reads_node_metadata() {
+    let node = leader(|_, kind, _| {
+        (kind == request::DESCRIBE).then(|| {
+            let mut e = Encoder::new();
+            e.u64(3).u64(7);
+            vec![Reply::Msg(response::METADATA, e.body().to_vec())]
+        })
+    });
+    let c = client(&[&node.addr]);
+    let m = c.describe(&node.addr).unwrap();
+    assert_eq!((m.failure_domain, m.weight), (3, 7));
+    assert_eq!(node.last(request::DESCRIBE), 0u64.to_le_bytes());
+    assert!(c.describe("127.0.0.1:1").is_err());
+}
