@@ -160,6 +160,8 @@ mod raw;
 mod dataio;
 #[cfg(feature = "derive")]
 pub mod derive;
+#[cfg(feature = "dqlite")]
+pub mod dqlite;
 mod extend;
 mod interrupt;
 pub mod migrate;
