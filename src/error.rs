@@ -564,6 +564,17 @@ impl Error {
         )
     }
 
+    /// True when a write sent to a dqlite cluster has an unknown outcome:
+    /// the connection to the leader broke after the request was sent, so
+    /// the write may or may not have been committed. ferrolite never sends
+    /// it again; check the data before retrying. (Extended code
+    /// [`crate::dqlite::UNKNOWN_OUTCOME`].)
+    #[cfg(feature = "dqlite")]
+    #[inline]
+    pub fn is_unknown_outcome(&self) -> bool {
+        self.sqlite_extended_error_code() == Some(DQLITE_UNKNOWN_OUTCOME)
+    }
+
     /// True for a constraint violation (UNIQUE, NOT NULL, CHECK, FOREIGN KEY, …).
     #[inline]
     pub fn is_constraint_violation(&self) -> bool {
@@ -605,6 +616,11 @@ impl Error {
         }
     }
 }
+
+/// Extended code of a dqlite write whose outcome is unknown
+/// (`SQLITE_IOERR | 200 << 8`, a value no SQLite or dqlite code uses).
+#[cfg(feature = "dqlite")]
+pub(crate) const DQLITE_UNKNOWN_OUTCOME: c_int = 10 | (200 << 8);
 
 /// Builds an error from a result code, without a message.
 #[cold]

@@ -152,6 +152,8 @@ mod raw;
 // Features, named as the README's sections; their public modules are
 // re-exported below under their old paths.
 mod dataio;
+#[cfg(feature = "dqlite")]
+pub mod dqlite;
 mod extend;
 mod interrupt;
 #[cfg(feature = "serde")]
