@@ -159,7 +159,7 @@ mod client {
         let blob = vec![0u8, 1, 2, 255, 0];
         conn.execute(
             "INSERT INTO v VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![i64::MIN, 2.5f64, "héllo\0x", blob, Option::<i64>::None],
+            params![i64::MIN, 2.5f64, "héllo ✓", blob, Option::<i64>::None],
         )
         .unwrap();
         conn.execute(
@@ -184,12 +184,18 @@ mod client {
             .unwrap();
         assert_eq!(
             (i, r, t.as_str(), b, n),
-            (i64::MIN, 2.5, "héllo\0x", blob, None)
+            (i64::MIN, 2.5, "héllo ✓", blob, None)
         );
         let t: String = conn
             .query_row("SELECT t FROM v WHERE i = ?1", [i64::MAX], |r| r.get(0))
             .unwrap();
         assert_eq!(t, "named");
+        // dqlite's protocol sends text NUL-terminated: text with a NUL
+        // inside is refused, never cut short.
+        let err = conn
+            .execute("INSERT INTO v (t) VALUES (?1)", ["a\0b"])
+            .unwrap_err();
+        assert!(matches!(err, ferrolite::Error::NulError(_)), "{err:?}");
         // Wrong parameter count: an error, nothing sent that could half-run.
         let err = conn
             .execute("INSERT INTO v (i) VALUES (?1)", params![1, 2])
@@ -235,9 +241,18 @@ mod client {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(ks, [0, 1, 2, 3, 4]);
-        let pairs: Vec<(i64, String)> = range.query_as([3]).unwrap();
-        let pairs_k: Vec<i64> = pairs.iter().map(|p| p.0).collect();
-        assert_eq!(pairs_k, [0, 1, 2]);
+        let mut pairs_stmt = conn
+            .prepare("SELECT k, v FROM p WHERE k < ?1 ORDER BY k")
+            .unwrap();
+        let pairs: Vec<(i64, String)> = pairs_stmt
+            .query_as([3])
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            pairs,
+            [(0, "v0".into()), (1, "v1".into()), (2, "v2".into())]
+        );
     }
 
     fn transactions(c: &Client) {
