@@ -12,7 +12,7 @@ cargo build --quiet --features "$FEATURES" --example dqlite
 bin=${CARGO_TARGET_DIR:-target}/debug/examples/dqlite
 dir=$(mktemp -d)
 out=$dir/example.out
-trap '.ci/dqlite/cluster.sh stop "$dir" 2>/dev/null || true; [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
+trap '.ci/dqlite/cluster.sh stop "$dir/nodes" 2>/dev/null || true; [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
 addrs=$(.ci/dqlite/cluster.sh start "$dir/nodes" 19000)
 "$bin" "$addrs" >"$out" 2>&1 &
 pid=$!
