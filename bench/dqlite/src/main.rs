@@ -13,7 +13,9 @@
 //!   `INSERT OR REPLACE`, one per transaction, prepared;
 //! * `point_select`: `stmt.query_row([key])` on a prepared statement, over
 //!   10,000 rows (written first, not timed);
-//! * `point_select_unprepared`: `conn.query_row(sql, [key])`.
+//! * `point_select_unprepared`: `conn.query_row(sql, [key])`;
+//! * `kvread`: dqlite-benchmark's read: `SELECT value FROM model WHERE key
+//!   = ?` (1024-byte values, 1,000 keys written first), prepared.
 //!
 //! bench/run-dqlite.sh also runs each workload under `strace` to count the
 //! requests sent per operation.
@@ -54,6 +56,18 @@ fn main() {
                 .expect("prepare");
             for i in 0..ROWS {
                 ins.execute(params![i, key(i)]).expect("fill");
+            }
+        }
+        tx.commit().expect("commit");
+    }
+    if wl == "kvread" {
+        let tx = conn.transaction().expect("tx");
+        {
+            let mut ins = tx
+                .prepare("INSERT OR REPLACE INTO model VALUES (?1, ?2)")
+                .expect("prepare");
+            for i in 0..1000 {
+                ins.execute(params![key(i), value]).expect("fill");
             }
         }
         tx.commit().expect("commit");
@@ -124,6 +138,18 @@ fn main() {
                 });
             }
         }
+        "kvread" => {
+            let mut st = conn
+                .prepare("SELECT value FROM model WHERE key = ?1")
+                .expect("prepare");
+            for j in 0..n {
+                let k = key((j * 7919) % 1000);
+                timed(&mut lat, &mut || {
+                    let v: String = st.query_row([&k], |r| r.get(0)).expect("kvread");
+                    check += v.len() as i64 / 32;
+                });
+            }
+        }
         "point_select_unprepared" => {
             let c: &Connection = &conn;
             for j in 0..n {
@@ -142,7 +168,7 @@ fn main() {
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    if wl.starts_with("point_select") {
+    if wl.starts_with("point_select") || wl == "kvread" {
         assert_eq!(check, 32 * n, "every lookup found its row");
     }
     let ops = if wl == "insert_batched" {
