@@ -45,3 +45,9 @@ fn deserialize_db_corpus() {
 fn api_sequence_corpus() {
     replay("api_sequence", harness::api_sequence::run);
 }
+
+#[cfg(feature = "dqlite")]
+#[test]
+fn dqlite_decode_corpus() {
+    replay("dqlite_decode", harness::dqlite_decode::run);
+}

@@ -7,6 +7,8 @@
 
 pub mod api_sequence;
 pub mod deserialize_db;
+#[cfg(feature = "dqlite")]
+pub mod dqlite_decode;
 pub mod sql_text_params;
 
 use arbitrary::{Arbitrary, Unstructured};

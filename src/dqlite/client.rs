@@ -73,9 +73,14 @@ impl ClientBuilder {
                 addrs: self.addrs,
                 config: self.config,
                 last_leader: Mutex::new(None),
+                spare: Mutex::new(None),
             }),
         };
-        client.leader_wire()?;
+        let (wire, _, _) = client.leader_wire()?;
+        // Kept for the first `open`, which saves it a leader search.
+        if let Ok(mut spare) = client.inner.spare.lock() {
+            *spare = Some(wire);
+        }
         Ok(client)
     }
 }
@@ -85,6 +90,8 @@ struct Inner {
     addrs: Vec<String>,
     config: Config,
     last_leader: Mutex<Option<String>>,
+    /// The connection `connect` found the leader with, until used.
+    spare: Mutex<Option<Wire>>,
 }
 
 /// A dqlite cluster, known by some of its nodes' addresses. Cheap to clone
@@ -162,6 +169,15 @@ impl Client {
             Ok(Response::Servers(v)) => Ok(v),
             Ok(other) => Err(fail_to_error(unexpected(&other))),
             Err(f) => Err(fail_to_error(f)),
+        }
+    }
+
+    /// A connection to the leader: the one `connect` left, else a new one.
+    pub(crate) fn take_leader_wire(&self) -> Result<Wire> {
+        let spare = self.inner.spare.lock().ok().and_then(|mut s| s.take());
+        match spare {
+            Some(w) => Ok(w),
+            None => self.leader_wire().map(|(w, _, _)| w),
         }
     }
 

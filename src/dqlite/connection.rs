@@ -60,7 +60,7 @@ impl Session {
     fn reconnect(&mut self) -> Result<()> {
         self.wire = None;
         self.pending = None;
-        let (mut wire, _, _) = self.client.leader_wire()?;
+        let mut wire = self.client.take_leader_wire()?;
         let mut e = Encoder::new();
         e.text(&self.name)?.u64(0).text("volatile")?;
         match wire.call(&e.finish(request::OPEN, 0)) {
@@ -441,11 +441,13 @@ impl Connection {
     }
 
     /// Begins a transaction (`BEGIN`), rolled back when dropped unless
-    /// committed.
+    /// committed. Takes `&self` (as rusqlite's `unchecked_transaction`):
+    /// calls made on the connection meanwhile run inside it.
     ///
     /// # Errors
-    /// The server's failure; no leader found in time.
-    pub fn transaction(&mut self) -> Result<Transaction<'_>> {
+    /// The server's failure (e.g. a transaction already open); no leader
+    /// found in time.
+    pub fn transaction(&self) -> Result<Transaction<'_>> {
         {
             let mut s = self.session()?;
             s.exec_sql(Kind::Read, "BEGIN", &[])?;

@@ -7,7 +7,7 @@
 //! ```no_run
 //! use ferrolite::{dqlite, params};
 //! let client = dqlite::Client::connect(["127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003"])?;
-//! let mut conn = client.open("app")?; // finds the leader
+//! let conn = client.open("app")?; // finds the leader
 //! conn.execute_batch("CREATE TABLE IF NOT EXISTS t (a INTEGER, b TEXT)")?;
 //! conn.execute("INSERT INTO t VALUES (?1, ?2)", params![1, "a"])?;
 //! let rows: Vec<(i64, String)> = conn.query_as("SELECT a, b FROM t", [])?;

@@ -8,6 +8,25 @@
 //! nothing is allocated from a length the server sent before that length is
 //! checked against the bytes actually received (themselves capped by
 //! [`MAX_BODY_BYTES`]).
+//!
+//! ```
+//! use ferrolite::dqlite::protocol::{Encoder, Response, decode_response, request, response};
+//! // "Open" request: name, flags, VFS; framed with its 8-byte header.
+//! let mut e = Encoder::new();
+//! e.text("app")?.u64(0).text("volatile")?;
+//! let msg = e.finish(request::OPEN, 0);
+//! assert_eq!(&msg[..8], &[4, 0, 0, 0, 3, 0, 0, 0]); // 4 words, type 3
+//! // A "Failure" response body: code, then message.
+//! let mut body = 1u64.to_le_bytes().to_vec();
+//! body.extend_from_slice(b"no such table: t\0\0\0\0\0\0\0\0");
+//! assert_eq!(
+//!     decode_response(response::FAILURE, 0, &body),
+//!     Ok(Response::Failure { code: 1, message: "no such table: t".into() })
+//! );
+//! // Truncated: an error, never a panic.
+//! assert!(decode_response(response::FAILURE, 0, &body[..12]).is_err());
+//! # Ok::<(), ferrolite::Error>(())
+//! ```
 
 use std::fmt;
 
@@ -73,7 +92,8 @@ pub mod response {
     pub const METADATA: u8 = 10;
 }
 
-/// "Data types" / "Tuple": the value type codes.
+/// "Data types" / "Tuple": the value type codes (9, unixtime, is from
+/// dqlite's `protocol.h`; the document lists the others).
 pub mod vtype {
     /// 64-bit signed integer.
     pub const INTEGER: u8 = 1;
@@ -86,11 +106,11 @@ pub mod vtype {
     /// One zero word.
     pub const NULL: u8 = 5;
     /// Seconds since the epoch, 64-bit signed.
-    pub const UNIXTIME: u8 = 10;
+    pub const UNIXTIME: u8 = 9;
     /// ISO-8601 text.
-    pub const ISO8601: u8 = 11;
+    pub const ISO8601: u8 = 10;
     /// 64-bit word, 0 or 1.
-    pub const BOOLEAN: u8 = 12;
+    pub const BOOLEAN: u8 = 11;
 }
 
 /// "Rows": marks the end of the last batch of a result.
@@ -227,7 +247,9 @@ impl Encoder {
     }
 
     /// "Tuple" (schema 0, as parameters of exec/query): a one-byte count,
-    /// one type byte per value, padding to a word, then the values.
+    /// one type byte per value, padding to a word, then the values. No
+    /// parameters: nothing at all (as go-dqlite sends, and every server
+    /// version accepts).
     ///
     /// # Errors
     /// More than 255 parameters (schema 0's limit), text with a nul byte.
@@ -241,6 +263,9 @@ impl Encoder {
                 .into(),
             ));
         };
+        if n == 0 {
+            return Ok(self);
+        }
         self.buf.push(n);
         for v in values {
             self.buf.push(match v {
@@ -721,6 +746,9 @@ mod tests {
         let mut e = Encoder::new();
         e.params(&vec![Value::Null; 7]).unwrap();
         assert_eq!(e.buf.len(), 8 + 7 * 8);
+        let mut e = Encoder::new();
+        e.params(&[]).unwrap();
+        assert!(e.buf.is_empty());
         let too_many = vec![Value::Null; 256];
         assert!(Encoder::new().params(&too_many).is_err());
     }

@@ -60,9 +60,40 @@ impl Wire {
         Err(last)
     }
 
-    /// Sends one framed message.
+    /// Sends one framed message. A connection the peer already closed
+    /// (a node that stopped between two calls), or one with unread bytes
+    /// pending (out of step with the protocol), is reported as not sent:
+    /// writing to it would turn a certain "not run" into an unknown
+    /// outcome.
     pub(crate) fn send(&mut self, msg: &[u8]) -> Result<(), Fail> {
+        if let Some(why) = self.dead() {
+            return Err(Fail::NotSent(why));
+        }
         self.stream.write_all(msg).map_err(Fail::NotSent)
+    }
+
+    /// Why the connection can't carry a new request, if it can't.
+    fn dead(&self) -> Option<io::Error> {
+        if let Err(e) = self.stream.set_nonblocking(true) {
+            return Some(e);
+        }
+        let mut one = [0u8; 1];
+        let r = self.stream.peek(&mut one);
+        if let Err(e) = self.stream.set_nonblocking(false) {
+            return Some(e);
+        }
+        match r {
+            Ok(0) => Some(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "connection closed by the node",
+            )),
+            Ok(_) => Some(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "unexpected bytes from the node",
+            )),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => None,
+            Err(e) => Some(e),
+        }
     }
 
     /// Receives one message: its header and body. The body is read as it
