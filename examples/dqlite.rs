@@ -45,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             std::process::exit(2);
         }
     };
-    let mut conn = client.open("example")?;
+    let conn = client.open("example")?;
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, note TEXT NOT NULL)",
     )?;

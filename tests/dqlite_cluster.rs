@@ -256,7 +256,7 @@ mod client {
     }
 
     fn transactions(c: &Client) {
-        let mut conn = c.open("tx").unwrap();
+        let conn = c.open("tx").unwrap();
         conn.execute_batch("CREATE TABLE x (k INTEGER PRIMARY KEY)")
             .unwrap();
         let other = c.open("tx").unwrap();
@@ -366,7 +366,7 @@ mod client {
     const BIG_ROWS: i64 = 20_000;
 
     fn fill_big(c: &Client) {
-        let mut conn = c.open("big").unwrap();
+        let conn = c.open("big").unwrap();
         conn.execute_batch("CREATE TABLE IF NOT EXISTS big (k INTEGER PRIMARY KEY, pad TEXT)")
             .unwrap();
         let tx = conn.transaction().unwrap();
@@ -574,7 +574,7 @@ mod client {
         let Some(mut cluster) = Cluster::start("reads") else {
             return;
         };
-        let mut conn = open(&cluster, "r");
+        let conn = open(&cluster, "r");
         conn.execute_batch(
             "CREATE TABLE r (k INTEGER PRIMARY KEY); INSERT INTO r VALUES (1), (2), (3)",
         )

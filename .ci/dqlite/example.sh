@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs examples/dqlite.rs as README describes: three dqlite-demo nodes
-# started by hand (here by cluster.sh, on ports 19001-19003), then, when the
+# started by hand (here by cluster.sh, on ports 29001-29003), then, when the
 # example asks, its leader is SIGKILLed; the example must finish (exit 0).
 #
 #   .ci/dqlite/example.sh [--features "F1 F2"]
@@ -13,7 +13,7 @@ bin=${CARGO_TARGET_DIR:-target}/debug/examples/dqlite
 dir=$(mktemp -d)
 out=$dir/example.out
 trap '.ci/dqlite/cluster.sh stop "$dir/nodes" 2>/dev/null || true; [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
-addrs=$(.ci/dqlite/cluster.sh start "$dir/nodes" 19000)
+addrs=$(.ci/dqlite/cluster.sh start "$dir/nodes" 29000)
 "$bin" "$addrs" >"$out" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do

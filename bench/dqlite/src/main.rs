@@ -41,7 +41,7 @@ fn main() {
     let client = Client::connect(args[1].split(',').map(str::to_owned)).expect("connect");
     let wl = args[2].as_str();
     let db = format!("bench_{wl}_{}", std::process::id());
-    let mut conn = client.open(&db).expect("open");
+    let conn = client.open(&db).expect("open");
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT);
          CREATE TABLE IF NOT EXISTS model (key TEXT PRIMARY KEY, value TEXT)",
