@@ -565,3 +565,53 @@ fn node_that_stopped_between_calls_is_not_an_unknown_outcome() {
     conn.execute("INSERT INTO t VALUES (2)", []).unwrap();
     assert_eq!(node.count(request::EXEC_SQL), 2);
 }
+
+#[test]
+fn one_round_trip_per_execute_and_prepared_query_row() {
+    let node = leader(|_, kind, _| match kind {
+        request::PREPARE => {
+            let mut e = Encoder::new();
+            e.u32(1).u32(4).u64(1);
+            Some(vec![Reply::Msg(response::STMT, e.body().to_vec())])
+        }
+        request::QUERY => Some(vec![rows(1, 2, ROWS_DONE)]),
+        _ => None,
+    });
+    let conn = client(&[&node.addr]).open("app").unwrap();
+    let requests = || node.log.lock().unwrap().len();
+    let before = requests();
+    conn.execute("UPDATE t SET a = ?1", [1]).unwrap();
+    assert_eq!(requests() - before, 1);
+    let mut st = conn.prepare("SELECT a, b FROM t WHERE a = ?").unwrap();
+    let before = requests();
+    let a: i64 = st.query_row([1], |r| r.get(0)).unwrap();
+    assert_eq!(a, 1);
+    assert_eq!(requests() - before, 1);
+    // Client::connect's connection is reused by open: Leader, Open.
+    let kinds: Vec<u8> = node
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(k, _)| *k)
+        .take(2)
+        .collect();
+    assert_eq!(kinds, [request::LEADER, request::OPEN]);
+    assert_eq!(node.connections.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn describe_reads_node_metadata() {
+    let node = leader(|_, kind, _| {
+        (kind == request::DESCRIBE).then(|| {
+            let mut e = Encoder::new();
+            e.u64(3).u64(7);
+            vec![Reply::Msg(response::METADATA, e.body().to_vec())]
+        })
+    });
+    let c = client(&[&node.addr]);
+    let m = c.describe(&node.addr).unwrap();
+    assert_eq!((m.failure_domain, m.weight), (3, 7));
+    assert_eq!(node.last(request::DESCRIBE), 0u64.to_le_bytes());
+    assert!(c.describe("127.0.0.1:1").is_err());
+}

@@ -9,6 +9,16 @@ use super::wire::{Wire, unexpected};
 use super::{Connection, fail_to_error, io_err};
 use crate::{Error, Result};
 
+/// What a node reports about itself ([`Client::describe`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeMetadata {
+    /// The node's failure domain (nodes in the same domain are expected to
+    /// fail together).
+    pub failure_domain: u64,
+    /// The node's weight (preference when roles are assigned).
+    pub weight: u64,
+}
+
 /// Settings of a [`Client`].
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
@@ -167,6 +177,30 @@ impl Client {
         e.u64(1); // format 1: with roles
         match wire.call(&e.finish(request::CLUSTER, 0)) {
             Ok(Response::Servers(v)) => Ok(v),
+            Ok(other) => Err(fail_to_error(unexpected(&other))),
+            Err(f) => Err(fail_to_error(f)),
+        }
+    }
+
+    /// The metadata of the node at `address` (any node, not only the
+    /// leader): its failure domain and weight ("Describe" request).
+    ///
+    /// # Errors
+    /// The node can't be reached; its failure answer.
+    pub fn describe(&self, address: &str) -> Result<NodeMetadata> {
+        let cfg = &self.inner.config;
+        let mut wire = Wire::connect(address, cfg.connect_timeout, cfg.request_timeout)
+            .map_err(|e| io_err(format!("dqlite: {address}: {e}")))?;
+        let mut e = Encoder::new();
+        e.u64(0); // format 0
+        match wire.call(&e.finish(request::DESCRIBE, 0)) {
+            Ok(Response::Metadata {
+                failure_domain,
+                weight,
+            }) => Ok(NodeMetadata {
+                failure_domain,
+                weight,
+            }),
             Ok(other) => Err(fail_to_error(unexpected(&other))),
             Err(f) => Err(fail_to_error(f)),
         }

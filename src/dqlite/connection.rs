@@ -817,7 +817,12 @@ impl Drop for Rows<'_> {
     fn drop(&mut self) {
         if let Ok(mut s) = self.conn.s.try_borrow_mut() {
             if s.pending == Some(self.token) {
-                s.finish_pending();
+                if self.reader.as_ref().is_some_and(RowsReader::at_done) {
+                    // Only the end marker is left: nothing to interrupt.
+                    s.pending = None;
+                } else {
+                    s.finish_pending();
+                }
             }
         }
     }

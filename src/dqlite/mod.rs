@@ -43,7 +43,7 @@ mod local;
 pub mod protocol;
 mod wire;
 
-pub use client::{Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, NodeMetadata};
 pub use connection::{Connection, InterruptHandle, MappedRows, Row, Rows, Statement, Transaction};
 pub use protocol::{NodeInfo, NodeRole};
 

@@ -632,6 +632,17 @@ impl RowsReader {
         Ok(RowsReader { body, pos, columns })
     }
 
+    /// Whether the next item is the end of the result (so nothing is left
+    /// to interrupt).
+    pub fn at_done(&self) -> bool {
+        Decoder {
+            buf: &self.body,
+            pos: self.pos,
+        }
+        .peek_u64()
+            == Ok(ROWS_DONE)
+    }
+
     /// The next row or end marker.
     ///
     /// # Errors
@@ -874,7 +885,12 @@ mod tests {
             d.value(vtype::ISO8601).unwrap(),
             Value::Text("2024-01-01".into())
         );
-        assert!(Decoder::new(&[0; 8]).value(9).is_err());
+        // Unixtime (9): seconds as an integer.
+        let mut d = Decoder::new(&[0x10, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(d.value(vtype::UNIXTIME).unwrap(), Value::Integer(16));
+        for unknown in [0, 6, 7, 8, 12, 15] {
+            assert!(Decoder::new(&[0; 8]).value(unknown).is_err());
+        }
         // Blob length larger than the message.
         let mut b = 1000u64.to_le_bytes().to_vec();
         b.extend_from_slice(&[0; 8]);
