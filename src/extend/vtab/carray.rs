@@ -6,6 +6,7 @@
 //! ```
 //! use ferrolite::vtab::carray::carray;
 //! use ferrolite::{Connection, params};
+//! # if cfg!(feature = "libsqlite3-sys") { return Ok(()); } // carray is compiled into the vendored SQLite only
 //!
 //! let conn = Connection::open_in_memory()?;
 //! conn.execute_batch(
