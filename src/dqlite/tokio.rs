@@ -11,7 +11,7 @@
 //! **Dropping a call's future cancels its work**, within what dqlite's
 //! interrupt can do: a closure that had not started never runs; the query
 //! it streams rows from is interrupted at its next row batch (through the
-//! connection's [`InterruptHandle`](super::InterruptHandle), which also
+//! connection's [`InterruptHandle`], which also
 //! tells the server to stop), and a transaction it leaves open is rolled
 //! back. A request already sent (an `execute`, a batch) runs to its end on
 //! the server, and a query the closure starts after the cancel is not
