@@ -615,3 +615,185 @@ fn describe_reads_node_metadata() {
     assert_eq!(node.last(request::DESCRIBE), 0u64.to_le_bytes());
     assert!(c.describe("127.0.0.1:1").is_err());
 }
+
+/// `dqlite::tokio::Connection`: the blocking client on its own thread.
+#[cfg(feature = "tokio")]
+mod async_conn {
+    use super::*;
+    use ferrolite::Error;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::mpsc;
+
+    fn builder(node: &Node) -> dqlite::ClientBuilder {
+        Client::builder([node.addr.clone()])
+            .connect_timeout(Duration::from_millis(300))
+            .request_timeout(Duration::from_secs(2))
+            .leader_timeout(Duration::from_secs(2))
+    }
+
+    #[tokio::test]
+    async fn call_round_trip_and_close() {
+        let node = leader(|_, kind, _| {
+            (kind == request::QUERY_SQL).then(|| vec![rows(0, 2, ROWS_PART), rows(2, 3, ROWS_DONE)])
+        });
+        let conn = dqlite::tokio::Connection::open_with(builder(&node), "app")
+            .await
+            .unwrap();
+        let n = conn
+            .call(|c| c.execute("INSERT INTO t VALUES (?1)", [1]))
+            .await
+            .unwrap();
+        assert_eq!(n, 0);
+        let got: Vec<(i64, String)> = conn
+            .call(|c| c.query_as("SELECT a, b FROM t", []))
+            .await
+            .unwrap();
+        assert_eq!(got, [(0, "r0".into()), (1, "r1".into()), (2, "r2".into())]);
+        let clone = conn.clone();
+        conn.close().await.unwrap();
+        let err = clone
+            .call(|c| c.execute_batch("SELECT 1"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::ConnectionClosed), "{err:?}");
+        clone.close().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn open_failure_is_reported() {
+        let node = start(|_, _, _| vec![failure(1, "no")]);
+        let builder = Client::builder([node.addr.clone()])
+            .connect_timeout(Duration::from_millis(100))
+            .leader_timeout(Duration::from_millis(300));
+        assert!(
+            dqlite::tokio::Connection::open_with(builder, "app")
+                .await
+                .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn panicking_closure_is_an_error_and_the_thread_survives() {
+        let node = leader(|_, _, _| None);
+        let conn = dqlite::tokio::Connection::open_with(builder(&node), "app")
+            .await
+            .unwrap();
+        let err = conn
+            .call(|_| -> ferrolite::Result<()> { panic!("boom") })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::CallPanicked(m) if m == "boom"),
+            "{err:?}"
+        );
+        // The thread tidied up (a ROLLBACK) and still answers.
+        assert_eq!(sql_of(&node.last(request::EXEC_SQL)), "ROLLBACK");
+        conn.call(|c| c.execute_batch("SELECT 2")).await.unwrap();
+        assert_eq!(sql_of(&node.last(request::EXEC_SQL)), "SELECT 2");
+    }
+
+    #[tokio::test]
+    async fn dropped_before_it_starts_never_runs() {
+        let node = leader(|_, _, _| None);
+        let conn = dqlite::tokio::Connection::open_with(builder(&node), "app")
+            .await
+            .unwrap();
+        let (gate_tx, gate_rx) = mpsc::channel::<()>();
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let first = tokio::spawn(conn.call(move |_| -> ferrolite::Result<i32> {
+            started_tx.send(()).unwrap();
+            gate_rx.recv().unwrap();
+            Ok(1)
+        }));
+        started_rx.await.unwrap();
+        let ran = Arc::new(AtomicBool::new(false));
+        let r = Arc::clone(&ran);
+        let second = conn.call(move |c| {
+            r.store(true, Ordering::SeqCst);
+            c.execute_batch("SECOND")
+        });
+        // Sent (first poll), then dropped while the first call blocks.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), second)
+                .await
+                .is_err()
+        );
+        gate_tx.send(()).unwrap();
+        assert_eq!(first.await.unwrap().unwrap(), 1);
+        conn.call(|c| c.execute_batch("THIRD")).await.unwrap();
+        assert!(!ran.load(Ordering::SeqCst));
+        let sent: Vec<String> = node
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| *k == request::EXEC_SQL)
+            .map(|(_, b)| sql_of(b))
+            .collect();
+        assert_eq!(sent, ["THIRD"]);
+    }
+
+    #[tokio::test]
+    async fn dropped_future_interrupts_a_streaming_query_and_not_the_next() {
+        let node = leader(|_, kind, body| {
+            if kind != request::QUERY_SQL {
+                return None;
+            }
+            if sql_of(body) == "SELECT slow" {
+                let mut r: Vec<Reply> = (0..200).map(|i| rows(i, i + 1, ROWS_PART)).collect();
+                r.push(rows(200, 201, ROWS_DONE));
+                Some(r)
+            } else {
+                Some(vec![rows(0, 1, ROWS_PART), rows(1, 2, ROWS_DONE)])
+            }
+        });
+        let conn = dqlite::tokio::Connection::open_with(builder(&node), "app")
+            .await
+            .unwrap();
+        let (seen_tx, seen_rx) = mpsc::channel();
+        let slow = conn.call(move |c| -> ferrolite::Result<()> {
+            let mut rows = c.query("SELECT slow", [])?;
+            let mut n = 0;
+            let end = loop {
+                match rows.next() {
+                    Ok(Some(_)) => {
+                        n += 1;
+                        thread::sleep(Duration::from_millis(5));
+                    }
+                    Ok(None) => break None,
+                    Err(e) => break Some(e),
+                }
+            };
+            seen_tx.send((n, end)).unwrap();
+            Ok(())
+        });
+        assert!(
+            tokio::time::timeout(Duration::from_millis(100), slow)
+                .await
+                .is_err()
+        );
+        // The next call runs after the cancelled one, untouched by it.
+        let got: Vec<(i64, String)> = conn
+            .call(|c| c.query_as("SELECT a, b FROM t", []))
+            .await
+            .unwrap();
+        assert_eq!(got, [(0, "r0".into()), (1, "r1".into())]);
+        let (n, end) = seen_rx.recv().unwrap();
+        let err = end.expect("the slow query was not interrupted");
+        assert!(err.is_interrupted(), "{err:?}");
+        assert!(n > 0 && n < 200, "{n} rows before the interrupt");
+        assert_eq!(node.count(request::INTERRUPT), 1);
+        // Interrupted in place: the connection was kept, not reopened.
+        assert_eq!(node.count(request::OPEN), 1);
+        // The cancelled call was tidied: a ROLLBACK, nothing else.
+        let sent: Vec<String> = node
+            .log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| *k == request::EXEC_SQL)
+            .map(|(_, b)| sql_of(b))
+            .collect();
+        assert_eq!(sent, ["ROLLBACK"]);
+    }
+}

@@ -102,7 +102,8 @@ impl Session {
         let msg = e.finish(request::INTERRUPT, 0);
         let ok = (|| -> Result<(), Fail> {
             let w = self.wire()?;
-            w.send(&msg)?;
+            // The rest of the query's rows may be waiting unread.
+            w.send_mid_stream(&msg)?;
             // Bounded: a server that never ends the stream is dropped.
             for _ in 0..100_000 {
                 let (h, _) = w.recv()?;

@@ -41,6 +41,8 @@ mod client;
 mod connection;
 mod local;
 pub mod protocol;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 mod wire;
 
 pub use client::{Client, ClientBuilder, NodeMetadata};

@@ -72,6 +72,13 @@ impl Wire {
         self.stream.write_all(msg).map_err(Fail::NotSent)
     }
 
+    /// Sends one framed message while a query's rows may still be arriving
+    /// (an interrupt): unread bytes are expected then, so unlike
+    /// [`send`](Self::send) this does not check for them.
+    pub(crate) fn send_mid_stream(&mut self, msg: &[u8]) -> Result<(), Fail> {
+        self.stream.write_all(msg).map_err(Fail::Lost)
+    }
+
     /// Why the connection can't carry a new request, if it can't.
     fn dead(&self) -> Option<io::Error> {
         if let Err(e) = self.stream.set_nonblocking(true) {

@@ -32,6 +32,9 @@ pub(crate) struct CallState {
     token: CancelToken,
     /// Set by the thread once the closure returned (or will never run).
     finished: Mutex<bool>,
+    /// Also run by the guard when it cancels (under the same lock): the
+    /// dqlite form's interrupt, which a [`CancelToken`] can't reach.
+    on_cancel: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl CallState {
@@ -44,11 +47,29 @@ impl CallState {
         Arc::new(CallState {
             token: CancelToken::new(),
             finished: Mutex::new(false),
+            on_cancel: None,
         })
     }
 
+    /// A call whose cancel also runs `on_cancel`, once, before the call is
+    /// marked finished (never after).
+    #[cfg(feature = "dqlite")]
+    pub(crate) fn with_on_cancel(on_cancel: impl Fn() + Send + Sync + 'static) -> Arc<CallState> {
+        Arc::new(CallState {
+            token: CancelToken::new(),
+            finished: Mutex::new(false),
+            on_cancel: Some(Box::new(on_cancel)),
+        })
+    }
+
+    /// True once the call's future was dropped unfinished.
+    #[cfg(feature = "dqlite")]
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.token.inner.is_cancelled_flag()
+    }
+
     /// Marks the call finished; true if it was cancelled before that.
-    fn finish(&self) -> bool {
+    pub(crate) fn finish(&self) -> bool {
         let mut finished = self.finished.lock().unwrap_or_else(PoisonError::into_inner);
         *finished = true;
         self.token.inner.is_cancelled_flag()
@@ -83,6 +104,9 @@ impl Drop for CallGuard {
                 // Under the lock: the thread can't mark the call finished
                 // (and go on to the next one) until the interrupt is sent.
                 state.token.cancel();
+                if let Some(on_cancel) = &state.on_cancel {
+                    on_cancel();
+                }
             }
         }
     }
@@ -148,7 +172,7 @@ fn tidy(conn: &mut Connection) {
 }
 
 /// The text of a panic payload.
-fn payload_text(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn payload_text(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -48,7 +48,7 @@
 //! # }
 //! ```
 
-mod call;
+pub(crate) mod call;
 mod connection;
 mod pool;
 
