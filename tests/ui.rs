@@ -44,6 +44,16 @@ fn cases(dir: &str) -> Vec<PathBuf> {
 
 #[test]
 fn ui() {
+    // Feature `dqlite` adds a second `Connection`, `Statement` and `Rows`
+    // (`ferrolite::dqlite::*`), so rustc names ferrolite's own types by
+    // their paths and every expected message that names one changes. The
+    // cases run in the builds without it (CI: default features, and the
+    // libsqlite3-sys step with `tokio`, whose twins are above); dqlite has
+    // no compile-fail cases of its own.
+    if cfg!(feature = "dqlite") {
+        eprintln!("tests/ui: not run with feature `dqlite` (see the comment in tests/ui.rs)");
+        return;
+    }
     let t = trybuild::TestCases::new();
     for case in cases("tests/ui") {
         t.compile_fail(case);
